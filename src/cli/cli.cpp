@@ -1,0 +1,48 @@
+#include "cli/cli.h"
+
+#include "callagent_config.h"
+#include "cli/command.h"
+#include "cli/commands.h"
+#include "common/logging.h"
+
+#include <iostream>
+#include <memory>
+#include <vector>
+
+namespace callagent::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "callagent: a headless WebRTC call agent for the messenger.\n"
+      "Joins a room, sends camera/microphone (or test/file sources) as VP8/Opus,\n"
+      "and writes the remote media to a display, a file or an RTMP server.",
+      "callagent"};
+  app.set_version_flag("--version", std::string("callagent ") + CALLAGENT_VERSION);
+  app.set_config("--config", "", "Read options from this INI/TOML file (command line wins)");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 expectation failed, 2 no partner, 3 call failed, 64 usage,\n"
+      "66 missing input, 67 room not found, 69 server unavailable, 75 room full,\n"
+      "76 protocol error, 77 not authorized, 78 config, 79 TLS (see README).");
+
+  std::vector<std::unique_ptr<Command>> commands = make_commands();
+  std::vector<CLI::App*> subs;
+  for (auto& c : commands) subs.push_back(c->add_to(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // CLI11 returns 0 for --help/--version and its own codes otherwise.
+    return rc == 0 ? 0 : to_int(ExitCode::Usage);
+  }
+
+  logging::capture_glib_logs();
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (subs[i]->parsed()) return to_int(commands[i]->run());
+  }
+  std::cerr << app.help();
+  return to_int(ExitCode::Usage);
+}
+
+}  // namespace callagent::cli

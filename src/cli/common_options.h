@@ -1,0 +1,55 @@
+#pragma once
+// Options shared by the commands that talk to a messenger server
+// (create, chat, join) and by every command (logging).
+//
+// Secrets: the password comes from --password-file or CALLAGENT_PASSWORD;
+// --password exists but warns that other users can read it (ps, /proc).
+// A token from --token / CALLAGENT_TOKEN skips the login.
+
+#include "common/result.h"
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+namespace callagent::cli {
+
+struct LoggingOptions {
+  int verbose = 0;
+  int quiet = 0;
+  std::string log_format = "text";
+};
+
+struct ConnectionOptions {
+  std::string server;         // base URL, e.g. http://127.0.0.1:8080
+  std::string user = "admin";
+  std::string password_file;
+  std::string password;       // discouraged: visible to other users
+  std::string token;
+  std::string ca_file;
+  bool insecure = false;
+};
+
+// What resolve_credentials() found. Exactly one of password/token is set
+// (or neither when the server needs no login, which the server will tell).
+struct Credentials {
+  std::string user;
+  std::optional<std::string> password;
+  std::optional<std::string> token;
+};
+
+void add_logging_options(CLI::App& app, LoggingOptions& o);
+void add_connection_options(CLI::App& app, ConnectionOptions& o);
+
+// Applies -v/-q/--log-format to the logging setup.
+void apply_logging_options(const LoggingOptions& o);
+
+// Reads the password file or the environment. Errors: NoInput (file missing
+// or unreadable), Usage (nothing given).
+Result<Credentials> resolve_credentials(const ConnectionOptions& o);
+
+// Reads a secret from a file: the first line, without its line ending.
+Result<std::string> read_secret_file(const std::string& path);
+
+}  // namespace callagent::cli

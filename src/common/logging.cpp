@@ -1,0 +1,129 @@
+#include "common/logging.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <glib.h>
+
+#include <chrono>
+#include <mutex>
+
+namespace callagent::logging {
+
+namespace {
+
+std::mutex g_mutex;
+spdlog::level::level_enum g_level = spdlog::level::info;
+Format g_format = Format::Text;
+spdlog::sink_ptr g_sink;
+
+void append_json_escaped(spdlog::memory_buf_t& out, std::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out.append(std::string_view("\\\"")); break;
+      case '\\': out.append(std::string_view("\\\\")); break;
+      case '\n': out.append(std::string_view("\\n")); break;
+      case '\r': out.append(std::string_view("\\r")); break;
+      case '\t': out.append(std::string_view("\\t")); break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          out.append(std::string_view(buf));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+}
+
+// One JSON object per line: {"ts":"…","level":"info","area":"ws","msg":"…"}
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    using namespace std::chrono;
+    auto t = system_clock::to_time_t(msg.time);
+    auto ms = duration_cast<milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char ts[64];
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    dest.append(std::string_view("{\"ts\":\""));
+    dest.append(std::string_view(ts));
+    dest.append(std::string_view("\",\"level\":\""));
+    auto lvl = spdlog::level::to_string_view(msg.level);
+    dest.append(std::string_view(lvl.data(), lvl.size()));
+    dest.append(std::string_view("\",\"area\":\""));
+    append_json_escaped(dest, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
+    dest.append(std::string_view("\",\"msg\":\""));
+    append_json_escaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(std::string_view("\"}\n"));
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+void configure(spdlog::logger& l) {
+  l.set_level(g_level);
+  if (g_format == Format::Json)
+    l.set_formatter(std::make_unique<JsonFormatter>());
+  else
+    l.set_pattern("%H:%M:%S.%e %^%-5l%$ [%n] %v");
+}
+
+spdlog::sink_ptr sink() {
+  if (!g_sink) g_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  return g_sink;
+}
+
+}  // namespace
+
+void setup(int verbosity, Format format) {
+  std::lock_guard lock(g_mutex);
+  if (verbosity <= -2)
+    g_level = spdlog::level::err;
+  else if (verbosity == -1)
+    g_level = spdlog::level::warn;
+  else if (verbosity == 0)
+    g_level = spdlog::level::info;
+  else if (verbosity == 1)
+    g_level = spdlog::level::debug;
+  else
+    g_level = spdlog::level::trace;
+  g_format = format;
+  spdlog::apply_all([](std::shared_ptr<spdlog::logger> l) { configure(*l); });
+}
+
+std::shared_ptr<spdlog::logger> get(const std::string& area) {
+  std::lock_guard lock(g_mutex);
+  if (auto l = spdlog::get(area)) return l;
+  auto l = std::make_shared<spdlog::logger>(area, sink());
+  configure(*l);
+  spdlog::register_logger(l);
+  return l;
+}
+
+std::string redact(std::string_view secret) {
+  if (secret.empty()) return "(empty)";
+  return std::string(secret.substr(0, std::min<size_t>(4, secret.size() / 4))) + "…";
+}
+
+namespace {
+void on_glib_log(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer) {
+  auto l = get(domain ? std::string("glib:") + domain : std::string("glib"));
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+    l->error("{}", message ? message : "");
+  else if (level & G_LOG_LEVEL_WARNING)
+    l->warn("{}", message ? message : "");
+  else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+    l->info("{}", message ? message : "");
+  else
+    l->debug("{}", message ? message : "");
+}
+}  // namespace
+
+void capture_glib_logs() { g_log_set_default_handler(on_glib_log, nullptr); }
+
+}  // namespace callagent::logging
