@@ -7,6 +7,7 @@
 // A token from --token / CALLAGENT_TOKEN skips the login.
 
 #include "common/result.h"
+#include "signaling/http_client.h"
 
 #include <CLI/CLI.hpp>
 
@@ -31,13 +32,8 @@ struct ConnectionOptions {
   bool insecure = false;
 };
 
-// What resolve_credentials() found. Exactly one of password/token is set
-// (or neither when the server needs no login, which the server will tell).
-struct Credentials {
-  std::string user;
-  std::optional<std::string> password;
-  std::optional<std::string> token;
-};
+// What resolve_credentials() found: a password, a token, or both.
+using Credentials = signaling::Credentials;
 
 void add_logging_options(CLI::App& app, LoggingOptions& o);
 void add_connection_options(CLI::App& app, ConnectionOptions& o);

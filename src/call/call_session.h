@@ -1,0 +1,107 @@
+#pragma once
+// CallSession: one `callagent join` run. It owns the media engine, the
+// signaling client and the Call state machine, and adapts them to each
+// other (call/peer.h): the Call decides, the engine and the client act.
+//
+// Shutdown order (finish() from a signal, the Call ending, or a fatal
+// error): the Call is finished first (no new negotiation), then the media
+// engine stops (EOS through the outputs: recordings are finalized), then
+// the WebSocket is closed cleanly (the partner sees "leave"), then `done`
+// runs with the exit code. Each step is bounded in time by its owner.
+//
+// Everything runs on the thread-default main context.
+
+#include "call/call.h"
+#include "common/main_context.h"
+#include "media/media_engine.h"
+#include "signaling/signaling_client.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace callagent::call {
+
+struct SessionOptions {
+  signaling::SignalingOptions signaling;
+  media::MediaOptions media;
+  CallOptions call;
+  bool mute_audio = false;  // start muted (silence / black frames keep the tracks)
+  bool mute_video = false;
+};
+
+// Totals over every partner of the run, for the summary and tests.
+struct SessionTotals {
+  int partners_connected = 0;
+  uint64_t video_frames_received = 0;
+  uint64_t audio_buffers_received = 0;
+  int last_width = 0;
+  int last_height = 0;
+  std::vector<std::string> recordings;
+};
+
+class CallSession final : private signaling::SignalingClient::Listener,
+                          private media::MediaEngine::Listener,
+                          private CallObserver,
+                          private CallSignaling,
+                          private PeerFactory {
+ public:
+  using Done = std::function<void(ExitCode code, const std::string& reason)>;
+
+  // Builds the media pipeline (checks plugins and sources) and the
+  // signaling client; no network I/O yet. gst_init() must have run.
+  static Result<std::unique_ptr<CallSession>> create(SessionOptions options, Done done);
+  ~CallSession() override;
+
+  void start();
+  // Ends the session (SIGINT/SIGTERM: code Ok). Idempotent.
+  void finish(ExitCode code, const std::string& reason);
+
+  SessionTotals totals() const;
+
+ private:
+  class MediaPeer;
+  explicit CallSession(SessionOptions options, Done done);
+
+  // SignalingClient::Listener
+  void on_connected(bool reconnected) override;
+  void on_message(const signaling::ServerMessage& message) override;
+  void on_disconnected(const std::string& reason) override;
+  void on_fatal(const Error& error) override;
+  void on_stopped() override;
+  // MediaEngine::Listener
+  void on_engine_error(const Error& e) override;
+  void on_source_eos(media::MediaKind kind) override;
+  // CallObserver
+  void on_call_event(CallEvent e, int visit) override;
+  void on_call_finished(ExitCode code, const std::string& reason) override;
+  // CallSignaling
+  bool send_join() override;
+  bool send_description(const SessionDescription& d) override;
+  bool send_candidate(const IceCandidate& c) override;
+  // PeerFactory
+  Result<std::unique_ptr<Peer>> create_peer(int visit, PeerEvents& events) override;
+
+  void retire_peer(media::PeerConnection* pc);
+  void log_progress();
+  void complete();
+
+  SessionOptions options_;
+  Done done_;
+  std::unique_ptr<media::MediaEngine> engine_;
+  std::unique_ptr<signaling::SignalingClient> signaling_;
+  std::unique_ptr<Call> call_;
+  Lifetime lifetime_ = make_lifetime();
+
+  SessionTotals totals_;  // of retired peers
+  media::PeerConnection* current_ = nullptr;
+
+  enum class Phase { Created, Running, StoppingMedia, StoppingSignaling, Done };
+  Phase phase_ = Phase::Created;
+  ExitCode code_ = ExitCode::Ok;
+  std::string reason_;
+  Timeout progress_timer_;
+  Timeout signaling_stop_timer_;
+};
+
+}  // namespace callagent::call

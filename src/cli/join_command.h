@@ -1,0 +1,11 @@
+#pragma once
+
+#include "cli/command.h"
+
+#include <memory>
+
+namespace callagent::cli {
+
+std::unique_ptr<Command> make_join_command();
+
+}  // namespace callagent::cli

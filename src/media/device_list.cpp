@@ -1,0 +1,82 @@
+#include "media/device_list.h"
+
+#include <gst/gst.h>
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace callagent::media {
+
+namespace {
+std::string prop(GstStructure* props, std::initializer_list<const char*> keys) {
+  if (!props) return {};
+  for (const char* k : keys)
+    if (const char* v = gst_structure_get_string(props, k)) return v;
+  return {};
+}
+
+std::string summarize_caps(GstCaps* caps) {
+  if (!caps) return {};
+  std::set<std::string> seen;
+  std::string out;
+  for (guint i = 0; i < gst_caps_get_size(caps) && seen.size() < 12; ++i) {
+    const GstStructure* s = gst_caps_get_structure(caps, i);
+    std::string item = gst_structure_get_name(s);
+    int w = 0, h = 0, rate = 0, ch = 0, fn = 0, fd = 1;
+    if (gst_structure_get_int(s, "width", &w) && gst_structure_get_int(s, "height", &h)) {
+      item += fmt::format(" {}x{}", w, h);
+      if (gst_structure_get_fraction(s, "framerate", &fn, &fd) && fd) item += fmt::format("@{}", fn / fd);
+    }
+    if (gst_structure_get_int(s, "rate", &rate)) item += fmt::format(" {} Hz", rate);
+    if (gst_structure_get_int(s, "channels", &ch)) item += fmt::format(" x{}", ch);
+    if (seen.insert(item).second) out += (out.empty() ? "" : ", ") + item;
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<DeviceInfo> list_devices() {
+  std::vector<DeviceInfo> out;
+  GstDeviceMonitor* mon = gst_device_monitor_new();
+  gst_device_monitor_add_filter(mon, "Video/Source", nullptr);
+  gst_device_monitor_add_filter(mon, "Audio/Source", nullptr);
+  if (!gst_device_monitor_start(mon)) {
+    gst_object_unref(mon);
+    return out;
+  }
+  GList* devices = gst_device_monitor_get_devices(mon);
+  for (GList* l = devices; l; l = l->next) {
+    GstDevice* d = GST_DEVICE(l->data);
+    DeviceInfo info;
+    gchar* name = gst_device_get_display_name(d);
+    gchar* klass = gst_device_get_device_class(d);
+    info.name = name ? name : "";
+    info.device_class = klass ? klass : "";
+    g_free(name);
+    g_free(klass);
+    const bool video = info.device_class.find("Video") != std::string::npos;
+    info.kind = video ? "camera" : "microphone";
+    GstStructure* props = gst_device_get_properties(d);
+    info.path = prop(props, {"device.path", "api.v4l2.path", "api.alsa.path", "object.path",
+                             "node.name", "device.name"});
+    std::string api = prop(props, {"device.api"});
+    if (props) gst_structure_free(props);
+    if (video && (api == "v4l2" || info.path.rfind("/dev/video", 0) == 0))
+      info.source_spec = "v4l2:" + info.path;
+    else if (!video && api == "alsa")
+      info.source_spec = "alsa:" + info.path;
+    else if (!video && api == "pulse")
+      info.source_spec = "pulse:" + info.path;
+    GstCaps* caps = gst_device_get_caps(d);
+    info.caps_summary = summarize_caps(caps);
+    if (caps) gst_caps_unref(caps);
+    out.push_back(std::move(info));
+  }
+  g_list_free_full(devices, gst_object_unref);
+  gst_device_monitor_stop(mon);
+  gst_object_unref(mon);
+  return out;
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,77 @@
+#include "media/gst_util.h"
+
+#include "common/logging.h"
+
+#include <fstream>
+
+namespace callagent::media {
+
+GstElement* make_element(const char* factory, const char* name) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (!e) logging::get("media")->error("cannot create GStreamer element '{}'", factory);
+  return e;
+}
+
+void set_if_exists(GstElement* e, const char* prop, int value) {
+  GParamSpec* ps = g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop);
+  if (!ps) return;
+  if (G_IS_PARAM_SPEC_ENUM(ps) || G_IS_PARAM_SPEC_INT(ps))
+    g_object_set(e, prop, value, nullptr);
+  else if (G_IS_PARAM_SPEC_UINT(ps))
+    g_object_set(e, prop, static_cast<guint>(value), nullptr);
+  else if (G_IS_PARAM_SPEC_INT64(ps))
+    g_object_set(e, prop, static_cast<gint64>(value), nullptr);
+  else if (G_IS_PARAM_SPEC_UINT64(ps))
+    g_object_set(e, prop, static_cast<guint64>(value), nullptr);
+}
+
+void set_if_exists(GstElement* e, const char* prop, bool value) {
+  GParamSpec* ps = g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop);
+  if (ps && G_IS_PARAM_SPEC_BOOLEAN(ps)) g_object_set(e, prop, value ? TRUE : FALSE, nullptr);
+}
+
+std::string object_path(GstObject* o) {
+  if (!o) return "(unknown)";
+  GCharPtr p(gst_object_get_path_string(o));
+  return p ? p.get() : "(unknown)";
+}
+
+std::string dump_dot(GstBin* bin, const std::string& dir, const std::string& name) {
+  if (dir.empty() || !bin) return {};
+  GCharPtr dot(gst_debug_bin_to_dot_data(bin, GST_DEBUG_GRAPH_SHOW_ALL));
+  std::string path = dir + "/" + name + ".dot";
+  std::ofstream f(path);
+  if (!f) {
+    logging::get("media")->warn("cannot write pipeline graph to {}", path);
+    return {};
+  }
+  f << dot.get();
+  return path;
+}
+
+bool add_and_sync(GstBin* bin, GstElement* e) {
+  if (!e) return false;
+  if (!gst_bin_add(bin, e)) return false;
+  return gst_element_sync_state_with_parent(e);
+}
+
+bool link_many(std::initializer_list<GstElement*> elements) {
+  GstElement* prev = nullptr;
+  for (GstElement* e : elements) {
+    if (prev && !gst_element_link(prev, e)) {
+      logging::get("media")->error("cannot link {} to {}", GST_ELEMENT_NAME(prev),
+                                   GST_ELEMENT_NAME(e));
+      return false;
+    }
+    prev = e;
+  }
+  return true;
+}
+
+void set_caps(GstElement* capsfilter, const std::string& caps) {
+  GstCaps* c = gst_caps_from_string(caps.c_str());
+  g_object_set(capsfilter, "caps", c, nullptr);
+  gst_caps_unref(c);
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,316 @@
+#include "media/media_engine.h"
+
+#include "common/logging.h"
+#include "media/gst_util.h"
+#include "media/local_source.h"
+#include "media/plugin_check.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("media"); }
+
+const char* state_name(MediaEngine::State s) {
+  switch (s) {
+    case MediaEngine::State::Running: return "running";
+    case MediaEngine::State::Stopping: return "stopping";
+    case MediaEngine::State::Stopped: return "stopped";
+    case MediaEngine::State::Failed: return "failed";
+  }
+  return "?";
+}
+
+ExitCode exit_code_for(GError* e) {
+  if (!e) return ExitCode::Software;
+  if (e->domain == GST_RESOURCE_ERROR) {
+    if (e->code == GST_RESOURCE_ERROR_NOT_FOUND || e->code == GST_RESOURCE_ERROR_OPEN_READ)
+      return ExitCode::NoInput;
+    if (e->code == GST_RESOURCE_ERROR_OPEN_WRITE || e->code == GST_RESOURCE_ERROR_OPEN_READ_WRITE)
+      return ExitCode::CantCreate;
+    if (e->code == GST_RESOURCE_ERROR_WRITE || e->code == GST_RESOURCE_ERROR_NO_SPACE_LEFT)
+      return ExitCode::IoErr;
+    return ExitCode::Unavailable;  // busy device, ...
+  }
+  if (e->domain == GST_STREAM_ERROR) return ExitCode::DataErr;
+  if (e->domain == GST_CORE_ERROR && e->code == GST_CORE_ERROR_MISSING_PLUGIN) return ExitCode::Config;
+  return ExitCode::CallFailed;
+}
+}  // namespace
+
+Result<std::unique_ptr<MediaEngine>> MediaEngine::create(const MediaOptions& options,
+                                                         Listener* listener) {
+  if (auto st = check_plugins(options); !st) return st.error();
+  std::unique_ptr<MediaEngine> e(new MediaEngine(options, listener));
+  if (auto st = e->build(); !st) return st.error();
+  return e;
+}
+
+MediaEngine::MediaEngine(const MediaOptions& options, Listener* listener)
+    : options_(options), listener_(listener) {
+  GMainContext* c = g_main_context_get_thread_default();
+  ctx_ = c ? c : g_main_context_default();
+}
+
+MediaEngine::~MediaEngine() { shutdown_pipeline(); }
+
+Status MediaEngine::build() {
+  pipeline_ = gst_pipeline_new("callagent");
+  gst_object_ref_sink(pipeline_);
+  LocalSource::Events events;
+  events.on_eos = [this](MediaKind k) {
+    if (listener_) listener_->on_source_eos(k);
+  };
+  if (options_.video_source.type != SourceSpec::Type::None) {
+    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Video, options_, events);
+    if (!s) return s.error();
+    video_ = std::move(*s);
+  }
+  if (options_.audio_source.type != SourceSpec::Type::None) {
+    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Audio, options_, events);
+    if (!s) return s.error();
+    audio_ = std::move(*s);
+  }
+  GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline_));
+  bus_watch_ = gst_bus_create_watch(bus);
+  g_source_set_callback(bus_watch_, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&MediaEngine::on_bus_message)),
+                        this, nullptr);
+  g_source_attach(bus_watch_, ctx_);
+
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    std::string why = "cannot start the media pipeline";
+    ExitCode code = ExitCode::Software;
+    if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+      GError* err = nullptr;
+      gst_message_parse_error(m, &err, nullptr);
+      why = fmt::format("{}: {}", object_path(GST_MESSAGE_SRC(m)), err ? err->message : "?");
+      code = exit_code_for(err);
+      if (err) g_error_free(err);
+      gst_message_unref(m);
+    }
+    gst_object_unref(bus);
+    dump_graph("start-failed");
+    return Error{code, why};
+  }
+  gst_object_unref(bus);
+  log()->info("media engine running: video {} {}x{}@{} {} {} kbps, audio {} {} Hz x{} {} kbps",
+              to_string(options_.video_source), options_.video.width, options_.video.height,
+              options_.video.fps, to_string(options_.codec),
+              options_.video.effective_bitrate_kbps(), to_string(options_.audio_source),
+              options_.audio.rate, options_.audio.channels, options_.audio.bitrate_kbps);
+  return Ok{};
+}
+
+void MediaEngine::set_state(State to) {
+  if (to == state_) return;
+  const bool legal = (state_ == State::Running && to != State::Running) ||
+                     (state_ == State::Stopping && (to == State::Stopped || to == State::Failed)) ||
+                     (state_ == State::Failed && to == State::Stopped);
+  if (!legal) {
+    log()->error("media engine: illegal move {} -> {}", state_name(state_), state_name(to));
+    return;
+  }
+  log()->debug("media engine: {} -> {}", state_name(state_), state_name(to));
+  state_ = to;
+}
+
+std::string MediaEngine::next_record_path() {
+  const std::string& base = options_.output.record_path;
+  if (base.empty()) return {};
+  ++recordings_;
+  if (recordings_ == 1) return base;
+  auto dot = base.rfind('.');
+  auto slash = base.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return fmt::format("{}-{}", base, recordings_);
+  return fmt::format("{}-{}{}", base.substr(0, dot), recordings_, base.substr(dot));
+}
+
+PeerConnection* MediaEngine::add_peer(PeerConnection::Listener* listener) {
+  if (state_ != State::Running) {
+    log()->error("add_peer while the engine is {}", state_name(state_));
+    return nullptr;
+  }
+  PeerConnection::Config cfg;
+  cfg.id = next_peer_id_++;
+  cfg.pipeline = GST_BIN(pipeline_);
+  cfg.video = video_.get();
+  cfg.audio = audio_.get();
+  cfg.options = &options_;
+  cfg.record_path = next_record_path();
+  std::unique_ptr<PeerConnection> pc(new PeerConnection(std::move(cfg), listener));
+  if (auto st = pc->build(); !st) {
+    log()->error("cannot create a peer connection: {}", st.error().message);
+    return nullptr;
+  }
+  peers_.push_back(std::move(pc));
+  return peers_.back().get();
+}
+
+void MediaEngine::remove_peer(PeerConnection* peer, std::function<void()> done) {
+  auto it = std::find_if(peers_.begin(), peers_.end(), [&](auto& p) { return p.get() == peer; });
+  if (it == peers_.end()) {
+    if (done) post(ctx_, lifetime_, std::move(done));
+    return;
+  }
+  log()->info("removing peer{}", peer->id());
+  closing_.push_back(std::move(*it));
+  peers_.erase(it);
+  auto finished = std::make_shared<bool>(false);
+  auto timer = std::make_shared<Timeout>();
+  auto finish = [this, peer, finished, timer, done = std::move(done)]() {
+    if (*finished) return;
+    *finished = true;
+    timer->cancel();
+    // Destroy outside the peer's own call stack.
+    post(ctx_, lifetime_, [this, peer, done] {
+      auto it2 = std::find_if(closing_.begin(), closing_.end(),
+                              [&](auto& p) { return p.get() == peer; });
+      if (it2 != closing_.end()) closing_.erase(it2);
+      if (done) done();
+    });
+  };
+  timer->start_once(options_.stop_timeout, [finish, peer] {
+    log()->warn("peer{}: recording did not finish in time; removing anyway", peer->id());
+    finish();
+  });
+  peer->close(finish);
+}
+
+void MediaEngine::stop(std::function<void()> done) {
+  if (state_ == State::Stopped) {
+    if (done) post(ctx_, lifetime_, std::move(done));
+    return;
+  }
+  if (state_ == State::Running) set_state(State::Stopping);
+  auto remaining = std::make_shared<size_t>(peers_.size());
+  auto all_done = [this, done = std::move(done)]() {
+    stop_timer_.cancel();
+    shutdown_pipeline();
+    set_state(State::Stopped);
+    log()->info("media engine stopped");
+    if (done) done();
+  };
+  if (*remaining == 0) {
+    post(ctx_, lifetime_, all_done);
+    return;
+  }
+  auto shared_done = std::make_shared<std::function<void()>>(all_done);
+  stop_timer_.start_once(options_.stop_timeout + std::chrono::seconds(1), [shared_done] {
+    if (auto f = std::exchange(*shared_done, nullptr)) f();
+  });
+  std::vector<PeerConnection*> raw;
+  for (auto& p : peers_) raw.push_back(p.get());
+  for (auto* p : raw)
+    remove_peer(p, [remaining, shared_done] {
+      if (--*remaining == 0)
+        if (auto f = std::exchange(*shared_done, nullptr)) f();
+    });
+}
+
+void MediaEngine::shutdown_pipeline() {
+  if (bus_watch_) {
+    g_source_destroy(bus_watch_);
+    g_source_unref(bus_watch_);
+    bus_watch_ = nullptr;
+  }
+  stop_timer_.cancel();
+  closing_.clear();
+  peers_.clear();
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    video_.reset();
+    audio_.reset();
+    gst_object_unref(pipeline_);
+    pipeline_ = nullptr;
+  }
+}
+
+void MediaEngine::set_muted(MediaKind kind, bool muted) {
+  LocalSource* s = kind == MediaKind::Video ? video_.get() : audio_.get();
+  if (s) s->set_muted(muted);
+}
+
+MediaEngine::Counters MediaEngine::counters() const {
+  Counters c;
+  if (video_) {
+    c.video_frames_encoded = video_->buffers_encoded();
+    c.keyframe_requests = video_->keyframe_requests();
+  }
+  if (audio_) c.audio_buffers_encoded = audio_->buffers_encoded();
+  return c;
+}
+
+std::string MediaEngine::dump_graph(const std::string& name) const {
+  return dump_dot(GST_BIN(pipeline_), options_.dot_dir, name);
+}
+
+gboolean MediaEngine::on_bus_message(GstBus*, GstMessage* msg, gpointer data) {
+  static_cast<MediaEngine*>(data)->handle_bus_message(msg);
+  return G_SOURCE_CONTINUE;
+}
+
+void MediaEngine::fail(const std::string& what) {
+  log()->error("media pipeline failed: {}", what);
+  if (auto path = dump_graph("error"); !path.empty()) log()->error("pipeline graph: {}", path);
+}
+
+void MediaEngine::handle_bus_message(GstMessage* msg) {
+  GstObject* src = GST_MESSAGE_SRC(msg);
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_ERROR: {
+      for (auto& p : peers_) {
+        if (p->owns(src)) {
+          if (auto path = dump_graph(fmt::format("peer{}-error", p->id())); !path.empty())
+            log()->error("pipeline graph: {}", path);
+          p->on_pipeline_error(msg);
+          return;
+        }
+      }
+      for (auto& p : closing_)
+        if (p->owns(src)) return;  // a peer going away
+      GError* err = nullptr;
+      gchar* dbg = nullptr;
+      gst_message_parse_error(msg, &err, &dbg);
+      std::string what =
+          fmt::format("{}: {}", object_path(src), err ? err->message : "unknown error");
+      log()->debug("error details: {}", dbg ? dbg : "");
+      ExitCode code = exit_code_for(err);
+      if (err) g_error_free(err);
+      g_free(dbg);
+      if (state_ == State::Failed || state_ == State::Stopped) return;
+      fail(what);
+      set_state(State::Failed);
+      if (listener_) listener_->on_engine_error(Error{code, "media pipeline failed: " + what});
+      break;
+    }
+    case GST_MESSAGE_WARNING: {
+      GError* err = nullptr;
+      gst_message_parse_warning(msg, &err, nullptr);
+      log()->warn("{}: {}", object_path(src), err ? err->message : "?");
+      if (err) g_error_free(err);
+      break;
+    }
+    case GST_MESSAGE_LATENCY:
+      // Sinks come and go with peers: the pipeline latency must follow.
+      gst_bin_recalculate_latency(GST_BIN(pipeline_));
+      break;
+    case GST_MESSAGE_STATE_CHANGED:
+      if (src == GST_OBJECT(pipeline_)) {
+        GstState old_s, new_s;
+        gst_message_parse_state_changed(msg, &old_s, &new_s, nullptr);
+        log()->debug("pipeline {} -> {}", gst_element_state_get_name(old_s),
+                     gst_element_state_get_name(new_s));
+      }
+      break;
+    case GST_MESSAGE_EOS:
+      log()->debug("pipeline EOS");
+      break;
+    default: break;
+  }
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,125 @@
+#pragma once
+// The media engine: one GstPipeline with the local sources and their
+// encoders (which keep running across partners), plus one PeerConnection
+// (its own webrtcbin) per partner.
+//
+//   video source -> convert/scale/rate (preset) -> VP8/VP9/H.264 -> tee ─┬─ peer1
+//   audio source -> (webrtcdsp) -> Opus -> tee ──────────────────────────┴─ peer2 ...
+//
+// Usage (the call layer; all on one main context, the thread-default one
+// when create() is called):
+//
+//   auto engine = MediaEngine::create(options, &listener);   // checks plugins, PLAYING
+//   PeerConnection* pc = engine->add_peer(&peer_listener);     // a partner arrived
+//   pc->create_offer();  or  pc->set_remote_description(offer);
+//   pc->add_remote_candidate(c);  ...
+//   engine->remove_peer(pc, done);   // partner left / failed: recordings finalized
+//   engine->stop(done);              // EOS through the outputs, then NULL
+//
+// Ownership: the engine owns the pipeline, the sources and the peers; a
+// PeerConnection* stays valid until remove_peer() or the engine's
+// destruction. Listeners are borrowed and must outlive their registration
+// (a removed peer calls nothing any more).
+//
+// Errors: a failing element inside a peer (DTLS, ICE, a sink) fails that
+// peer only (PeerConnection::Listener::on_error); an RTMP output restarts
+// itself; anything else is fatal for the engine (Listener::on_engine_error)
+// with the failing element named and the graph dumped to options.dot_dir.
+//
+// State: Running -> Stopping -> Stopped (or Failed). The bus watch is
+// removed and all handlers disconnected before the pipeline goes to NULL.
+
+#include "common/main_context.h"
+#include "common/result.h"
+#include "media/media_options.h"
+#include "media/peer_connection.h"
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace callagent::media {
+
+class LocalSource;
+
+class MediaEngine {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The pipeline failed outside any peer; the engine is unusable.
+    virtual void on_engine_error(const Error& e) = 0;
+    // A local file source ended (no loop): the call should end.
+    virtual void on_source_eos(MediaKind kind) {}
+  };
+
+  enum class State { Running, Stopping, Stopped, Failed };
+
+  struct Counters {
+    uint64_t video_frames_encoded = 0;
+    uint64_t audio_buffers_encoded = 0;
+    uint64_t keyframe_requests = 0;  // force-key-unit events that reached the video encoder
+  };
+
+  // Checks the plugins (ExitCode::Config naming the Debian package), builds
+  // the sources and sets the pipeline to PLAYING. gst_init() must have run.
+  static Result<std::unique_ptr<MediaEngine>> create(const MediaOptions& options,
+                                                     Listener* listener);
+  // Hard stop if stop() was not used: no EOS, recordings may lack their index.
+  ~MediaEngine();
+  MediaEngine(const MediaEngine&) = delete;
+  MediaEngine& operator=(const MediaEngine&) = delete;
+
+  // A new webrtcbin in the running pipeline for one partner. Returns nullptr
+  // (and logs) if it cannot be built. Recording goes to the next file name:
+  // FILE.mkv for the first partner, FILE-2.mkv, FILE-3.mkv... after.
+  PeerConnection* add_peer(PeerConnection::Listener* listener);
+  // Stops sending to the peer, finalizes its recording (EOS), then removes
+  // its webrtcbin. The pointer is invalid on return and the listener is
+  // never called again; `done` runs on the main context when the recording
+  // is complete (bounded by options.stop_timeout).
+  void remove_peer(PeerConnection* peer, std::function<void()> done = {});
+  const std::vector<std::unique_ptr<PeerConnection>>& peers() const { return peers_; }
+
+  // Removes every peer (finalizing recordings), then sets the pipeline to
+  // NULL. `done` runs on the main context (at most stop_timeout later).
+  void stop(std::function<void()> done);
+
+  void set_muted(MediaKind kind, bool muted);
+  Counters counters() const;
+  State state() const { return state_; }
+  GstElement* pipeline() const { return pipeline_; }
+  // Writes the graph now (for debugging); returns the path or "".
+  std::string dump_graph(const std::string& name) const;
+
+ private:
+  MediaEngine(const MediaOptions& options, Listener* listener);
+  Status build();
+  static gboolean on_bus_message(GstBus*, GstMessage*, gpointer);
+  void handle_bus_message(GstMessage* msg);
+  void fail(const std::string& what);
+  void set_state(State to);
+  void shutdown_pipeline();
+  std::string next_record_path();
+
+  MediaOptions options_;
+  Listener* listener_;
+  GMainContext* ctx_;
+  Lifetime lifetime_ = make_lifetime();
+  State state_ = State::Running;
+  GstElement* pipeline_ = nullptr;  // owned
+  GSource* bus_watch_ = nullptr;
+  std::unique_ptr<LocalSource> video_;
+  std::unique_ptr<LocalSource> audio_;
+  std::vector<std::unique_ptr<PeerConnection>> peers_;
+  // Peers being removed: waiting for their recordings to finish.
+  std::vector<std::unique_ptr<PeerConnection>> closing_;
+  int next_peer_id_ = 1;
+  int recordings_ = 0;
+  Timeout stop_timer_;
+};
+
+}  // namespace callagent::media

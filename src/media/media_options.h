@@ -1,0 +1,123 @@
+#pragma once
+// What the media engine is asked to do: sources, presets, codec, ICE,
+// outputs. Plain values, parsed from the command line by the CLI (the
+// parse_* helpers return an Error with ExitCode::Usage naming the bad value).
+//
+// Defaults are the engine's defaults; the CLI passes its own (e.g. the
+// default STUN server) explicitly.
+
+#include "common/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace callagent::media {
+
+enum class MediaKind { Audio, Video };
+std::string_view to_string(MediaKind k);
+
+// ---- presets --------------------------------------------------------------
+
+struct VideoPreset {
+  int width = 1280;
+  int height = 720;
+  int fps = 30;
+  // Encoder target, derived from the size and rate unless set explicitly.
+  int bitrate_kbps = 0;
+  int effective_bitrate_kbps() const;
+};
+// "4k" | "1080p" | "720p" | "480p" (also "360p" for tests); fps 60|30|24.
+Result<VideoPreset> parse_video_preset(std::string_view size, int fps);
+
+struct AudioPreset {
+  int rate = 48000;
+  int channels = 2;
+  int bitrate_kbps = 128;
+};
+// "high" (48 kHz stereo, 128 kbps) | "medium" (44.1 kHz stereo, 96 kbps) |
+// "low" (32 kHz mono, 32 kbps). The rate is what we ask of the capture
+// device; Opus itself always runs at 48 kHz.
+Result<AudioPreset> parse_audio_preset(std::string_view name);
+
+// ---- sources ----------------------------------------------------------------
+
+struct SourceSpec {
+  enum class Type { None, Test, V4l2, File, Alsa, Pulse, Auto };
+  Type type = Type::Test;
+  std::string device;  // v4l2/alsa/pulse device, or the file path for File
+  bool loop = false;   // File: restart at EOS instead of ending the call
+  // True for sources that capture a room (camera, microphone): these get
+  // audio processing (webrtcdsp) and Opus audio-type=voice.
+  bool is_capture_device() const {
+    return type == Type::V4l2 || type == Type::Alsa || type == Type::Pulse || type == Type::Auto;
+  }
+};
+// video: "test" | "v4l2[:DEVICE]" | "file:PATH" | "auto" | "none"
+// audio: "test" | "alsa[:DEVICE]" | "pulse[:DEVICE]" | "file:PATH" | "auto" | "none"
+// A file spec may end with ",loop" ("file:/x.mp4,loop").
+Result<SourceSpec> parse_source_spec(std::string_view spec, MediaKind kind);
+std::string to_string(const SourceSpec& s);
+
+enum class VideoCodec { VP8, VP9, H264 };
+Result<VideoCodec> parse_video_codec(std::string_view name);
+std::string_view to_string(VideoCodec c);
+
+// ---- ICE --------------------------------------------------------------------
+
+struct IceOptions {
+  std::string stun_url;                 // "stun://host:port"; empty = none
+  std::vector<std::string> turn_urls;   // "turn(s)://user:pass@host:port"
+  // When non-empty, libnice gathers only on these addresses (emitted as
+  // add-local-ip-address before set-local-description). Required in a
+  // network namespace that has only lo (MEASURED.md), and the way tests keep
+  // ICE on 127.0.0.1.
+  std::vector<std::string> local_addresses;
+  bool tcp = true;
+  bool udp = true;
+};
+
+// ---- outputs (what happens to the remote media) -----------------------------
+
+struct OutputOptions {
+  // Matroska/WebM recording of the remote VP8/Opus without re-encoding.
+  // The first partner goes to this path, the second to FILE-2.mkv, ...
+  std::string record_path;
+  // RTMP restream (H.264 + AAC in FLV), e.g. "rtmp://host/live/key".
+  std::string rtmp_url;
+  // Display: empty = no display; "auto" = autovideosink; else an element
+  // factory name (kmssink, xvimagesink, ...).
+  std::string video_sink;
+  // Audio playback: empty = none; "auto" = autoaudiosink; else a factory name.
+  std::string audio_sink;
+  bool fullscreen = true;  // where the display sink supports it
+};
+
+struct MediaOptions {
+  SourceSpec video_source{SourceSpec::Type::Test, {}, false};
+  SourceSpec audio_source{SourceSpec::Type::Test, {}, false};
+  VideoPreset video;
+  AudioPreset audio;
+  VideoCodec codec = VideoCodec::VP8;
+  bool audio_processing = true;  // webrtcdsp on real microphones
+  // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
+  // ~150 ms glass-to-glass over 50 ms (MEASURED.md); 60 ms still leaves a
+  // loopback/LAN retransmission (NACK) a chance.
+  unsigned latency_ms = 60;
+  IceOptions ice;
+  OutputOptions output;
+  // Where to write pipeline graphs (DOT) on errors; empty = don't.
+  std::string dot_dir;
+  // stop(): how long to wait for EOS to finalize recordings.
+  std::chrono::milliseconds stop_timeout{5000};
+
+  // Test hook: replace the device element of a v4l2/alsa/pulse source by
+  // this factory (e.g. "videotestsrc"), keeping the rest of the chain, so
+  // the device paths can be built on machines without devices.
+  std::string substitute_device_element;
+};
+
+}  // namespace callagent::media

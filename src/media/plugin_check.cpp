@@ -1,0 +1,97 @@
+#include "media/plugin_check.h"
+
+#include <gst/gst.h>
+
+#include <fmt/format.h>
+
+namespace callagent::media {
+
+namespace {
+constexpr const char* kCore = "libgstreamer1.0-0";
+constexpr const char* kBase = "gstreamer1.0-plugins-base";
+constexpr const char* kGood = "gstreamer1.0-plugins-good";
+constexpr const char* kBad = "gstreamer1.0-plugins-bad";
+constexpr const char* kUgly = "gstreamer1.0-plugins-ugly";
+constexpr const char* kLibav = "gstreamer1.0-libav";
+constexpr const char* kNice = "gstreamer1.0-nice";
+constexpr const char* kPulse = "gstreamer1.0-pulseaudio";
+constexpr const char* kAlsa = "gstreamer1.0-alsa";
+bool have_factory(const char* name) {
+  GstElementFactory* f = gst_element_factory_find(name);
+  if (f) gst_object_unref(f);
+  return f != nullptr;
+}
+}  // namespace
+
+std::vector<RequiredElement> required_elements(const MediaOptions& o) {
+  std::vector<RequiredElement> r = {
+      {"webrtcbin", kBad},        {"nicesrc", kNice},         {"nicesink", kNice},
+      {"dtlssrtpenc", kBad},      {"srtpenc", kBad},          {"rtpbin", kGood},
+      {"queue", kCore},           {"tee", kCore},             {"fakesink", kCore},
+      {"capsfilter", kCore},      {"videoconvert", kBase},    {"videoscale", kBase},
+      {"videorate", kBase},       {"audioconvert", kBase},    {"audioresample", kBase},
+      {"volume", kBase},          {"opusenc", kBase},         {"opusdec", kBase},
+      {"rtpopuspay", kGood},      {"rtpopusdepay", kGood},    {"vp8dec", kGood},
+      {"rtpvp8depay", kGood},
+  };
+  switch (o.codec) {
+    case VideoCodec::VP8: r.push_back({"vp8enc", kGood}), r.push_back({"rtpvp8pay", kGood}); break;
+    case VideoCodec::VP9: r.push_back({"vp9enc", kGood}), r.push_back({"rtpvp9pay", kGood}); break;
+    case VideoCodec::H264:
+      r.push_back({"x264enc", kUgly});
+      r.push_back({"h264parse", kBad});
+      r.push_back({"rtph264pay", kGood});
+      break;
+  }
+  using T = SourceSpec::Type;
+  auto source = [&](const SourceSpec& s, MediaKind kind) {
+    switch (s.type) {
+      case T::Test:
+        r.push_back(kind == MediaKind::Video ? RequiredElement{"videotestsrc", kBase}
+                                             : RequiredElement{"audiotestsrc", kBase});
+        break;
+      case T::V4l2: r.push_back({"v4l2src", kGood}); break;
+      case T::Alsa: r.push_back({"alsasrc", kAlsa}); break;
+      case T::Pulse: r.push_back({"pulsesrc", kPulse}); break;
+      case T::File:
+        r.push_back({"uridecodebin", kBase});
+        r.push_back({"clocksync", kCore});
+        break;
+      case T::Auto:
+      case T::None: break;
+    }
+    if (kind == MediaKind::Audio && s.is_capture_device() && o.audio_processing)
+      r.push_back({"webrtcdsp", kBad});
+  };
+  source(o.video_source, MediaKind::Video);
+  source(o.audio_source, MediaKind::Audio);
+  if (!o.output.record_path.empty()) {
+    r.push_back({"matroskamux", kGood});
+    r.push_back({"filesink", kCore});
+    r.push_back({"opusparse", kBad});
+  }
+  if (!o.output.rtmp_url.empty()) {
+    r.push_back({"x264enc", kUgly});
+    r.push_back({"flvmux", kGood});
+    r.push_back({"rtmp2sink", kBad});
+    if (!have_factory("fdkaacenc") && !have_factory("voaacenc")) r.push_back({"avenc_aac", kLibav});
+  }
+  if (o.output.video_sink == "auto") r.push_back({"autovideosink", kGood});
+  if (o.output.audio_sink == "auto") r.push_back({"autoaudiosink", kGood});
+  return r;
+}
+
+Status check_elements(const std::vector<RequiredElement>& elements) {
+  std::string missing;
+  for (const auto& e : elements) {
+    if (have_factory(e.factory.c_str())) continue;
+    if (missing.find(" " + e.factory + " ") != std::string::npos) continue;
+    missing += fmt::format("{}{} (install {})", missing.empty() ? "" : ", ", e.factory, e.package);
+  }
+  if (missing.empty()) return Ok{};
+  return Error{ExitCode::Config, "missing GStreamer elements: " + missing};
+}
+
+Status check_plugins(const MediaOptions& options) { return check_elements(required_elements(options)); }
+
+}  // namespace callagent::media

@@ -1,0 +1,150 @@
+#include "media/recorder.h"
+
+#include "common/logging.h"
+#include "media/gst_util.h"
+
+#include <fmt/format.h>
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("media"); }
+}  // namespace
+
+Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::string& path,
+                                                   const Kinds& kinds) {
+  std::unique_ptr<Recorder> r(new Recorder());
+  r->parent_ = parent;
+  r->path_ = path;
+  GMainContext* c = g_main_context_get_thread_default();
+  r->ctx_ = c ? c : g_main_context_default();
+
+  const bool webm = path.size() > 5 && path.substr(path.size() - 5) == ".webm";
+  GstElement* bin = gst_bin_new(nullptr);
+  GstElement* mux = make_element(webm ? "webmmux" : "matroskamux", nullptr);
+  GstElement* sink = make_element("filesink", nullptr);
+  if (!mux || !sink) {
+    gst_object_unref(gst_object_ref_sink(bin));
+    return Error{ExitCode::Config, "cannot create matroskamux/filesink"};
+  }
+  // Timestamps are RTP-derived running times: start the file at zero.
+  g_object_set(mux, "offset-to-zero", TRUE, "max-cluster-duration", G_GINT64_CONSTANT(1000000000),
+               "writing-app", "callagent", nullptr);
+  g_object_set(sink, "location", path.c_str(), "sync", FALSE, "async", FALSE, nullptr);
+  gst_util_set_object_arg(G_OBJECT(sink), "buffer-mode", "unbuffered");
+  gst_bin_add_many(GST_BIN(bin), mux, sink, nullptr);
+  gst_element_link(mux, sink);
+
+  auto add_input = [&](MediaKind kind) -> GstPad* {
+    GstElement* q = make_element("queue", nullptr);
+    // Up to 3 s: a muxer that waits for the other stream must not block
+    // the depayloader (and with it the partner's whole receive path).
+    g_object_set(q, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 G_GUINT64_CONSTANT(3000000000), nullptr);
+    gst_bin_add(GST_BIN(bin), q);
+    GstElement* last = q;
+    if (kind == MediaKind::Audio) {
+      GstElement* parse = make_element("opusparse", nullptr);
+      if (parse) {
+        gst_bin_add(GST_BIN(bin), parse);
+        gst_element_link(q, parse);
+        last = parse;
+      }
+    } else if (kinds.video_encoding == "H264") {
+      GstElement* parse = make_element("h264parse", nullptr);
+      if (parse) {
+        gst_bin_add(GST_BIN(bin), parse);
+        gst_element_link(q, parse);
+        last = parse;
+      }
+    }
+    GstPad* mux_pad =
+        gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video_%u" : "audio_%u");
+    GstPad* src = gst_element_get_static_pad(last, "src");
+    bool ok = mux_pad && gst_pad_link(src, mux_pad) == GST_PAD_LINK_OK;
+    gst_object_unref(src);
+    if (mux_pad) gst_object_unref(mux_pad);
+    if (!ok) return nullptr;
+    GstPad* target = gst_element_get_static_pad(q, "sink");
+    GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", target);
+    gst_object_unref(target);
+    gst_element_add_pad(bin, g);
+    return g;
+  };
+  if (kinds.video) r->video_pad_ = add_input(MediaKind::Video);
+  if (kinds.audio) r->audio_pad_ = add_input(MediaKind::Audio);
+  if ((kinds.video && !r->video_pad_) || (kinds.audio && !r->audio_pad_)) {
+    gst_object_unref(gst_object_ref_sink(bin));
+    return Error{ExitCode::Software, "cannot link the recorder's muxer"};
+  }
+  GstPad* sp = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(sp, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_sink_eos, r.get(),
+                    nullptr);
+  gst_object_unref(sp);
+
+  r->bin_ = bin;
+  gst_bin_add(parent, bin);
+  if (!gst_element_sync_state_with_parent(bin))
+    return Error{ExitCode::CantCreate, fmt::format("cannot open '{}' for writing", path)};
+  log()->info("recording to {} ({}{}{})", path, kinds.video ? kinds.video_encoding : "",
+              kinds.video && kinds.audio ? " + " : "", kinds.audio ? "Opus" : "");
+  return r;
+}
+
+Recorder::~Recorder() = default;  // bin_ belongs to parent_; the peer tears it down
+
+GstPad* Recorder::sink_pad(MediaKind kind) const {
+  return kind == MediaKind::Video ? video_pad_ : audio_pad_;
+}
+
+GstPadProbeReturn Recorder::on_sink_eos(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Recorder*>(data);
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS &&
+      !self->eos_seen_.exchange(true)) {
+    post(self->ctx_, self->lifetime_, [self] {
+      self->finished_ = true;
+      log()->info("recording {} complete", self->path_);
+      if (auto done = std::exchange(self->done_, nullptr)) done();
+    });
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void Recorder::send_eos(GstPad* ghost) {
+  if (!ghost) return;
+  // Stop the data first: a tee pad pushing after our EOS would get
+  // FLOW_EOS back and could stop the partner's receive path.
+  if (GstPad* peer = gst_pad_get_peer(ghost)) {
+    GstElement* up = gst_pad_get_parent_element(peer);
+    gst_pad_unlink(peer, ghost);
+    if (up) {
+      if (GST_PAD_TEMPLATE_PRESENCE(GST_PAD_PAD_TEMPLATE(peer)) == GST_PAD_REQUEST)
+        gst_element_release_request_pad(up, peer);
+      gst_object_unref(up);
+    }
+    gst_object_unref(peer);
+  }
+  gst_pad_send_event(ghost, gst_event_new_eos());
+}
+
+void Recorder::end_missing(MediaKind kind) {
+  GstPad* p = sink_pad(kind);
+  if (p && !gst_pad_is_linked(p)) {
+    log()->info("no remote {} arrived; recording {} without it", to_string(kind), path_);
+    gst_pad_send_event(p, gst_event_new_eos());
+  }
+}
+
+void Recorder::finish(std::function<void()> done) {
+  if (finished_) {
+    if (done) done();
+    return;
+  }
+  done_ = std::move(done);
+  if (finishing_) return;
+  finishing_ = true;
+  send_eos(video_pad_);
+  send_eos(audio_pad_);
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,187 @@
+#include "media/rtmp_output.h"
+
+#include "common/logging.h"
+#include "media/gst_util.h"
+
+#include <fmt/format.h>
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("media"); }
+
+const char* aac_encoder() {
+  for (const char* f : {"fdkaacenc", "avenc_aac", "voaacenc"}) {
+    if (GstElementFactory* fac = gst_element_factory_find(f)) {
+      gst_object_unref(fac);
+      return f;
+    }
+  }
+  return "avenc_aac";
+}
+
+// A URL for logs: rtmp://host/app/<key> with the stream key cut short.
+std::string safe_url(const std::string& url) {
+  auto slash = url.rfind('/');
+  if (slash == std::string::npos || slash + 1 >= url.size()) return url;
+  return url.substr(0, slash + 1) + logging::redact(url.substr(slash + 1));
+}
+}  // namespace
+
+RtmpOutput::RtmpOutput(GstBin* parent, std::string url, bool video, bool audio, int fps)
+    : parent_(parent), url_(std::move(url)), want_video_(video), want_audio_(audio), fps_(fps) {
+  std::lock_guard lock(mutex_);
+  if (!build_locked()) log()->error("cannot build the RTMP output");
+}
+
+RtmpOutput::~RtmpOutput() {
+  restart_timer_.cancel();
+  std::lock_guard lock(mutex_);
+  teardown_locked();
+}
+
+bool RtmpOutput::build_locked() {
+  GstElement* bin = gst_bin_new(nullptr);
+  GstElement* mux = make_element("flvmux", nullptr);
+  GstElement* sink = make_element("rtmp2sink", nullptr);
+  if (!mux || !sink) {
+    gst_object_unref(gst_object_ref_sink(bin));
+    return false;
+  }
+  g_object_set(mux, "streamable", TRUE, nullptr);
+  g_object_set(sink, "location", url_.c_str(), "async", FALSE, "sync", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(bin), mux, sink, nullptr);
+  gst_element_link(mux, sink);
+  auto leaky_queue = [] {
+    GstElement* q = make_element("queue", nullptr);
+    g_object_set(q, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 G_GUINT64_CONSTANT(1000000000), nullptr);
+    gst_util_set_object_arg(G_OBJECT(q), "leaky", "downstream");
+    return q;
+  };
+  auto add_branch = [&](MediaKind kind) -> bool {
+    std::vector<GstElement*> chain;
+    chain.push_back(leaky_queue());
+    if (kind == MediaKind::Video) {
+      chain.push_back(make_element("videoconvert"));
+      GstElement* enc = make_element("x264enc");
+      if (enc) {
+        gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
+        gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
+        g_object_set(enc, "bitrate", 2500, "key-int-max", 2 * fps_, nullptr);
+      }
+      chain.push_back(enc);
+      GstElement* cf = make_element("capsfilter");
+      if (cf) set_caps(cf, "video/x-h264,profile=baseline");
+      chain.push_back(cf);
+      chain.push_back(make_element("h264parse"));
+    } else {
+      chain.push_back(make_element("audioconvert"));
+      chain.push_back(make_element("audioresample"));
+      GstElement* cf = make_element("capsfilter");
+      if (cf) set_caps(cf, "audio/x-raw,rate=44100");
+      chain.push_back(cf);
+      chain.push_back(make_element(aac_encoder()));
+      chain.push_back(make_element("aacparse"));
+    }
+    for (auto* e : chain)
+      if (!e) return false;
+    for (auto* e : chain) gst_bin_add(GST_BIN(bin), e);
+    for (size_t i = 1; i < chain.size(); ++i)
+      if (!gst_element_link(chain[i - 1], chain[i])) return false;
+    GstPad* mp = gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video" : "audio");
+    GstPad* last = gst_element_get_static_pad(chain.back(), "src");
+    bool ok = mp && gst_pad_link(last, mp) == GST_PAD_LINK_OK;
+    gst_object_unref(last);
+    if (mp) gst_object_unref(mp);
+    GstPad* first = gst_element_get_static_pad(chain.front(), "sink");
+    GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", first);
+    gst_object_unref(first);
+    gst_element_add_pad(bin, g);
+    return ok;
+  };
+  if ((want_video_ && !add_branch(MediaKind::Video)) ||
+      (want_audio_ && !add_branch(MediaKind::Audio))) {
+    gst_object_unref(gst_object_ref_sink(bin));
+    return false;
+  }
+  bin_ = bin;
+  gst_bin_add(parent_, bin_);
+  gst_element_sync_state_with_parent(bin_);
+  started_ = std::chrono::steady_clock::now();
+  if (video_.tee) link_locked(MediaKind::Video);
+  if (audio_.tee) link_locked(MediaKind::Audio);
+  log()->info("RTMP output to {}", safe_url(url_));
+  return true;
+}
+
+void RtmpOutput::link_locked(MediaKind kind) {
+  Input& in = kind == MediaKind::Video ? video_ : audio_;
+  if (!bin_ || !in.tee || in.tee_pad) return;
+  GstPad* ghost = gst_element_get_static_pad(bin_, kind == MediaKind::Video ? "video_sink" : "audio_sink");
+  if (!ghost) return;
+  in.tee_pad = gst_element_request_pad_simple(in.tee, "src_%u");
+  if (gst_pad_link(in.tee_pad, ghost) != GST_PAD_LINK_OK)
+    log()->error("cannot link the RTMP {} input", to_string(kind));
+  gst_object_unref(ghost);
+}
+
+void RtmpOutput::teardown_locked() {
+  for (Input* in : {&video_, &audio_}) {
+    if (!in->tee_pad) continue;
+    if (GstPad* peer = gst_pad_get_peer(in->tee_pad)) {
+      gst_pad_unlink(in->tee_pad, peer);
+      gst_object_unref(peer);
+    }
+    gst_element_release_request_pad(in->tee, in->tee_pad);
+    gst_object_unref(in->tee_pad);
+    in->tee_pad = nullptr;
+  }
+  if (bin_) {
+    gst_element_set_state(bin_, GST_STATE_NULL);
+    gst_bin_remove(parent_, bin_);
+    bin_ = nullptr;
+  }
+}
+
+void RtmpOutput::link_input(MediaKind kind, GstElement* tee) {
+  std::lock_guard lock(mutex_);
+  (kind == MediaKind::Video ? video_ : audio_).tee = tee;
+  link_locked(kind);
+}
+
+bool RtmpOutput::owns(GstObject* o) const {
+  std::lock_guard lock(mutex_);
+  return bin_ && o && (o == GST_OBJECT(bin_) || gst_object_has_as_ancestor(o, GST_OBJECT(bin_)));
+}
+
+void RtmpOutput::on_error(GstMessage* msg) {
+  GError* e = nullptr;
+  gst_message_parse_error(msg, &e, nullptr);
+  log()->warn("RTMP output failed ({}): {}; retrying in {} s", object_path(GST_MESSAGE_SRC(msg)),
+              e ? e->message : "?", backoff_.count());
+  if (e) g_error_free(e);
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || !bin_) return;
+    if (std::chrono::steady_clock::now() - started_ > std::chrono::minutes(1))
+      backoff_ = std::chrono::seconds(1);
+    teardown_locked();
+  }
+  auto delay = backoff_;
+  backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
+  restart_timer_.start_once(delay, [this] {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    restarts_.fetch_add(1);
+    if (!build_locked()) log()->error("cannot rebuild the RTMP output");
+  });
+}
+
+void RtmpOutput::stop() {
+  restart_timer_.cancel();
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,574 @@
+#include "server/server.h"
+
+#include "common/logging.h"
+#include "server/builtin_pages.h"
+#include "server/http_rules.h"
+#include "signaling/protocol.h"
+
+#include <algorithm>
+
+namespace callagent::server {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() { return logging::get("server"); }
+
+// After stop(), how long WebSocket peers get to answer the close frame.
+constexpr std::chrono::milliseconds kStopGrace{1500};
+// RFC 6585; libsoup 3.2's SoupStatus has no name for it.
+constexpr guint kStatusTooManyRequests = 429;
+
+const char* header(SoupServerMessage* msg, const char* name) {
+  return soup_message_headers_get_one(soup_server_message_get_request_headers(msg), name);
+}
+
+void set_header(SoupServerMessage* msg, const char* name, const std::string& value) {
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), name, value.c_str());
+}
+
+void respond(SoupServerMessage* msg, guint status, const char* content_type, std::string_view body) {
+  soup_server_message_set_status(msg, status,
+                                 status == kStatusTooManyRequests ? "Too Many Requests" : nullptr);
+  soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, body.data(), body.size());
+}
+
+// Plain-text answers end with a newline, as Go's http.Error writes them.
+void respond_text(SoupServerMessage* msg, guint status, std::string_view text) {
+  respond(msg, status, "text/plain; charset=utf-8", std::string(text) + "\n");
+}
+
+void respond_html(SoupServerMessage* msg, const std::string& html) {
+  respond(msg, SOUP_STATUS_OK, "text/html; charset=utf-8", html);
+}
+
+void redirect(SoupServerMessage* msg, const char* location) {
+  soup_server_message_set_status(msg, SOUP_STATUS_SEE_OTHER, nullptr);
+  set_header(msg, "Location", location);
+}
+
+bool is_get(SoupServerMessage* msg) {
+  const char* m = soup_server_message_get_method(msg);
+  return m == SOUP_METHOD_GET || m == SOUP_METHOD_HEAD;
+}
+
+void method_not_allowed(SoupServerMessage* msg, const char* allow) {
+  set_header(msg, "Allow", allow);
+  respond_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
+}
+
+std::string remote_of(SoupServerMessage* msg) {
+  const char* r = soup_server_message_get_remote_host(msg);
+  return r ? r : "unknown";
+}
+
+std::string query_param(SoupServerMessage* msg, const char* name) {
+  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
+  if (!query) return {};
+  GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+  if (!params) return {};
+  const char* v = static_cast<const char*>(g_hash_table_lookup(params, name));
+  std::string out = v ? v : "";
+  g_hash_table_unref(params);
+  return out;
+}
+
+// The raw TCP socket under an upgraded connection. libsoup 3.2 detaches it
+// from the message when the connection is stolen and hangs it on the stream
+// as "GSocket"; other versions keep it on the message or let the stream
+// chain be unwrapped.
+GSocket* find_socket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
+  if (GSocket* s = soup_server_message_get_socket(msg)) return s;
+  GIOStream* stream = soup_websocket_connection_get_io_stream(conn);
+  for (int depth = 0; stream && depth < 4; ++depth) {
+    if (auto* s = static_cast<GSocket*>(g_object_get_data(G_OBJECT(stream), "GSocket"))) return s;
+    if (G_IS_SOCKET_CONNECTION(stream))
+      return g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+    const char* prop = nullptr;
+    if (G_IS_TLS_CONNECTION(stream))
+      prop = "base-io-stream";
+    else if (g_object_class_find_property(G_OBJECT_GET_CLASS(stream), "base-iostream"))
+      prop = "base-iostream";
+    if (!prop) break;
+    GIOStream* base = nullptr;
+    g_object_get(stream, prop, &base, nullptr);
+    if (base) g_object_unref(base);  // still owned by `stream`
+    stream = base;
+  }
+  return nullptr;
+}
+
+// host:port -> a socket address. IP literals and "localhost" directly, other
+// names through the resolver (blocking, once at start-up).
+Result<GRef<GSocketAddress>> parse_listen(const std::string& listen) {
+  GError* err = nullptr;
+  GSocketConnectable* parsed = g_network_address_parse(listen.c_str(), 8080, &err);
+  if (!parsed) {
+    std::string m = err->message;
+    g_error_free(err);
+    return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT: " + m};
+  }
+  auto addr = GRef<GNetworkAddress>::adopt(G_NETWORK_ADDRESS(parsed));
+  std::string host = g_network_address_get_hostname(addr.get());
+  guint16 port = g_network_address_get_port(addr.get());
+  bool plausible = !host.empty() && std::all_of(host.begin(), host.end(), [](char ch) {
+    return g_ascii_isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '%';
+  });
+  if (!plausible) return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT"};
+  GInetAddress* inet = g_inet_address_new_from_string(host.c_str());
+  if (!inet && host == "localhost") inet = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  if (!inet) {
+    GList* found = g_resolver_lookup_by_name(g_resolver_get_default(), host.c_str(), nullptr, &err);
+    if (!found) {
+      std::string m = err->message;
+      g_error_free(err);
+      return Error{ExitCode::NoHost, "--listen: cannot resolve '" + host + "': " + m};
+    }
+    inet = G_INET_ADDRESS(g_object_ref(found->data));
+    g_resolver_free_addresses(found);
+  }
+  auto sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(inet, port));
+  g_object_unref(inet);
+  return sa;
+}
+
+}  // namespace
+
+const char* to_string(Server::State s) {
+  switch (s) {
+    case Server::State::Created: return "created";
+    case Server::State::Running: return "running";
+    case Server::State::Stopping: return "stopping";
+    case Server::State::Stopped: return "stopped";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config,
+                                               std::unique_ptr<WebPages> pages) {
+  if (config.password.empty())
+    return Error{ExitCode::Usage, "the server needs a password (--password-file or CALLAGENT_PASSWORD)"};
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return Error{ExitCode::Usage, "--tls-cert and --tls-key go together"};
+
+  GRef<GTlsCertificate> cert;
+  if (!config.tls_cert.empty()) {
+    if (!g_tls_backend_supports_tls(g_tls_backend_get_default()))
+      return Error{ExitCode::Config, "TLS is not available: install glib-networking"};
+    GError* err = nullptr;
+    cert = GRef<GTlsCertificate>::adopt(
+        g_tls_certificate_new_from_files(config.tls_cert.c_str(), config.tls_key.c_str(), &err));
+    if (!cert) {
+      std::string m = err->message;
+      g_error_free(err);
+      return Error{ExitCode::Config, "cannot load --tls-cert '" + config.tls_cert +
+                                         "' / --tls-key '" + config.tls_key + "': " + m};
+    }
+  }
+
+  if (config.db_path.empty()) config.db_path = RoomStore::default_path();
+  auto rooms = RoomStore::open(config.db_path, config.max_rooms);
+  if (!rooms) return rooms.error();
+
+  if (!pages) pages = std::make_unique<BuiltinPages>();
+  std::unique_ptr<Server> s(new Server(std::move(config), std::move(*rooms), std::move(pages)));
+  s->tls_cert_ = std::move(cert);
+  return s;
+}
+
+Server::Server(ServerConfig config, std::unique_ptr<RoomStore> rooms, std::unique_ptr<WebPages> pages)
+    : config_(std::move(config)),
+      account_(config_.user, config_.password),
+      rooms_(std::move(rooms)),
+      pages_(std::move(pages)),
+      sessions_(config_.session_ttl, config_.max_sessions),
+      login_limiter_(config_.login_failures_per_minute, std::chrono::minutes(1)) {
+  // The Account keeps only a digest; don't keep the password around either.
+  std::fill(config_.password.begin(), config_.password.end(), '\0');
+  config_.password.clear();
+}
+
+Server::~Server() {
+  sweep_timer_.cancel();
+  stop_timer_.cancel();
+  // Connections first: their close callbacks reach into the hub.
+  for (auto& [ptr, conn] : connections_) hub_.leave(*conn);
+  connections_.clear();
+  if (soup_) {
+    soup_server_disconnect(soup_.get());
+    soup_server_remove_handler(soup_.get(), "/ws");
+    soup_server_remove_handler(soup_.get(), nullptr);
+    g_signal_handlers_disconnect_by_data(soup_.get(), this);
+  }
+}
+
+void Server::set_state(State next) {
+  bool legal = (state_ == State::Created && next == State::Running) ||
+               (state_ == State::Running && next == State::Stopping) ||
+               (state_ == State::Stopping && next == State::Stopped) ||
+               (state_ == State::Created && next == State::Stopped);
+  if (!legal) {
+    log()->warn("illegal server state change {} -> {}", to_string(state_), to_string(next));
+    return;
+  }
+  state_ = next;
+}
+
+Result<std::string> Server::start() {
+  if (state_ != State::Created) return Error{ExitCode::Software, "server started twice"};
+  auto addr = parse_listen(config_.listen);
+  if (!addr) return addr.error();
+
+  soup_ = GRef<SoupServer>::adopt(SOUP_SERVER(
+      g_object_new(SOUP_TYPE_SERVER, "tls-certificate", tls_cert_.get(), nullptr)));
+  // The reference server (gorilla/websocket defaults) negotiates no
+  // compression; neither do we: frames are small, and inflating untrusted
+  // input is a memory risk.
+  soup_server_remove_websocket_extension(soup_.get(), SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler(soup_.get(), nullptr, &Server::on_early_request, this, nullptr);
+  soup_server_add_early_handler(soup_.get(), "/ws", &Server::on_early_request, this, nullptr);
+  soup_server_add_handler(soup_.get(), nullptr, &Server::on_request, this, nullptr);
+  soup_server_add_handler(soup_.get(), "/ws", &Server::on_ws_request, this, nullptr);
+  soup_server_add_websocket_handler(soup_.get(), "/ws", nullptr, nullptr, &Server::on_websocket,
+                                    this, nullptr);
+  g_signal_connect(soup_.get(), "request-finished", G_CALLBACK(&Server::on_request_finished), this);
+
+  GError* err = nullptr;
+  SoupServerListenOptions opts = tls_cert_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0);
+  if (!soup_server_listen(soup_.get(), addr->get(), opts, &err)) {
+    std::string m = err->message;
+    g_error_free(err);
+    return Error{ExitCode::Unavailable, "cannot listen on " + config_.listen + ": " + m};
+  }
+
+  std::string url;
+  GSList* uris = soup_server_get_uris(soup_.get());
+  if (uris) {
+    GUri* u = static_cast<GUri*>(uris->data);
+    gchar* s = g_uri_to_string_partial(u, G_URI_HIDE_NONE);
+    url = s;
+    g_free(s);
+    while (!url.empty() && url.back() == '/') url.pop_back();
+  }
+  g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
+  if (url.empty()) return Error{ExitCode::Software, "the server listens but reports no address"};
+
+  if (config_.keepalive.count() > 0)
+    sweep_timer_.start(config_.keepalive, [this] {
+      sweep_silent_connections();
+      return true;
+    });
+  set_state(State::Running);
+  log()->info("listening on {} (user '{}', {} rooms in {})", url, account_.user(), rooms_->count(),
+              config_.db_path);
+  return url;
+}
+
+void Server::stop(std::function<void()> done) {
+  if (state_ != State::Running) {
+    if (state_ == State::Created) set_state(State::Stopped);
+    if (done) done();
+    return;
+  }
+  set_state(State::Stopping);
+  stop_done_ = std::move(done);
+  log()->info("shutting down: closing {} WebSocket connection(s)", connections_.size());
+  sweep_timer_.cancel();
+  soup_server_disconnect(soup_.get());  // listeners and plain HTTP clients
+  std::vector<WsConnection*> open;
+  for (auto& [ptr, conn] : connections_) open.push_back(ptr);
+  for (WsConnection* c : open) c->close(SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+  if (connections_.empty()) return finish_stop();
+  stop_timer_.start_once(kStopGrace, [this] {
+    log()->debug("{} connection(s) did not close in time", connections_.size());
+    finish_stop();
+  });
+}
+
+void Server::finish_stop() {
+  if (state_ != State::Stopping) return;
+  stop_timer_.cancel();
+  set_state(State::Stopped);
+  if (auto cb = std::move(stop_done_)) cb();
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+bool Server::is_secure(SoupServerMessage* msg) const {
+  const char* scheme = g_uri_get_scheme(soup_server_message_get_uri(msg));
+  bool tls = scheme && g_ascii_strcasecmp(scheme, "https") == 0;
+  return http::request_is_secure(tls, header(msg, "X-Forwarded-Proto"));
+}
+
+bool Server::authenticated(SoupServerMessage* msg) {
+  for (const std::string& t : http::offered_tokens(header(msg, "Cookie"), header(msg, "Authorization")))
+    if (sessions_.valid(t)) return true;
+  return false;
+}
+
+void Server::respond_unauthorized(SoupServerMessage* msg, bool allow_redirect) {
+  if (allow_redirect &&
+      http::unauthorized_response(header(msg, "Accept")) == http::Unauthorized::RedirectToLogin) {
+    redirect(msg, "/login");
+    return;
+  }
+  respond_text(msg, SOUP_STATUS_UNAUTHORIZED, "Unauthorized");
+}
+
+namespace {
+// Marks a request whose body went over the limit; the body is not kept.
+constexpr const char* kBodyTooBig = "callagent-body-too-big";
+constexpr const char* kBodyLimit = "callagent-body-limit";
+
+void refuse_body(SoupServerMessage* msg) {
+  // libsoup goes on reading the body it was promised (it cannot skip it
+  // once the headers are in), but without keeping it: memory stays bounded.
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  soup_message_body_truncate(soup_server_message_get_request_body(msg));
+  g_object_set_data(G_OBJECT(msg), kBodyTooBig, GINT_TO_POINTER(1));
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+}
+
+void on_body_chunk(SoupServerMessage* msg, GBytes*, gpointer) {
+  if (g_object_get_data(G_OBJECT(msg), kBodyTooBig)) return;
+  auto limit = static_cast<goffset>(GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), kBodyLimit)));
+  if (soup_server_message_get_request_body(msg)->length > limit) refuse_body(msg);
+}
+}  // namespace
+
+void Server::on_early_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                              gpointer self) {
+  auto* s = static_cast<Server*>(self);
+  // libsoup buffers a whole request body before the handler runs. Only
+  // /login has a (small) body: refuse big ones by their Content-Length, and
+  // count chunked ones as they come.
+  SoupMessageHeaders* h = soup_server_message_get_request_headers(msg);
+  SoupEncoding enc = soup_message_headers_get_encoding(h);
+  auto limit = static_cast<goffset>(s->config_.max_body_bytes);
+  if (enc == SOUP_ENCODING_CONTENT_LENGTH) {
+    if (soup_message_headers_get_content_length(h) > limit) {
+      log()->debug("{} {}: request body of {} bytes refused", soup_server_message_get_method(msg),
+                   path, soup_message_headers_get_content_length(h));
+      refuse_body(msg);
+    }
+  } else if (enc != SOUP_ENCODING_NONE) {
+    g_object_set_data(G_OBJECT(msg), kBodyLimit, GSIZE_TO_POINTER(s->config_.max_body_bytes));
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_body_chunk), nullptr);
+  }
+}
+
+bool Server::body_refused(SoupServerMessage* msg, std::string_view path) {
+  if (!g_object_get_data(G_OBJECT(msg), kBodyTooBig)) return false;
+  if (path == "/login")
+    respond_text(msg, SOUP_STATUS_BAD_REQUEST, "Invalid request");  // the reference's "unreadable body"
+  else
+    respond_text(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large");
+  return true;
+}
+
+void Server::on_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                        gpointer self) {
+  static_cast<Server*>(self)->handle(msg, path ? path : "/");
+}
+
+void Server::on_request_finished(SoupServer*, SoupServerMessage* msg, gpointer) {
+  auto l = log();
+  if (!l->should_log(spdlog::level::debug)) return;
+  l->debug("{} {} {} -> {}", remote_of(msg), soup_server_message_get_method(msg),
+           g_uri_get_path(soup_server_message_get_uri(msg)), soup_server_message_get_status(msg));
+}
+
+void Server::handle(SoupServerMessage* msg, const std::string& path) {
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
+                               "no-store");
+  if (state_ != State::Running) {
+    respond_text(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Server shutting down");
+    return;
+  }
+  if (body_refused(msg, path)) return;
+  const char* method = soup_server_message_get_method(msg);
+
+  if (path == "/login") {
+    if (method == SOUP_METHOD_POST) return handle_login(msg);
+    if (is_get(msg)) return respond_html(msg, pages_->login());
+    return method_not_allowed(msg, "GET, POST");
+  }
+  if (path == "/logout") {
+    if (is_get(msg) || method == SOUP_METHOD_POST) return handle_logout(msg);
+    return method_not_allowed(msg, "GET");
+  }
+  bool is_room = path.rfind("/room/", 0) == 0;
+  if (path != "/" && path != "/create" && !is_room) {
+    respond_text(msg, SOUP_STATUS_NOT_FOUND, "404 page not found");
+    return;
+  }
+  if (!is_get(msg)) return method_not_allowed(msg, "GET");
+  if (!authenticated(msg)) return respond_unauthorized(msg, true);
+  if (path == "/create") return handle_create(msg);
+  if (is_room) return respond_html(msg, pages_->room(std::string_view(path).substr(6)));
+  respond_html(msg, pages_->home());
+}
+
+void Server::handle_login(SoupServerMessage* msg) {
+  const std::string remote = remote_of(msg);
+  if (auto wait = login_limiter_.retry_after(remote)) {
+    log()->info("login from {} refused: too many failures, retry in {} s", remote, wait->count());
+    set_header(msg, "Retry-After", std::to_string(wait->count()));
+    respond_text(msg, kStatusTooManyRequests, "Too many login attempts");
+    return;
+  }
+  SoupMessageBody* body = soup_server_message_get_request_body(msg);
+  GBytes* bytes = soup_message_body_flatten(body);
+  gsize len = 0;
+  const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &len));
+  std::string text(data ? data : "", len);
+  g_bytes_unref(bytes);
+  auto creds = http::parse_login_body(text);
+  if (!creds) {
+    respond_text(msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON");
+    return;
+  }
+  if (!account_.verify(creds->username, creds->password)) {
+    login_limiter_.record_failure(remote);
+    log()->info("login from {} failed: invalid credentials", remote);
+    respond(msg, SOUP_STATUS_UNAUTHORIZED, "application/json", http::login_failure_body());
+    return;
+  }
+  std::string token = sessions_.create();
+  log()->info("login from {}: session {}", remote, logging::redact(token));
+  set_header(msg, "Set-Cookie", http::session_cookie(token, sessions_.ttl(), is_secure(msg)));
+  respond(msg, SOUP_STATUS_OK, "application/json", http::login_success_body(token));
+}
+
+void Server::handle_logout(SoupServerMessage* msg) {
+  for (const std::string& t : http::offered_tokens(header(msg, "Cookie"), header(msg, "Authorization")))
+    if (sessions_.remove(t)) log()->info("logout from {}: session {}", remote_of(msg), logging::redact(t));
+  set_header(msg, "Set-Cookie", http::cleared_session_cookie(is_secure(msg)));
+  redirect(msg, "/login");
+}
+
+void Server::handle_create(SoupServerMessage* msg) {
+  std::string host;
+  if (const char* h = header(msg, "Host")) {
+    host = h;
+  } else {
+    // HTTP/1.0 without Host: name the address the request came in on.
+    GUri* u = soup_server_message_get_uri(msg);
+    host = std::string(g_uri_get_host(u) ? g_uri_get_host(u) : "localhost") + ":" +
+           std::to_string(g_uri_get_port(u));
+  }
+  if (!http::valid_host(host)) {
+    respond_text(msg, SOUP_STATUS_BAD_REQUEST, "Invalid Host header");
+    return;
+  }
+  auto id = rooms_->create();
+  if (!id) {
+    log()->warn("cannot create a room: {}", id.error().message);
+    if (id.error().code == ExitCode::Unavailable)
+      respond_text(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many rooms");
+    else
+      respond_text(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "Internal Server Error");
+    return;
+  }
+  log()->info("room {} created by {}", *id, remote_of(msg));
+  respond(msg, SOUP_STATUS_OK, "text/plain; charset=utf-8", http::room_url(is_secure(msg), host, *id));
+}
+
+// ---- WebSocket -------------------------------------------------------------
+
+void Server::on_ws_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
+                           gpointer self) {
+  auto* s = static_cast<Server*>(self);
+  // Anything answered here is refused before the upgrade; with no status
+  // set, libsoup checks the handshake and calls on_websocket(). A refused
+  // WebSocket client will not reuse the connection, and some (Python's
+  // websockets) wait for the server to close it: close it.
+  auto refuse = [msg](guint status, std::string_view text) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+    respond_text(msg, status, text);
+  };
+  if (s->body_refused(msg, "/ws")) return;
+  if (std::string_view(path ? path : "") != "/ws") return refuse(SOUP_STATUS_NOT_FOUND, "404 page not found");
+  if (!s->authenticated(msg)) {
+    log()->debug("{} /ws: no valid session", remote_of(msg));
+    return refuse(SOUP_STATUS_UNAUTHORIZED, "Unauthorized");
+  }
+  if (!http::origin_allowed(header(msg, "Origin"), header(msg, "Host"))) {
+    log()->info("{} /ws: refused cross-origin request from {}", remote_of(msg), header(msg, "Origin"));
+    return refuse(SOUP_STATUS_FORBIDDEN, "Forbidden");
+  }
+  if (s->state_ != State::Running) return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Server shutting down");
+  if (s->connections_.size() >= s->config_.max_connections) {
+    log()->warn("{} /ws: refused, {} connections is the maximum", remote_of(msg),
+                s->config_.max_connections);
+    return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many connections");
+  }
+}
+
+void Server::on_websocket(SoupServer*, SoupServerMessage* msg, const char*,
+                          SoupWebsocketConnection* conn, gpointer self) {
+  static_cast<Server*>(self)->accept_websocket(msg, conn);
+}
+
+void Server::accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
+  const std::string remote = remote_of(msg);
+  GSocket* socket = find_socket(msg, conn);
+  if (!socket) log()->warn("{}: cannot find the socket of a WebSocket; errors will close it", remote);
+
+  std::weak_ptr<void> alive = lifetime_;
+  WsConnection::Callbacks cb;
+  cb.on_text = [this](WsConnection& c, std::string_view text) { hub_.relay(c, text); };
+  cb.on_closed = [this, alive](WsConnection& c) {
+    hub_.leave(c);
+    // Destroyed from the main loop, not inside its own signal handler.
+    WsConnection* key = &c;
+    post(g_main_context_get_thread_default(), alive, [this, key] { on_ws_closed(*key); });
+  };
+  auto owned = std::make_unique<WsConnection>(conn, socket, remote, std::move(cb));
+  WsConnection& c = *owned;
+  connections_.emplace(&c, std::move(owned));
+
+  soup_websocket_connection_set_max_incoming_payload_size(conn, signaling::kMaxFrameBytes);
+  if (config_.keepalive.count() > 0) c.set_keepalive(config_.keepalive);
+
+  const std::string room = query_param(msg, "room");
+  std::string_view refusal;
+  std::optional<std::string> user;
+  if (room.empty())
+    refusal = signaling::kErrRoomMissing;
+  else if (!rooms_->exists(room))
+    refusal = signaling::kErrRoomNotFound;
+  else if (!(user = hub_.join(room, c)))
+    refusal = signaling::kErrRoomFull;
+  if (!refusal.empty()) {
+    log()->info("{}: WebSocket for room '{}' refused: {}", remote, room.substr(0, 64), refusal);
+    c.reject(signaling::make_error_frame(refusal));
+    return;
+  }
+  c.set_user(*user);
+}
+
+void Server::on_ws_closed(WsConnection& c) {
+  auto it = connections_.find(&c);
+  if (it == connections_.end()) return;
+  connections_.erase(it);
+  if (state_ == State::Stopping && connections_.empty()) finish_stop();
+}
+
+void Server::sweep_silent_connections() {
+  // libsoup pings every keepalive period; a live peer answers with a pong.
+  // Three periods of silence mean it is gone (a kiosk that lost power, a
+  // NAT that forgot us) and its partner should get `leave`.
+  auto limit = 3 * config_.keepalive;
+  std::vector<WsConnection*> dead;
+  for (auto& [ptr, conn] : connections_)
+    if (conn->state() == WsConnection::State::Open && conn->silent_for() > limit) dead.push_back(ptr);
+  for (WsConnection* c : dead) {
+    log()->info("{} {}: silent for {} s, dropping", c->remote(), c->user(),
+                std::chrono::duration_cast<std::chrono::seconds>(c->silent_for()).count());
+    c->abort();
+  }
+}
+
+}  // namespace callagent::server

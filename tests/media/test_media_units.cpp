@@ -1,0 +1,101 @@
+// Parsing and helpers of src/media that need no running pipeline.
+
+#include "media/plugin_check.h"
+#include "media/sdp_info.h"
+#include "media_test_util.h"
+
+using namespace callagent;
+using namespace callagent::media;
+
+TEST_CASE("presets parse", "[media][units]") {
+  auto v = parse_video_preset("4k", 60);
+  REQUIRE(v.ok());
+  CHECK(v->width == 3840);
+  CHECK(v->height == 2160);
+  CHECK(v->effective_bitrate_kbps() == 8000);
+  CHECK(parse_video_preset("480p", 30)->width == 854);
+  CHECK(parse_video_preset("720p", 24)->effective_bitrate_kbps() < 2500);
+  CHECK_FALSE(parse_video_preset("999p", 30).ok());
+  CHECK(parse_video_preset("1080p", 25).error().code == ExitCode::Usage);
+  auto a = parse_audio_preset("low");
+  REQUIRE(a.ok());
+  CHECK(a->rate == 32000);
+  CHECK(a->channels == 1);
+  CHECK_FALSE(parse_audio_preset("loud").ok());
+}
+
+TEST_CASE("source specs parse", "[media][units]") {
+  using T = SourceSpec::Type;
+  CHECK(parse_source_spec("test", MediaKind::Video)->type == T::Test);
+  CHECK(parse_source_spec("none", MediaKind::Audio)->type == T::None);
+  auto v = parse_source_spec("v4l2", MediaKind::Video);
+  CHECK(v->device == "/dev/video0");
+  CHECK(parse_source_spec("v4l2:/dev/video2", MediaKind::Video)->device == "/dev/video2");
+  CHECK_FALSE(parse_source_spec("v4l2", MediaKind::Audio).ok());
+  CHECK_FALSE(parse_source_spec("alsa", MediaKind::Video).ok());
+  auto al = parse_source_spec("alsa:hw:1,0", MediaKind::Audio);
+  CHECK(al->type == T::Alsa);
+  CHECK(al->device == "hw:1,0");
+  auto f = parse_source_spec("file:/tmp/a b.mkv,loop", MediaKind::Video);
+  CHECK(f->type == T::File);
+  CHECK(f->device == "/tmp/a b.mkv");
+  CHECK(f->loop);
+  CHECK_FALSE(parse_source_spec("file:", MediaKind::Video).ok());
+  auto bad = parse_source_spec("camera", MediaKind::Video);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("test") != std::string::npos);
+}
+
+TEST_CASE("browser candidates are reduced to what libnice parses", "[media][units]") {
+  CHECK(sanitize_candidate("candidate:842163049 1 udp 2113937151 127.0.0.1 46022 typ host "
+                           "generation 0 ufrag X network-id 1 network-cost 50") ==
+        "candidate:842163049 1 udp 2113937151 127.0.0.1 46022 typ host");
+  CHECK(sanitize_candidate("candidate:1 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active "
+                           "generation 0") ==
+        "candidate:1 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active");
+  CHECK(sanitize_candidate("candidate:2 1 udp 1 1.2.3.4 5 typ srflx raddr 0.0.0.0 rport 0") ==
+        "candidate:2 1 udp 1 1.2.3.4 5 typ srflx raddr 0.0.0.0 rport 0");
+  CHECK(sanitize_candidate("").empty());
+  CHECK(sanitize_candidate("garbage").empty());
+  CHECK(candidate_address("candidate:1 1 udp 2 127.0.0.1 5000 typ host") == "127.0.0.1");
+}
+
+TEST_CASE("remote SDP facts: kinds, mids, directions, payload types", "[media][units]") {
+  const std::string sdp =
+      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
+      "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 120 124 125\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=recvonly\r\n"
+      "a=rtpmap:120 VP8/90000\r\na=rtpmap:124 H264/90000\r\n"
+      "a=fmtp:124 packetization-mode=0\r\na=rtpmap:125 H264/90000\r\n"
+      "a=fmtp:125 packetization-mode=1;profile-level-id=42e01f\r\n";
+  auto info = parse_sdp_info(sdp);
+  REQUIRE(info);
+  REQUIRE(info->media.size() == 2);
+  const SdpMedia* a = info->find_kind("audio");
+  REQUIRE(a);
+  CHECK(a->payload_types.at("OPUS") == 111);
+  CHECK(a->remote_sends);
+  const SdpMedia* v = info->find_kind("video");
+  REQUIRE(v);
+  CHECK(v->index == 1);
+  CHECK(v->payload_types.at("VP8") == 120);
+  CHECK(v->payload_types.at("H264") == 125);
+  CHECK_FALSE(v->remote_sends);
+  CHECK(info->mline_for_mid("1") == 1);
+  CHECK_FALSE(parse_sdp_info("not sdp"));
+}
+
+TEST_CASE("missing plugins name their Debian package", "[media][units]") {
+  test::init_gst();
+  auto st = check_elements({{"queue", "libgstreamer1.0-0"},
+                            {"no-such-element-xyz", "gstreamer1.0-plugins-bad"}});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code == ExitCode::Config);
+  CHECK(st.error().message.find("no-such-element-xyz (install gstreamer1.0-plugins-bad)") !=
+        std::string::npos);
+  MediaOptions o;
+  o.output.record_path = "/tmp/x.mkv";
+  o.output.rtmp_url = "rtmp://127.0.0.1/live/x";
+  CHECK(check_plugins(o).ok());  // this machine has everything
+}
