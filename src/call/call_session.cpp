@@ -212,7 +212,9 @@ void CallSession::retire_peer(media::PeerConnection* pc) {
   auto rec = pc->recording_path();
   if (!rec.empty()) totals_.recordings.push_back(rec);
   if (pc == current_) current_ = nullptr;
-  if (engine_ && engine_->state() == media::MediaEngine::State::Running) engine_->remove_peer(pc);
+  // While stopping, engine_->stop() finalizes and removes every peer at once.
+  if (phase_ == Phase::Running && engine_ && engine_->state() == media::MediaEngine::State::Running)
+    engine_->remove_peer(pc);
 }
 
 // ---- call ---------------------------------------------------------------

@@ -103,6 +103,7 @@ struct ChatOptions {
   bool json = false;
   bool reconnect = true;
   bool no_input = false;
+  unsigned keepalive = 15;
 };
 
 class ChatSession final : public signaling::SignalingClient::Listener {
@@ -199,11 +200,13 @@ class ChatSession final : public signaling::SignalingClient::Listener {
            json_string(exit_code_name(error.code)) + ",\"message\":" + json_string(error.message));
     }
     if (exit_code_ == ExitCode::Ok) exit_code_ = error.code;
+    finished_ = true;
     g_main_loop_quit(loop_);
   }
 
   void on_stopped() override {
     if (options_.json) emit("{\"event\":\"left\",\"reason\":" + json_string(leave_reason_));
+    finished_ = true;
     g_main_loop_quit(loop_);
   }
 
@@ -230,6 +233,7 @@ class ChatSession final : public signaling::SignalingClient::Listener {
     if (!read->alive.lock()) return;
     ChatSession* self = read->self;
     self->reading_ = false;
+    if (self->finished_) return;
     if (err) {
       if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;
       log()->error("cannot read stdin: {}", err->message);
@@ -321,6 +325,7 @@ class ChatSession final : public signaling::SignalingClient::Listener {
   bool eof_ = false;
   bool leaving_ = false;
   bool stdout_broken_ = false;
+  bool finished_ = false;  // fatal error or stopped: the loop is ending
   std::string leave_reason_;
   std::optional<std::string> pending_line_;
   ExitCode exit_code_ = ExitCode::Ok;
@@ -339,6 +344,11 @@ class ChatCommand final : public Command {
                   "Reconnect (with backoff) when an established connection drops (default: on)");
     app->add_flag("--no-input", chat_.no_input,
                   "Do not read stdin: only listen, until SIGINT/SIGTERM");
+    app->add_option("--keepalive", chat_.keepalive,
+                    "Seconds between WebSocket pings; a server silent for twice this plus 5 s is "
+                    "taken as gone and callagent reconnects (0: no pings)")
+        ->check(CLI::Range(0u, 3600u))
+        ->capture_default_str();
     add_connection_options(*app, connection_);
     add_logging_options(*app, logging_);
     app->footer(
@@ -384,6 +394,7 @@ class ChatCommand final : public Command {
     options.ca_file = connection_.ca_file;
     options.insecure = connection_.insecure;
     options.reconnect = chat_.reconnect;
+    options.keepalive = std::chrono::seconds(chat_.keepalive);
 
     GUnique<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));
     ChatSession session(chat_, loop.get());

@@ -20,6 +20,20 @@ const char* aac_encoder() {
   return "avenc_aac";
 }
 
+// The output's ghost sink pads swallow its flow errors: a failing rtmp2sink
+// returns FLOW_ERROR up through the queue, and a tee passes an error on to
+// its upstream, which would stop the partner's whole receive path (measured:
+// "Internal data stream error" in webrtcbin's nicesrc). The bus error still
+// arrives and restarts the output.
+GstFlowReturn firewall_chain(GstPad* pad, GstObject* parent, GstBuffer* buf) {
+  GstFlowReturn r = gst_proxy_pad_chain_default(pad, parent, buf);
+  return r == GST_FLOW_OK || r == GST_FLOW_NOT_LINKED ? r : GST_FLOW_OK;
+}
+GstFlowReturn firewall_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  GstFlowReturn r = gst_proxy_pad_chain_list_default(pad, parent, list);
+  return r == GST_FLOW_OK || r == GST_FLOW_NOT_LINKED ? r : GST_FLOW_OK;
+}
+
 // A URL for logs: rtmp://host/app/<key> with the stream key cut short.
 std::string safe_url(const std::string& url) {
   auto slash = url.rfind('/');
@@ -97,6 +111,8 @@ bool RtmpOutput::build_locked() {
     GstPad* first = gst_element_get_static_pad(chain.front(), "sink");
     GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", first);
     gst_object_unref(first);
+    gst_pad_set_chain_function(g, firewall_chain);
+    gst_pad_set_chain_list_function(g, firewall_chain_list);
     gst_element_add_pad(bin, g);
     return ok;
   };

@@ -1,5 +1,7 @@
 #include "server/builtin_pages.h"
 
+#include "common/gref.h"
+
 #include <glib.h>
 
 namespace callagent::server {
@@ -7,10 +9,8 @@ namespace callagent::server {
 namespace {
 
 std::string escape(std::string_view s) {
-  gchar* e = g_markup_escape_text(s.data(), static_cast<gssize>(s.size()));
-  std::string out(e);
-  g_free(e);
-  return out;
+  GCharPtr e(g_markup_escape_text(s.data(), static_cast<gssize>(s.size())));
+  return e.get();
 }
 
 std::string page(std::string_view title, std::string_view body) {

@@ -1,5 +1,6 @@
 #include "server/room_store.h"
 
+#include "common/gref.h"
 #include "common/logging.h"
 
 #include <glib.h>
@@ -22,23 +23,16 @@ constexpr const char* kSchema =
 }  // namespace
 
 std::string RoomStore::default_path() {
-  gchar* p = g_build_filename(g_get_user_state_dir(), "callagent", "rooms.db", nullptr);
-  std::string s(p);
-  g_free(p);
-  return s;
+  GCharPtr p(g_build_filename(g_get_user_state_dir(), "callagent", "rooms.db", nullptr));
+  return p.get();
 }
 
 Result<std::unique_ptr<RoomStore>> RoomStore::open(const std::string& path, std::size_t max_rooms) {
   if (path != ":memory:") {
-    gchar* dir = g_path_get_dirname(path.c_str());
-    int rc = g_mkdir_with_parents(dir, 0700);
-    int err = errno;
-    std::string d(dir);
-    g_free(dir);
-    if (rc != 0) {
-      return Error{ExitCode::CantCreate,
-                   "cannot create the directory '" + d + "' for the room database: " +
-                       g_strerror(err)};
+    GCharPtr dir(g_path_get_dirname(path.c_str()));
+    if (g_mkdir_with_parents(dir.get(), 0700) != 0) {
+      return Error{ExitCode::CantCreate, "cannot create the directory '" + std::string(dir.get()) +
+                                             "' for the room database: " + g_strerror(errno)};
     }
   }
   sqlite3* raw = nullptr;
@@ -100,9 +94,7 @@ Result<std::string> RoomStore::create() {
     return Error{ExitCode::Unavailable, "the server holds its maximum of " +
                                             std::to_string(max_rooms_) + " rooms"};
   }
-  gchar* uuid = g_uuid_string_random();
-  std::string id(uuid);
-  g_free(uuid);
+  std::string id = GCharPtr(g_uuid_string_random()).get();
   sqlite3_stmt* s = insert_.get();
   sqlite3_reset(s);
   sqlite3_bind_text(s, 1, id.c_str(), static_cast<int>(id.size()), SQLITE_TRANSIENT);

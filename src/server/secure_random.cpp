@@ -1,5 +1,7 @@
 #include "server/secure_random.h"
 
+#include "common/gref.h"
+
 #include <glib.h>
 #include <sys/random.h>
 
@@ -31,9 +33,7 @@ void fill_random(unsigned char* p, std::size_t n) {
 std::string random_base64url(std::size_t n) {
   std::vector<unsigned char> bytes(n);
   fill_random(bytes.data(), n);
-  gchar* b64 = g_base64_encode(bytes.data(), n);
-  std::string out(b64);
-  g_free(b64);
+  std::string out = GCharPtr(g_base64_encode(bytes.data(), n)).get();
   for (char& c : out) {
     if (c == '+') c = '-';
     else if (c == '/') c = '_';

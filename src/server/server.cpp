@@ -64,12 +64,10 @@ std::string remote_of(SoupServerMessage* msg) {
 std::string query_param(SoupServerMessage* msg, const char* name) {
   const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
   if (!query) return {};
-  GHashTable* params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+  GUnique<GHashTable> params(g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr));
   if (!params) return {};
-  const char* v = static_cast<const char*>(g_hash_table_lookup(params, name));
-  std::string out = v ? v : "";
-  g_hash_table_unref(params);
-  return out;
+  const char* v = static_cast<const char*>(g_hash_table_lookup(params.get(), name));
+  return v ? v : "";
 }
 
 // The raw TCP socket under an upgraded connection. libsoup 3.2 detaches it
@@ -77,12 +75,12 @@ std::string query_param(SoupServerMessage* msg, const char* name) {
 // as "GSocket"; other versions keep it on the message or let the stream
 // chain be unwrapped.
 GSocket* find_socket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
-  if (GSocket* s = soup_server_message_get_socket(msg)) return s;
+  if (GSocket* s = soup_server_message_get_socket(msg)) { g_printerr("FINDSOCK msg\n"); return s; }
   GIOStream* stream = soup_websocket_connection_get_io_stream(conn);
   for (int depth = 0; stream && depth < 4; ++depth) {
-    if (auto* s = static_cast<GSocket*>(g_object_get_data(G_OBJECT(stream), "GSocket"))) return s;
+    if (auto* s = static_cast<GSocket*>(g_object_get_data(G_OBJECT(stream), "GSocket"))) { g_printerr("FINDSOCK data %d %s\n", depth, G_OBJECT_TYPE_NAME(stream)); return s; }
     if (G_IS_SOCKET_CONNECTION(stream))
-      return g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+      { g_printerr("FINDSOCK conn %d\n", depth); return g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)); }
     const char* prop = nullptr;
     if (G_IS_TLS_CONNECTION(stream))
       prop = "base-io-stream";
@@ -91,8 +89,8 @@ GSocket* find_socket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
     if (!prop) break;
     GIOStream* base = nullptr;
     g_object_get(stream, prop, &base, nullptr);
-    if (base) g_object_unref(base);  // still owned by `stream`
-    stream = base;
+    // `stream` holds its base too: our extra reference can go right away.
+    stream = GRef<GIOStream>::adopt(base).get();
   }
   return nullptr;
 }
@@ -100,13 +98,10 @@ GSocket* find_socket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
 // host:port -> a socket address. IP literals and "localhost" directly, other
 // names through the resolver (blocking, once at start-up).
 Result<GRef<GSocketAddress>> parse_listen(const std::string& listen) {
-  GError* err = nullptr;
-  GSocketConnectable* parsed = g_network_address_parse(listen.c_str(), 8080, &err);
-  if (!parsed) {
-    std::string m = err->message;
-    g_error_free(err);
-    return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT: " + m};
-  }
+  GError* raw = nullptr;
+  GSocketConnectable* parsed = g_network_address_parse(listen.c_str(), 8080, &raw);
+  GErrorPtr err(raw);
+  if (!parsed) return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT: " + err->message};
   auto addr = GRef<GNetworkAddress>::adopt(G_NETWORK_ADDRESS(parsed));
   std::string host = g_network_address_get_hostname(addr.get());
   guint16 port = g_network_address_get_port(addr.get());
@@ -114,21 +109,18 @@ Result<GRef<GSocketAddress>> parse_listen(const std::string& listen) {
     return g_ascii_isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '%';
   });
   if (!plausible) return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT"};
-  GInetAddress* inet = g_inet_address_new_from_string(host.c_str());
-  if (!inet && host == "localhost") inet = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  auto inet = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(host.c_str()));
+  if (!inet && host == "localhost")
+    inet = GRef<GInetAddress>::adopt(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
   if (!inet) {
-    GList* found = g_resolver_lookup_by_name(g_resolver_get_default(), host.c_str(), nullptr, &err);
-    if (!found) {
-      std::string m = err->message;
-      g_error_free(err);
-      return Error{ExitCode::NoHost, "--listen: cannot resolve '" + host + "': " + m};
-    }
-    inet = G_INET_ADDRESS(g_object_ref(found->data));
+    auto resolver = GRef<GResolver>::adopt(g_resolver_get_default());
+    GList* found = g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &raw);
+    err.reset(raw);
+    if (!found) return Error{ExitCode::NoHost, "--listen: cannot resolve '" + host + "': " + err->message};
+    inet = GRef<GInetAddress>::ref(G_INET_ADDRESS(found->data));
     g_resolver_free_addresses(found);
   }
-  auto sa = GRef<GSocketAddress>::adopt(g_inet_socket_address_new(inet, port));
-  g_object_unref(inet);
-  return sa;
+  return GRef<GSocketAddress>::adopt(g_inet_socket_address_new(inet.get(), port));
 }
 
 }  // namespace
@@ -154,14 +146,13 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config,
   if (!config.tls_cert.empty()) {
     if (!g_tls_backend_supports_tls(g_tls_backend_get_default()))
       return Error{ExitCode::Config, "TLS is not available: install glib-networking"};
-    GError* err = nullptr;
+    GError* raw = nullptr;
     cert = GRef<GTlsCertificate>::adopt(
-        g_tls_certificate_new_from_files(config.tls_cert.c_str(), config.tls_key.c_str(), &err));
+        g_tls_certificate_new_from_files(config.tls_cert.c_str(), config.tls_key.c_str(), &raw));
+    GErrorPtr err(raw);
     if (!cert) {
-      std::string m = err->message;
-      g_error_free(err);
       return Error{ExitCode::Config, "cannot load --tls-cert '" + config.tls_cert +
-                                         "' / --tls-key '" + config.tls_key + "': " + m};
+                                         "' / --tls-key '" + config.tls_key + "': " + err->message};
     }
   }
 
@@ -197,7 +188,7 @@ Server::~Server() {
     soup_server_disconnect(soup_.get());
     soup_server_remove_handler(soup_.get(), "/ws");
     soup_server_remove_handler(soup_.get(), nullptr);
-    g_signal_handlers_disconnect_by_data(soup_.get(), this);
+    finished_sig_.disconnect();
   }
 }
 
@@ -230,23 +221,20 @@ Result<std::string> Server::start() {
   soup_server_add_handler(soup_.get(), "/ws", &Server::on_ws_request, this, nullptr);
   soup_server_add_websocket_handler(soup_.get(), "/ws", nullptr, nullptr, &Server::on_websocket,
                                     this, nullptr);
-  g_signal_connect(soup_.get(), "request-finished", G_CALLBACK(&Server::on_request_finished), this);
+  finished_sig_ = SignalConnection(soup_.get(), "request-finished",
+                                   G_CALLBACK(&Server::on_request_finished), this);
 
-  GError* err = nullptr;
+  GError* raw = nullptr;
   SoupServerListenOptions opts = tls_cert_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0);
-  if (!soup_server_listen(soup_.get(), addr->get(), opts, &err)) {
-    std::string m = err->message;
-    g_error_free(err);
-    return Error{ExitCode::Unavailable, "cannot listen on " + config_.listen + ": " + m};
+  if (!soup_server_listen(soup_.get(), addr->get(), opts, &raw)) {
+    GErrorPtr err(raw);
+    return Error{ExitCode::Unavailable, "cannot listen on " + config_.listen + ": " + err->message};
   }
 
   std::string url;
   GSList* uris = soup_server_get_uris(soup_.get());
   if (uris) {
-    GUri* u = static_cast<GUri*>(uris->data);
-    gchar* s = g_uri_to_string_partial(u, G_URI_HIDE_NONE);
-    url = s;
-    g_free(s);
+    url = GCharPtr(g_uri_to_string(static_cast<GUri*>(uris->data))).get();
     while (!url.empty() && url.back() == '/') url.pop_back();
   }
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
@@ -418,12 +406,10 @@ void Server::handle_login(SoupServerMessage* msg) {
     respond_text(msg, kStatusTooManyRequests, "Too many login attempts");
     return;
   }
-  SoupMessageBody* body = soup_server_message_get_request_body(msg);
-  GBytes* bytes = soup_message_body_flatten(body);
+  GUnique<GBytes> bytes(soup_message_body_flatten(soup_server_message_get_request_body(msg)));
   gsize len = 0;
-  const char* data = static_cast<const char*>(g_bytes_get_data(bytes, &len));
+  const char* data = static_cast<const char*>(g_bytes_get_data(bytes.get(), &len));
   std::string text(data ? data : "", len);
-  g_bytes_unref(bytes);
   auto creds = http::parse_login_body(text);
   if (!creds) {
     respond_text(msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON");

@@ -21,6 +21,7 @@
 #include "common/gref.h"
 #include "common/main_context.h"
 #include "common/result.h"
+#include "common/signal_connection.h"
 #include "server/account.h"
 #include "server/rate_limiter.h"
 #include "server/room_hub.h"
@@ -113,6 +114,7 @@ class Server {
   RoomHub hub_;
   GRef<SoupServer> soup_;
   GRef<GTlsCertificate> tls_cert_;
+  SignalConnection finished_sig_;
   std::unordered_map<WsConnection*, std::unique_ptr<WsConnection>> connections_;
   Timeout sweep_timer_;
   Timeout stop_timer_;

@@ -2,6 +2,8 @@
 
 #include "server/secure_random.h"
 
+#include "common/gref.h"
+
 #include <glib.h>
 
 #include <algorithm>
@@ -37,11 +39,9 @@ bool SessionStore::remove(std::string_view token) {
 }
 
 std::string SessionStore::key_of(std::string_view token) {
-  gchar* hex = g_compute_checksum_for_data(
-      G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(token.data()), token.size());
-  std::string key(hex);
-  g_free(hex);
-  return key;
+  return GCharPtr(g_compute_checksum_for_data(
+                      G_CHECKSUM_SHA256, reinterpret_cast<const guchar*>(token.data()), token.size()))
+      .get();
 }
 
 void SessionStore::drop_expired(SteadyTime now) {

@@ -2,6 +2,9 @@
 
 #include "common/logging.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 namespace callagent::server {
 
 namespace {
@@ -31,17 +34,23 @@ WsConnection::WsConnection(SoupWebsocketConnection* conn, GSocket* socket, std::
       message_sig_(conn, "message", G_CALLBACK(&WsConnection::on_message), this),
       pong_sig_(conn, "pong", G_CALLBACK(&WsConnection::on_pong), this),
       error_sig_(conn, "error", G_CALLBACK(&WsConnection::on_error), this),
-      closed_sig_(conn, "closed", G_CALLBACK(&WsConnection::on_closed_signal), this) {}
-
-WsConnection::~WsConnection() {
-  // Handlers go first (SignalConnection members are destroyed before conn_
-  // is released, being declared after it), then the last reference: libsoup
-  // then closes the stream without a close frame if still open.
-  message_sig_.disconnect();
-  pong_sig_.disconnect();
-  error_sig_.disconnect();
-  closed_sig_.disconnect();
+      closed_sig_(conn, "closed", G_CALLBACK(&WsConnection::on_closed_signal), this) {
+  // Signaling frames are small and each one is awaited by a peer: without
+  // TCP_NODELAY, Nagle's algorithm holds a relayed candidate back until the
+  // previous segment is acknowledged (up to the 40 ms delayed-ACK timer).
+  if (socket_) {
+    GError* raw = nullptr;
+    if (!g_socket_set_option(socket_.get(), IPPROTO_TCP, TCP_NODELAY, 1, &raw)) {
+      GErrorPtr err(raw);
+      log()->debug("{}: TCP_NODELAY: {}", remote_, err->message);
+    }
+  }
 }
+
+// Members go in reverse order: the signal handlers first, conn_ last. If
+// the connection is still open, dropping its last reference makes libsoup
+// close the stream without a close frame.
+WsConnection::~WsConnection() = default;
 
 void WsConnection::set_state(State next) {
   bool legal = false;
@@ -62,9 +71,8 @@ void WsConnection::send_text(const std::string& text) {
   if (state_ != State::Open) return;
   if (soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN) return;
   // send_message, not send_text: no NUL terminator needed and no strlen.
-  GBytes* bytes = g_bytes_new(text.data(), text.size());
-  soup_websocket_connection_send_message(conn_.get(), SOUP_WEBSOCKET_DATA_TEXT, bytes);
-  g_bytes_unref(bytes);
+  GUnique<GBytes> bytes(g_bytes_new(text.data(), text.size()));
+  soup_websocket_connection_send_message(conn_.get(), SOUP_WEBSOCKET_DATA_TEXT, bytes.get());
 }
 
 void WsConnection::reject(const std::string& error_frame) {
@@ -98,12 +106,12 @@ void WsConnection::set_keepalive(std::chrono::seconds interval) {
 
 void WsConnection::shutdown_socket(bool read, bool write) {
   if (!socket_ || g_socket_is_closed(socket_.get())) return;
-  GError* err = nullptr;
+  GError* raw = nullptr;
   // libsoup sees EOF on its next read and closes the stream itself; closing
   // the fd under it would leave its poll source on a dead descriptor.
-  if (!g_socket_shutdown(socket_.get(), read, write, &err)) {
+  if (!g_socket_shutdown(socket_.get(), read, write, &raw)) {
+    GErrorPtr err(raw);
     log()->debug("{}: shutdown: {}", remote_, err->message);
-    g_error_free(err);
   }
 }
 

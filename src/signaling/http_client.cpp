@@ -103,8 +103,9 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpOptions options, Cred
     if (!c->options_.ca_file.empty()) log()->warn("--ca-file is ignored because --insecure is given");
   } else if (!c->options_.ca_file.empty()) {
     GError* raw = nullptr;
-    GRef<GTlsDatabase> db =
-        GRef<GTlsDatabase>::adopt(g_tls_file_database_new(c->options_.ca_file.c_str(), &raw));
+    // GTlsFileDatabase wants an absolute path (it is also the anchor's identity).
+    GCharPtr path(g_canonicalize_filename(c->options_.ca_file.c_str(), nullptr));
+    GRef<GTlsDatabase> db = GRef<GTlsDatabase>::adopt(g_tls_file_database_new(path.get(), &raw));
     GErrorPtr err(raw);
     if (!db) {
       return Error{ExitCode::Config, "cannot use --ca-file '" + c->options_.ca_file + "': " +
