@@ -198,14 +198,27 @@ void Call::on_partner_joined(const std::string& id) {
   observer_.on_call_event(CallEvent::PartnerJoined, visit_);
   second_peer_timer_.cancel();
   reoffer_timer_.cancel();
-  // A room holds two connections: a newcomer means whatever peer we had
-  // belongs to someone who is gone (or was speculative).
-  if (peer_) drop_peer("a new partner joined");
   partner_id_ = id;
+  if (peer_ && role_ == Role::Offerer && !remote_description_set_ && !pending_offer_) {
+    // Our offer went out while we were alone (the second-peer fallback):
+    // nobody has seen it, so the newcomer gets it, sparing a new peer
+    // connection (and its DTLS certificate).
+    log()->info("keeping our unanswered offer for the newcomer");
+    offer_for_newcomer_ = true;
+    answer_timer_.cancel();
+    offer_resends_ = 0;
+  } else if (peer_) {
+    // A room holds two connections: a newcomer means whatever peer we had
+    // belongs to someone who is gone.
+    drop_peer("a new partner joined");
+  }
   // We are first: offer when the partner says it is ready (its own join),
   // which a page sends once it has camera and peer connection.
   ready_timer_.start_once(opt_.partner_ready_wait, [this] {
-    if (!peer_) make_offer("the partner did not send its join in time");
+    if (!peer_)
+      make_offer("the partner did not send its join in time");
+    else if (offer_for_newcomer_)
+      resend_offer("the partner did not send its join in time");
   });
 }
 
@@ -213,12 +226,25 @@ void Call::on_partner_ready() {
   note_partner_present();
   ready_timer_.cancel();
   second_peer_timer_.cancel();
+  if (peer_ && offer_for_newcomer_) {
+    resend_offer("the partner is ready");
+    return;
+  }
   if (peer_) {
     log()->debug("partner's join ignored: {} already under way",
                  offer_outstanding_ ? "our offer is" : "a negotiation is");
     return;
   }
   make_offer("the partner is ready");
+}
+
+void Call::resend_offer(const char* why) {
+  offer_for_newcomer_ = false;
+  if (!local_description_ || !slot_) return;  // still being made: it goes out when done
+  log()->info("sending our offer to the newcomer: {}", why);
+  signaling_.send_description(*local_description_);
+  for (const auto& c : slot_->local_candidates) signaling_.send_candidate(c);
+  answer_timer_.start_once(opt_.answer_timeout, [this] { on_answer_timeout(); });
 }
 
 void Call::on_partner_left(const std::string& id) {
@@ -263,6 +289,7 @@ void Call::drop_peer(const char* why) {
   slot_.reset();
   role_ = Role::None;
   offer_outstanding_ = false;
+  offer_for_newcomer_ = false;
   remote_description_set_ = false;
   remote_ufrag_.clear();
   local_description_.reset();

@@ -24,6 +24,8 @@
 //   id wins on both sides; the loser drops its offer and answers. The page
 //   never yields, so if we "win" and no answer comes within
 //   `answer_timeout`, we yield to the page's offer after all;
+// - an offer made while we were alone (the second-peer fallback) is kept
+//   and sent again to a newcomer once it is ready;
 // - an unanswered offer is sent again (a newcomer page drops offers that
 //   arrive before its peer connection exists), up to `max_offer_resends`.
 //
@@ -132,6 +134,7 @@ class Call {
   void make_offer(const char* why);
   void answer_offer(const SessionDescription& d, const SdpInfo& info);
   void on_answer_timeout();
+  void resend_offer(const char* why);
   void flush_remote_candidates();
   void arm_second_peer_fallback();
   void note_partner_present();
@@ -158,6 +161,7 @@ class Call {
   std::unique_ptr<Peer> peer_;
   Role role_ = Role::None;
   bool offer_outstanding_ = false;  // sent an offer, no answer yet
+  bool offer_for_newcomer_ = false;  // an unseen offer waits for the newcomer's join
   int offer_resends_ = 0;
   bool remote_description_set_ = false;
   std::string remote_ufrag_;

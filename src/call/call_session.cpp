@@ -1,6 +1,9 @@
 #include "call/call_session.h"
 
 #include "common/logging.h"
+#include "media/snapshot_writer.h"
+
+#include <fmt/format.h>
 
 namespace callagent::call {
 
@@ -51,6 +54,9 @@ class CallSession::MediaPeer final : public Peer, public media::PeerConnection::
     }
     if (mapped) later([st = *mapped](PeerEvents& e) { e.on_peer_state(st); });
   }
+  void on_ice_connected() override {
+    post(g_main_context_get_thread_default(), lifetime_, [this] { session_.mark("ice_connected"); });
+  }
   void on_remote_media(media::MediaKind kind) override {
     auto k = kind == media::MediaKind::Audio ? MediaKind::Audio : MediaKind::Video;
     later([k](PeerEvents& e) { e.on_remote_media(k); });
@@ -87,6 +93,14 @@ Result<std::unique_ptr<CallSession>> CallSession::create(SessionOptions options,
   PeerFactory& peers = *s;
   CallObserver& observer = *s;
   s->call_ = std::make_unique<Call>(s->options_.call, sig, peers, observer);
+  stats::StatsCollector::Source& src = *s;
+  auto collector = stats::StatsCollector::create(s->options_.stats, src);
+  if (!collector) return collector.error();
+  s->stats_ = std::move(*collector);
+  if (s->options_.status_line && s->options_.stats.interval.count() > 0) {
+    s->status_ = std::make_unique<stats::StatusLine>(s->options_.status_tty);
+    s->stats_->on_snapshot = [st = s->status_.get()](const stats::Snapshot& snap) { st->update(snap); };
+  }
   return s;
 }
 
@@ -94,14 +108,28 @@ CallSession::CallSession(SessionOptions options, Done done)
     : options_(std::move(options)), done_(std::move(done)) {}
 
 CallSession::~CallSession() {
+  if (stats_) stats_->stop();
+  status_.reset();
   // The Call's peer adapter reaches back into the engine: Call first.
   call_.reset();
+  if (last_sample_) gst_sample_unref(last_sample_);
   signaling_.reset();
   engine_.reset();
 }
 
 void CallSession::start() {
   phase_ = Phase::Running;
+  stats_->start();
+  if (options_.snapshot_every && !options_.snapshot_path.empty()) {
+    snapshot_timer_.start(*options_.snapshot_every, [this] {
+      const auto& p = options_.snapshot_path;
+      auto dot = p.rfind('.');
+      std::string base = dot == std::string::npos ? p : p.substr(0, dot);
+      std::string ext = dot == std::string::npos ? ".png" : p.substr(dot);
+      write_snapshot(fmt::format("{}-{:04d}{}", base, ++snapshot_seq_, ext));
+      return true;
+    });
+  }
   if (options_.mute_audio) engine_->set_muted(media::MediaKind::Audio, true);
   if (options_.mute_video) engine_->set_muted(media::MediaKind::Video, true);
   call_->start();
@@ -146,7 +174,10 @@ void CallSession::log_progress() {
 
 // ---- signaling ----------------------------------------------------------
 
+void CallSession::on_logged_in() { mark("login"); }
+
 void CallSession::on_connected(bool reconnected) {
+  mark(reconnected ? "ws_reopen" : "ws_open");
   if (call_) call_->on_signaling_connected(reconnected);
 }
 
@@ -202,6 +233,12 @@ Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& ev
 }
 
 void CallSession::retire_peer(media::PeerConnection* pc) {
+  if (!options_.snapshot_path.empty()) {
+    if (GstSample* smp = pc->last_video_sample()) {
+      if (last_sample_) gst_sample_unref(last_sample_);
+      last_sample_ = smp;
+    }
+  }
   auto c = pc->counters();
   totals_.video_frames_received += c.video_frames;
   totals_.audio_buffers_received += c.audio_buffers;
@@ -222,14 +259,129 @@ void CallSession::retire_peer(media::PeerConnection* pc) {
 void CallSession::on_call_event(CallEvent e, int visit) {
   if (e == CallEvent::PeerConnected) ++totals_.partners_connected;
   log()->debug("event {} (visit {})", to_string(e), visit);
+  switch (e) {
+    case CallEvent::PartnerJoined: mark("partner_join"); break;
+    case CallEvent::OfferSent:
+    case CallEvent::OfferReceived: mark("offer"); break;
+    case CallEvent::AnswerSent:
+    case CallEvent::AnswerReceived: mark("answer"); break;
+    // webrtcbin's connection-state: ICE and DTLS both connected.
+    case CallEvent::PeerConnected:
+      mark("dtls_connected");
+      if (!connected_once_) on_first_connection();
+      break;
+    case CallEvent::FirstRemoteAudio: mark("first_audio"); break;
+    case CallEvent::FirstRemoteVideo:
+      mark("first_video");
+      if (engine_) {
+        if (auto path = engine_->dump_graph(fmt::format("peer{}-first-video", current_ ? current_->id() : 0));
+            !path.empty())
+          log()->info("pipeline graph: {}", path);
+      }
+      break;
+    default: mark(to_string(e)); break;
+  }
+}
+
+void CallSession::on_first_connection() {
+  connected_once_ = true;
+  if (!options_.test_freeze) return;
+  auto [at, len] = *options_.test_freeze;
+  freeze_timer_.start_once(at, [this, len = len] {
+    if (engine_) engine_->set_video_paused(true);
+    freeze_timer_.start_once(len, [this] {
+      if (engine_) engine_->set_video_paused(false);
+    });
+  });
+}
+
+void CallSession::mark(const std::string& event) {
+  if (stats_) stats_->mark(event);
+}
+
+void CallSession::write_snapshot(const std::string& path) {
+  GstSample* smp = current_ ? current_->last_video_sample() : nullptr;
+  if (!smp && last_sample_) smp = gst_sample_ref(last_sample_);
+  if (!smp) {
+    log()->warn("snapshot {}: no remote video frame yet", path);
+    return;
+  }
+  auto st = media::write_png(smp, path);
+  gst_sample_unref(smp);
+  if (!st) {
+    log()->error("snapshot {}: {}", path, st.error().message);
+    return;
+  }
+  log()->info("snapshot: {}", path);
+  snapshots_.push_back(path);
+}
+
+// ---- stats source ---------------------------------------------------------
+
+GstElement* CallSession::stats_webrtcbin() {
+  if (!current_ || current_->state() == media::ConnectionState::Closed) return nullptr;
+  return current_->webrtcbin();
+}
+
+int CallSession::stats_peer_id() { return current_ ? current_->id() : 0; }
+
+stats::ProbeFacts CallSession::take_probe_facts() {
+  stats::ProbeFacts f;
+  if (engine_) {
+    auto ec = engine_->counters();
+    f.video_frames_encoded = ec.video_frames_encoded;
+    const auto& mo = engine_->options();
+    if (mo.video_source.type != media::SourceSpec::Type::None) {
+      f.out_width = mo.video.width;
+      f.out_height = mo.video.height;
+    }
+  }
+  if (current_) {
+    auto c = current_->counters();
+    f.video_frames_sent = c.video_frames_sent;
+    f.video_frames_received = c.video_frames_received;
+    f.video_frames_decoded = c.video_frames;
+    f.audio_buffers_decoded = c.audio_buffers;
+    f.video_width = c.video_width;
+    f.video_height = c.video_height;
+    f.video_in_ssrc = c.video_in_ssrc;
+    f.audio_in_ssrc = c.audio_in_ssrc;
+    f.video_out_ssrc = c.video_out_ssrc;
+    f.audio_out_ssrc = c.audio_out_ssrc;
+    auto lg = current_->take_frame_log();
+    f.frame_times_us = std::move(lg.video_decode_times_us);
+    f.latency_ms = std::move(lg.latency_ms);
+    f.audio_sum_squares = lg.audio_sum_squares;
+    f.audio_samples = lg.audio_samples;
+    f.audio_concealed_ms = lg.audio_concealed_ms;
+  }
+  return f;
+}
+
+std::string CallSession::stats_call_state() {
+  if (!call_) return "finished";
+  switch (call_->state()) {
+    case Call::State::Idle: return "idle";
+    case Call::State::Alone: return "alone";
+    case Call::State::Negotiating: return "negotiating";
+    case Call::State::Connected: return "connected";
+    case Call::State::Finished: return "finished";
+  }
+  return "?";
 }
 
 void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
   code_ = code;
   reason_ = reason;
   progress_timer_.cancel();
+  snapshot_timer_.cancel();
+  freeze_timer_.cancel();
   phase_ = Phase::StoppingMedia;
   log_progress();
+  // Before the media stops: the last frame and the last per-frame facts.
+  if (!options_.snapshot_path.empty()) write_snapshot(options_.snapshot_path);
+  if (stats_) stats_->stop();
+  if (status_) status_->clear();
   // Runs on the next iteration: the Call (and the peer that may have
   // reported this) are still on the stack.
   post(g_main_context_get_thread_default(), lifetime_, [this] {

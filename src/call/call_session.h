@@ -15,8 +15,13 @@
 #include "common/main_context.h"
 #include "media/media_engine.h"
 #include "signaling/signaling_client.h"
+#include "stats/stats_collector.h"
+#include "stats/status_line.h"
 
 #include <functional>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -28,6 +33,16 @@ struct SessionOptions {
   CallOptions call;
   bool mute_audio = false;  // start muted (silence / black frames keep the tracks)
   bool mute_video = false;
+
+  // Call quality (issue 5).
+  stats::StatsCollector::Options stats;     // interval 0: no polling
+  bool status_line = true;                  // the live status (stats polling on)
+  bool status_tty = false;                  // redraw in place (stderr is a terminal)
+  std::string snapshot_path;                // --snapshot FILE.png ("" = none)
+  std::optional<std::chrono::milliseconds> snapshot_every;  // numbered series FILE-0001.png, ...
+  // Test only (--test-freeze-at AT:FOR): pause the sent video AT after the
+  // first connection, for FOR.
+  std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> test_freeze;
 };
 
 // Totals over every partner of the run, for the summary and tests.
@@ -44,7 +59,8 @@ class CallSession final : private signaling::SignalingClient::Listener,
                           private media::MediaEngine::Listener,
                           private CallObserver,
                           private CallSignaling,
-                          private PeerFactory {
+                          private PeerFactory,
+                          private stats::StatsCollector::Source {
  public:
   using Done = std::function<void(ExitCode code, const std::string& reason)>;
 
@@ -58,12 +74,17 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void finish(ExitCode code, const std::string& reason);
 
   SessionTotals totals() const;
+  // The call-quality data (nullptr before create() succeeded).
+  const stats::StatsCollector* stats() const { return stats_.get(); }
+  // PNG files written (--snapshot, --snapshot-every).
+  const std::vector<std::string>& snapshots() const { return snapshots_; }
 
  private:
   class MediaPeer;
   explicit CallSession(SessionOptions options, Done done);
 
   // SignalingClient::Listener
+  void on_logged_in() override;
   void on_connected(bool reconnected) override;
   void on_message(const signaling::ServerMessage& message) override;
   void on_disconnected(const std::string& reason) override;
@@ -82,7 +103,16 @@ class CallSession final : private signaling::SignalingClient::Listener,
   // PeerFactory
   Result<std::unique_ptr<Peer>> create_peer(int visit, PeerEvents& events) override;
 
+  // StatsCollector::Source
+  GstElement* stats_webrtcbin() override;
+  int stats_peer_id() override;
+  stats::ProbeFacts take_probe_facts() override;
+  std::string stats_call_state() override;
+
   void retire_peer(media::PeerConnection* pc);
+  void mark(const std::string& event);
+  void write_snapshot(const std::string& path);
+  void on_first_connection();
   void log_progress();
   void complete();
 
@@ -102,6 +132,16 @@ class CallSession final : private signaling::SignalingClient::Listener,
   std::string reason_;
   Timeout progress_timer_;
   Timeout signaling_stop_timer_;
+
+  std::unique_ptr<stats::StatsCollector> stats_;
+  std::unique_ptr<stats::StatusLine> status_;
+  std::vector<std::string> snapshots_;
+  GstSample* last_sample_ = nullptr;  // of a retired peer (owned)
+  Timeout snapshot_timer_;
+  int snapshot_seq_ = 0;
+  bool connected_once_ = false;
+  bool ws_opened_ = false;
+  Timeout freeze_timer_;
 };
 
 }  // namespace callagent::call

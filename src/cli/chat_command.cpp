@@ -18,7 +18,8 @@
 // JSON (--json): one object per line; every object has "event" and "ts"
 // (Unix time in seconds, millisecond precision):
 //   {"event":"connected","room":"<id>","reconnected":false,"ts":1712345678.123}
-//       the WebSocket is open and `join` was sent; "reconnected": after a drop
+//       we are in the room (the server did not refuse it) and `join` was sent;
+//       "reconnected": after a drop
 //   {"event":"join","user":"user_0a1b2c3d","source":"server","ts":...}
 //       a peer joined; "source":"server" is the server's notice (user = the
 //       joiner), "source":"peer" is the peer's own join frame relayed (the

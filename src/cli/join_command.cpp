@@ -10,8 +10,18 @@
 #include "media/plugin_check.h"
 #include "signaling/http_client.h"
 #include "signaling/room_url.h"
+#include "stats/expectation.h"
+#include "stats/report.h"
+
+#include "callagent_config.h"
 
 #include <gst/gst.h>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
 
 #include <csignal>
 #include <iostream>
@@ -93,8 +103,36 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     app->add_flag("!--no-fullscreen", fullscreen_, "Do not ask the video sink for full screen")->group(o);
     app->add_option("--record", record_, "Record the remote VP8/Opus to FILE.mkv or FILE.webm")->group(o);
     app->add_option("--rtmp", rtmp_, "Restream the remote media as H.264/AAC to rtmp://...")->group(o);
-    app->add_option("--pipeline-graph", dot_dir_, "Write pipeline graphs (.dot) to this directory on errors")
+    app->add_option("--pipeline-graph", dot_dir_,
+                    "Write pipeline graphs (.dot, and .svg with graphviz) to this directory: at PLAYING, "
+                    "at the first remote video, and on errors")
         ->group(o);
+    app->add_option("--snapshot", snapshot_, "Write the last remote video frame to FILE.png at exit")->group(o);
+    app->add_option("--snapshot-every", snapshot_every_,
+                    "Also write a numbered series FILE-0001.png, ... this often (e.g. 10s; needs --snapshot)")
+        ->group(o);
+
+    auto* q = "Call quality (docs/report.md)";
+    app->add_option("--stats-interval", stats_interval_, "Poll webrtcbin statistics this often (0: never)")
+        ->capture_default_str()->group(q);
+    app->add_option("--stats-log", stats_log_, "Append one JSON object per stats interval to FILE")->group(q);
+    app->add_option("--report", report_, "Write a JSON report to FILE at exit (also after failures)")->group(q);
+    app->add_option("--junit", junit_, "Write the expectations as JUnit XML to FILE at exit")->group(q);
+    app->add_option("--expect", expect_,
+                    "Assert on the call, e.g. video.in.fps>=25, video.in.freezes==0, setup.first_video<2s "
+                    "(repeatable; a failure exits 1)")
+        ->group(q);
+    app->add_option("--warm-up", warmup_, "Ignore this long after the connection for --expect and the summary")
+        ->capture_default_str()->group(q);
+    app->add_flag("--latency-probe", latency_probe_,
+                  "Stamp sent video with the capture time and measure the glass-to-glass delay of received "
+                  "video (both agents need it; same machine or synchronized clocks)")
+        ->group(q);
+    app->add_flag("!--no-status", status_, "No live status line")->group(q);
+    // Test only: pause the sent video AT after connecting, for FOR (freeze tests).
+    app->add_option("--test-freeze-at", test_freeze_, "")->group("");
+    // Test only: delay sent video by this much after the latency stamp.
+    app->add_option("--test-send-delay", test_send_delay_, "")->group("");
 
     auto* l = "Lifetime";
     app->add_option("--duration", duration_, "End the call this long after it first connected (e.g. 30s)")
@@ -123,10 +161,28 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
       log->error("{}", opts.error().message);
       return opts.error().code;
     }
+    std::vector<stats::Expectation> expectations;
+    for (const auto& text : expect_) {
+      auto e = stats::parse_expectation(text);
+      if (!e) {
+        log->error("{}", e.error().message);
+        return e.error().code;
+      }
+      expectations.push_back(*e);
+    }
+    started_at_ = stats::iso8601_now();
+    started_ = std::chrono::steady_clock::now();
+    stats::CallData data;
+    data.warmup_s = opts->stats.warmup_s;
+    std::vector<std::string> snapshots;
+    // Every exit from here on writes the report (when asked).
+    auto finish = [&](ExitCode code, const std::string& reason) {
+      return conclude(code, reason, data, snapshots, expectations);
+    };
     auto creds = resolve_credentials(conn_);
     if (!creds) {
       log->error("{}", creds.error().message);
-      return creds.error().code;
+      return finish(creds.error().code, creds.error().message);
     }
     opts->signaling.credentials = *creds;
     opts->signaling.ca_file = conn_.ca_file;
@@ -139,7 +195,7 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     // Plugins first: a missing one fails before any network I/O.
     if (auto st = media::check_plugins(opts->media); !st) {
       log->error("{}", st.error().message);
-      return st.error().code;
+      return finish(st.error().code, st.error().message);
     }
     g_autoptr(GMainLoop) loop = g_main_loop_new(nullptr, FALSE);
     std::optional<ExitCode> result;
@@ -179,7 +235,7 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
       auto server = signaling::normalize_server_url(conn_.server);
       if (!server) {
         log->error("{}", server.error().message);
-        return server.error().code;
+        return finish(server.error().code, server.error().message);
       }
       signaling::HttpOptions ho;
       ho.base_url = *server;
@@ -188,7 +244,7 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
       auto h = signaling::HttpClient::create(ho, *creds);
       if (!h) {
         log->error("{}", h.error().message);
-        return h.error().code;
+        return finish(h.error().code, h.error().message);
       }
       http = std::move(*h);
       http->create_room([&](Result<std::string> url) {
@@ -204,6 +260,10 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
       start_session();
     }
     if (!result) g_main_loop_run(loop);
+    if (session && session->stats()) {
+      data = session->stats()->data();
+      snapshots = session->snapshots();
+    }
     session.reset();
     http.reset();
     ExitCode code = result.value_or(ExitCode::Software);
@@ -211,7 +271,117 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
       log->info("call ended: {}", reason);
     else
       log->error("call ended: {} (exit {} {})", reason, to_int(code), exit_code_name(code));
+    return finish(code, reason);
+  }
+
+  // Evaluates the expectations, writes --report and --junit, and returns
+  // the final exit code: a failed expectation turns Ok into
+  // ExpectationFailed; another failure keeps its own (more specific) code.
+  ExitCode conclude(ExitCode code, const std::string& reason, const stats::CallData& data,
+                    const std::vector<std::string>& snapshots,
+                    const std::vector<stats::Expectation>& expectations) {
+    auto log = logging::get("cli");
+    stats::ReportInput r;
+    r.version = CALLAGENT_VERSION;
+    r.options = report_options();
+    r.started_at = started_at_;
+    r.ended_at = stats::iso8601_now();
+    r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    r.latency_probe = latency_probe_;
+    r.data = data;
+    r.summary = stats::summarize(data);
+    r.snapshots = snapshots;
+    int failed = 0;
+    for (const auto& e : expectations) {
+      auto res = stats::evaluate(e, r.summary);
+      if (res.passed) {
+        log->info("expectation passed: {}: {}", e.text, res.message);
+      } else {
+        ++failed;
+        log->error("expectation FAILED: {}: {}", e.text, res.message);
+      }
+      r.expectations.push_back(std::move(res));
+    }
+    std::string why = reason;
+    if (failed && code == ExitCode::Ok) {
+      code = ExitCode::ExpectationFailed;
+      why = fmt::format("{} of {} expectation(s) failed (call ended: {})", failed, expectations.size(), reason);
+      log->error("{}", why);
+    }
+    r.exit_code = to_int(code);
+    r.exit_name = std::string(exit_code_name(code));
+    r.exit_reason = why;
+    if (!report_.empty()) {
+      if (auto st = stats::write_text_file(report_, stats::report_to_json(r)); !st)
+        log->error("--report: {}", st.error().message);
+      else
+        log->info("report: {}", report_);
+    }
+    if (!junit_.empty()) {
+      if (auto st = stats::write_text_file(junit_, stats::junit_xml(r.expectations, r.duration_s, why)); !st)
+        log->error("--junit: {}", st.error().message);
+    }
     return code;
+  }
+
+  // The options as used, for the report. No secrets: no password, token or
+  // password file; TURN credentials and RTMP stream keys are masked.
+  std::map<std::string, stats::OptionValue> report_options() const {
+    std::map<std::string, stats::OptionValue> o;
+    auto opt_str = [&](const char* k, const std::string& v) {
+      if (!v.empty()) o[k] = v;
+    };
+    opt_str("room", room_);
+    o["create"] = create_;
+    opt_str("server", conn_.server);
+    opt_str("user", conn_.user);
+    o["credentials"] = std::string(!conn_.token.empty() ? "token"
+                                   : !conn_.password_file.empty() ? "password-file"
+                                   : !conn_.password.empty() ? "password-option"
+                                                             : "environment");
+    o["video_source"] = video_source_;
+    o["audio_source"] = audio_source_;
+    o["video"] = video_preset_;
+    o["fps"] = static_cast<double>(fps_);
+    o["audio"] = audio_preset_;
+    o["video_codec"] = codec_;
+    if (video_bitrate_) o["video_bitrate"] = static_cast<double>(*video_bitrate_);
+    if (audio_bitrate_) o["audio_bitrate"] = static_cast<double>(*audio_bitrate_);
+    o["stun"] = no_stun_ ? std::string("none") : stun_;
+    std::vector<std::string> turns;
+    for (const auto& t : turn_) {
+      auto at = t.find('@');
+      auto scheme = t.find("://");
+      turns.push_back(at == std::string::npos ? t
+                                              : t.substr(0, scheme == std::string::npos ? 0 : scheme + 3) +
+                                                    "***" + t.substr(at));
+    }
+    if (!turns.empty()) o["turn"] = turns;
+    if (!ice_ips_.empty()) o["ice_ip"] = ice_ips_;
+    o["jitter_buffer_ms"] = static_cast<double>(jitter_ms_);
+    o["display"] = display_;
+    opt_str("record", record_);
+    if (!rtmp_.empty()) {
+      auto slash = rtmp_.rfind('/');
+      o["rtmp"] = slash != std::string::npos && slash > rtmp_.find("://") + 2 ? rtmp_.substr(0, slash + 1) + "***"
+                                                                          : std::string("***");
+    }
+    opt_str("duration", duration_);
+    opt_str("wait_for_partner", wait_for_partner_);
+    o["leave_when_alone"] = leave_when_alone_;
+    o["stats_interval"] = stats_interval_;
+    opt_str("stats_log", stats_log_);
+    opt_str("report", report_);
+    opt_str("junit", junit_);
+    o["expect"] = expect_;
+    o["warm_up"] = warmup_;
+    o["latency_probe"] = latency_probe_;
+    opt_str("snapshot", snapshot_);
+    opt_str("snapshot_every", snapshot_every_);
+    opt_str("pipeline_graph", dot_dir_);
+    opt_str("test_freeze_at", test_freeze_);
+    opt_str("test_send_delay", test_send_delay_);
+    return o;
   }
 
  private:
@@ -275,6 +445,49 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     m.output.rtmp_url = rtmp_;
     m.dot_dir = dot_dir_;
 
+    auto si = parse_duration(stats_interval_, "--stats-interval");
+    if (!si) return si.error();
+    if (si->count() > 0 && si->count() < 50)
+      return Error{ExitCode::Usage, "--stats-interval: at least 50ms (or 0 for none)"};
+    o.stats.interval = *si;
+    o.stats.log_path = stats_log_;
+    auto wu = parse_duration(warmup_, "--warm-up");
+    if (!wu) return wu.error();
+    o.stats.warmup_s = static_cast<double>(wu->count()) / 1000.0;
+    o.status_line = status_;
+    o.status_tty = isatty(STDERR_FILENO) != 0;
+    if (!snapshot_.empty()) {
+      auto n = snapshot_.size();
+      if (n < 5 || snapshot_.compare(n - 4, 4, ".png") != 0)
+        return Error{ExitCode::Usage, "--snapshot: '" + snapshot_ + "' must end in .png"};
+    }
+    o.snapshot_path = snapshot_;
+    if (!snapshot_every_.empty()) {
+      if (snapshot_.empty()) return Error{ExitCode::Usage, "--snapshot-every needs --snapshot FILE.png"};
+      auto d = parse_duration(snapshot_every_, "--snapshot-every");
+      if (!d) return d.error();
+      if (d->count() < 100) return Error{ExitCode::Usage, "--snapshot-every: at least 100ms"};
+      o.snapshot_every = *d;
+    }
+    m.latency_stamp = latency_probe_;
+    m.frame_log = si->count() > 0;
+    m.keep_last_frame = !snapshot_.empty();
+    if (!test_send_delay_.empty()) {
+      auto d = parse_duration(test_send_delay_, "--test-send-delay");
+      if (!d) return d.error();
+      m.test_send_delay_ms = static_cast<unsigned>(d->count());
+    }
+    if (!test_freeze_.empty()) {
+      auto colon = test_freeze_.find(':');
+      if (colon == std::string::npos)
+        return Error{ExitCode::Usage, "--test-freeze-at: use AT:FOR, e.g. 3s:2s"};
+      auto at = parse_duration(test_freeze_.substr(0, colon), "--test-freeze-at");
+      if (!at) return at.error();
+      auto len = parse_duration(test_freeze_.substr(colon + 1), "--test-freeze-at");
+      if (!len) return len.error();
+      o.test_freeze = std::make_pair(*at, *len);
+    }
+
     auto& c = o.call;
     c.leave_when_alone = leave_when_alone_;
     if (!duration_.empty()) {
@@ -323,6 +536,20 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
   std::string duration_;
   bool leave_when_alone_ = false;
   std::string wait_for_partner_;
+  std::string snapshot_;
+  std::string snapshot_every_;
+  std::string stats_interval_ = "1s";
+  std::string stats_log_;
+  std::string report_;
+  std::string junit_;
+  std::vector<std::string> expect_;
+  std::string warmup_ = "2s";
+  bool latency_probe_ = false;
+  bool status_ = true;
+  std::string test_freeze_;
+  std::string test_send_delay_;
+  std::string started_at_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 }  // namespace

@@ -46,6 +46,20 @@ std::string dump_dot(GstBin* bin, const std::string& dir, const std::string& nam
     return {};
   }
   f << dot.get();
+  f.close();
+  // An SVG next to it when graphviz is installed; dot runs detached (GLib
+  // reaps it) so a large graph does not stall the main loop.
+  if (GCharPtr prog{g_find_program_in_path("dot")}) {
+    std::string svg = dir + "/" + name + ".svg";
+    const gchar* argv[] = {prog.get(), "-Tsvg", "-o", svg.c_str(), path.c_str(), nullptr};
+    GError* err = nullptr;
+    if (!g_spawn_async(nullptr, const_cast<gchar**>(argv), nullptr,
+                       GSpawnFlags(G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL), nullptr,
+                       nullptr, nullptr, &err)) {
+      logging::get("media")->debug("graphviz dot failed: {}", err ? err->message : "?");
+      if (err) g_error_free(err);
+    }
+  }
   return path;
 }
 

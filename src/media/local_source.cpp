@@ -1,6 +1,7 @@
 #include "media/local_source.h"
 
 #include "common/logging.h"
+#include "media/frame_stamp.h"
 
 #include <gst/video/video.h>
 
@@ -360,6 +361,29 @@ GstPadProbeReturn LocalSource::on_mute_probe(GstPad* pad, GstPadProbeInfo* info,
   return GST_PAD_PROBE_OK;
 }
 
+// After the mute probe on the preset capsfilter: the test-only pause, then
+// the latency stamp (the capture time: a live source pushes a frame as soon
+// as it is complete).
+GstPadProbeReturn LocalSource::on_stamp_probe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<LocalSource*>(data);
+  if (self->paused_.load(std::memory_order_relaxed)) return GST_PAD_PROBE_DROP;
+  if (!self->options_.latency_stamp) return GST_PAD_PROBE_OK;
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) return GST_PAD_PROBE_OK;
+  GstVideoInfo vinfo;
+  bool ok = gst_video_info_from_caps(&vinfo, caps);
+  gst_caps_unref(caps);
+  if (!ok || !can_stamp(vinfo)) return GST_PAD_PROBE_OK;
+  GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
+  GstVideoFrame frame;
+  if (gst_video_frame_map(&frame, &vinfo, buf, GST_MAP_WRITE)) {
+    write_stamp(&frame, static_cast<uint64_t>(g_get_real_time() / 1000));
+    gst_video_frame_unmap(&frame);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 GstPadProbeReturn LocalSource::on_encoder_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<LocalSource*>(data);
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
@@ -453,6 +477,17 @@ Status LocalSource::build() {
                                "pixel-aspect-ratio=1/1",
                                v.width, v.height, v.fps));
     mute_point = cf;
+    if (options_.test_send_delay_ms > 0) {
+      // Holds frames until this much is queued: a constant extra delay
+      // after the stamp (test only).
+      GstElement* hold = add("queue", "test-send-delay");
+      if (hold) {
+        const guint64 d = static_cast<guint64>(options_.test_send_delay_ms) * GST_MSECOND;
+        g_object_set(hold, "min-threshold-time", d, "max-size-time", d + GST_SECOND, "max-size-buffers", 0u,
+                     "max-size-bytes", 0u, nullptr);
+        log()->warn("test hook: sent video delayed by {} ms", options_.test_send_delay_ms);
+      }
+    }
     std::vector<GstElement*> after;
     encoder_ = make_video_encoder(options_, encoding_name_, after);
     if (encoder_) {
@@ -521,6 +556,7 @@ Status LocalSource::build() {
   if (mute_point) {
     GstPad* p = gst_element_get_static_pad(mute_point, "src");
     gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER, &LocalSource::on_mute_probe, this, nullptr);
+    gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER, &LocalSource::on_stamp_probe, this, nullptr);
     gst_object_unref(p);
   }
   GstPad* ep = gst_element_get_static_pad(encoder_, "src");
@@ -532,7 +568,10 @@ Status LocalSource::build() {
 
 std::string LocalSource::rtp_caps() const {
   if (kind_ == MediaKind::Audio)
-    return "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000";
+    // "/2": RFC 7587 names Opus opus/48000/2 in SDP; a browser rejects an
+    // offered "OPUS/48000" m-line (port 0) and webrtcbin then never
+    // connects the bundle.
+    return "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2";
   return fmt::format("application/x-rtp,media=video,encoding-name={},clock-rate=90000",
                      encoding_name_);
 }

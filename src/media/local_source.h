@@ -63,6 +63,10 @@ class LocalSource {
   // Asks the encoder for a keyframe (e.g. a new peer connected).
   void request_keyframe();
 
+  // Test hook (--test-freeze-at): while paused, raw video frames are
+  // dropped before the encoder, so partners see the picture stop.
+  void set_paused(bool paused) { paused_ = paused; }
+
  private:
   LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options, Events events);
   Status build();
@@ -76,6 +80,7 @@ class LocalSource {
   static GstPadProbeReturn on_source_caps_probe(GstPad*, GstPadProbeInfo*, gpointer);
   static GstPadProbeReturn on_file_output_probe(GstPad*, GstPadProbeInfo*, gpointer);
   static GstPadProbeReturn on_encoder_probe(GstPad*, GstPadProbeInfo*, gpointer);
+  static GstPadProbeReturn on_stamp_probe(GstPad*, GstPadProbeInfo*, gpointer);
 
   GstBin* pipeline_;  // borrowed (the engine owns it and outlives us)
   MediaKind kind_;
@@ -95,6 +100,7 @@ class LocalSource {
   std::atomic<uint64_t> keyframe_requests_{0};
   std::atomic<uint64_t> buffers_encoded_{0};
   std::atomic<bool> eos_posted_{false};
+  std::atomic<bool> paused_{false};
   int file_generation_ = 0;
 };
 

@@ -140,7 +140,7 @@ PeerConnection* MediaEngine::add_peer(PeerConnection::Listener* listener) {
   cfg.video = video_.get();
   cfg.audio = audio_.get();
   cfg.options = &options_;
-  cfg.record_path = next_record_path();
+  if (!options_.output.record_path.empty()) cfg.record_path = [this] { return next_record_path(); };
   std::unique_ptr<PeerConnection> pc(new PeerConnection(std::move(cfg), listener));
   if (auto st = pc->build(); !st) {
     log()->error("cannot create a peer connection: {}", st.error().message);
@@ -234,6 +234,13 @@ void MediaEngine::set_muted(MediaKind kind, bool muted) {
   if (s) s->set_muted(muted);
 }
 
+void MediaEngine::set_video_paused(bool paused) {
+  if (video_) {
+    log()->info("test hook: sending video {}", paused ? "paused" : "resumed");
+    video_->set_paused(paused);
+  }
+}
+
 MediaEngine::Counters MediaEngine::counters() const {
   Counters c;
   if (video_) {
@@ -304,6 +311,10 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
         gst_message_parse_state_changed(msg, &old_s, &new_s, nullptr);
         log()->debug("pipeline {} -> {}", gst_element_state_get_name(old_s),
                      gst_element_state_get_name(new_s));
+        if (new_s == GST_STATE_PLAYING && !playing_graph_written_) {
+          playing_graph_written_ = true;
+          if (auto path = dump_graph("playing"); !path.empty()) log()->info("pipeline graph: {}", path);
+        }
       }
       break;
     case GST_MESSAGE_EOS:

@@ -89,6 +89,9 @@ class MediaEngine {
   void stop(std::function<void()> done);
 
   void set_muted(MediaKind kind, bool muted);
+  // Test hook (--test-freeze-at): stop/resume feeding the video encoder.
+  void set_video_paused(bool paused);
+  const MediaOptions& options() const { return options_; }
   Counters counters() const;
   State state() const { return state_; }
   GstElement* pipeline() const { return pipeline_; }
@@ -119,6 +122,7 @@ class MediaEngine {
   std::vector<std::unique_ptr<PeerConnection>> closing_;
   int next_peer_id_ = 1;
   int recordings_ = 0;
+  bool playing_graph_written_ = false;
   Timeout stop_timer_;
 };
 

@@ -109,8 +109,24 @@ struct MediaOptions {
   unsigned latency_ms = 60;
   IceOptions ice;
   OutputOptions output;
-  // Where to write pipeline graphs (DOT) on errors; empty = don't.
+  // Where to write pipeline graphs (DOT, and SVG when graphviz is
+  // installed) at PLAYING, when the first remote video arrives, and on
+  // errors; empty = don't.
   std::string dot_dir;
+
+  // Call quality (issue 5; see src/stats).
+  // --latency-probe: draw the capture time into every sent video frame
+  // (media/frame_stamp.h) and read it back from every received one.
+  bool latency_stamp = false;
+  // Record per-frame facts for the stats: decode times (freezes), latency
+  // samples, decoded audio energy. Bounded lists, drained by the stats.
+  bool frame_log = false;
+  // Keep a reference to the last decoded remote video frame (--snapshot).
+  bool keep_last_frame = false;
+  // Test hook (--test-send-delay): hold sent video this long after the
+  // latency stamp, a known delay for validating the probe where the kernel
+  // has no netem.
+  unsigned test_send_delay_ms = 0;
   // stop(): how long to wait for EOS to finalize recordings.
   std::chrono::milliseconds stop_timeout{5000};
 

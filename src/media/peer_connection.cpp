@@ -1,12 +1,16 @@
 #include "media/peer_connection.h"
 
 #include "common/logging.h"
+#include "media/frame_stamp.h"
 #include "media/local_source.h"
 #include "media/recorder.h"
 #include "media/rtmp_output.h"
 
 
 #include <fmt/format.h>
+
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
 
 namespace callagent::media {
 
@@ -139,6 +143,8 @@ PeerConnection::~PeerConnection() {
     else
       gst_object_unref(bin_);
   }
+  if (last_video_) gst_buffer_unref(last_video_);
+  if (last_video_caps_) gst_caps_unref(last_video_caps_);
 }
 
 Status PeerConnection::build() {
@@ -238,13 +244,29 @@ bool PeerConnection::link_sender(LocalSource* src, int pt, std::optional<int> ml
   g_object_set(q, "max-size-buffers", 30u, "max-size-bytes", 0u, "max-size-time",
                G_GUINT64_CONSTANT(300000000), nullptr);
   gst_util_set_object_arg(G_OBJECT(q), "leaky", "downstream");
-  g_object_set(pay, "pt", static_cast<guint>(pt), "mtu", 1200u, nullptr);
+  // Browsers bind a receiver's track to the SSRC the SDP announces: packets
+  // with another SSRC are decoded (getStats counts frames) but never reach
+  // the page's <video>. webrtcbin announces the `ssrc` of the transceiver's
+  // codec preferences (or a random one when they have none), and the
+  // payloader would pick its own: give both the same.
+  const guint ssrc = g_random_int();
+  g_object_set(pay, "pt", static_cast<guint>(pt), "mtu", 1200u, "ssrc", ssrc, nullptr);
   if (video && g_object_class_find_property(G_OBJECT_GET_CLASS(pay), "picture-id-mode"))
     gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(pay), "config-interval"))
     g_object_set(pay, "config-interval", -1, nullptr);
   gst_bin_add_many(GST_BIN(bin_), q, pay, nullptr);
   gst_element_link(q, pay);
+  if (video) {
+    GstPad* ps = gst_element_get_static_pad(pay, "sink");
+    gst_pad_add_probe(ps, GST_PAD_PROBE_TYPE_BUFFER,
+                      +[](GstPad*, GstPadProbeInfo*, gpointer d) {
+                        static_cast<PeerConnection*>(d)->video_frames_sent_.fetch_add(1, std::memory_order_relaxed);
+                        return GST_PAD_PROBE_OK;
+                      },
+                      this, nullptr);
+    gst_object_unref(ps);
+  }
 
   GstPad* wpad = nullptr;
   if (mline) {
@@ -262,7 +284,7 @@ bool PeerConnection::link_sender(LocalSource* src, int pt, std::optional<int> ml
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_object_get(wpad, "transceiver", &trans, nullptr);
   if (trans) {
-    GUnique<GstCaps> caps(gst_caps_from_string(fmt::format("{},payload={}", src->rtp_caps(), pt).c_str()));
+    GUnique<GstCaps> caps(gst_caps_from_string(fmt::format("{},payload={},ssrc=(uint){}", src->rtp_caps(), pt, ssrc).c_str()));
     g_object_set(trans, "codec-preferences", caps.get(), "direction",
                  GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, nullptr);
     if (video && g_object_class_find_property(G_OBJECT_GET_CLASS(trans), "do-nack"))
@@ -298,7 +320,7 @@ bool PeerConnection::link_sender(LocalSource* src, int pt, std::optional<int> ml
                       },
                       nullptr, nullptr);
   }
-  senders_.push_back(SendBranch{src, nullptr, ghost});
+  senders_.push_back(SendBranch{src, nullptr, ghost, pay});
   log()->debug("peer{}: sending {} as {} pt {}{}", id_, k, src->encoding_name(), pt,
                mline ? fmt::format(" on m-line {}", *mline) : "");
   return true;
@@ -308,7 +330,7 @@ void PeerConnection::add_recv_transceiver(MediaKind kind) {
   std::string caps_str =
       kind == MediaKind::Video
           ? fmt::format("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=96")
-          : std::string("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111");
+          : std::string("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2,payload=111");
   GUnique<GstCaps> caps(gst_caps_from_string(caps_str.c_str()));
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
@@ -533,6 +555,9 @@ void PeerConnection::on_ice_state_notify(GObject* obj, GParamSpec*, gpointer dat
     log()->debug("peer{}: ICE {}", self->id_, s >= 0 && s < 7 ? names[s] : "?");
     if (s == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
       self->on_connection_state_changed(GST_WEBRTC_PEER_CONNECTION_STATE_FAILED);
+    if ((s == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED || s == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED) &&
+        self->listener_)
+      self->listener_->on_ice_connected();
   });
 }
 
@@ -587,12 +612,12 @@ void PeerConnection::prepare_outputs(const SdpInfo& remote) {
   const bool video = v && v->remote_sends;
   const bool audio = a && a->remote_sends;
   std::lock_guard lock(mutex_);
-  if (!config_.record_path.empty() && !recorder_ && (video || audio)) {
+  if (config_.record_path && !recorder_ && (video || audio)) {
     Recorder::Kinds kinds;
     kinds.video = video;
     kinds.audio = audio;
     kinds.video_encoding = config_.video ? config_.video->encoding_name() : "VP8";
-    auto r = Recorder::create(GST_BIN(bin_), config_.record_path, kinds);
+    auto r = Recorder::create(GST_BIN(bin_), config_.record_path(), kinds);
     if (!r) {
       log()->error("peer{}: {}", id_, r.error().message);
       if (listener_) listener_->on_error(r.error());
@@ -620,6 +645,8 @@ void PeerConnection::handle_remote_pad(GstPad* pad) {
   std::string m = media ? media : "", e = enc ? enc : "";
   for (auto& c : e) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
   log()->info("peer{}: receiving {} {}", id_, m, e);
+  guint ssrc = 0;
+  if (gst_structure_get_uint(s, "ssrc", &ssrc)) (m == "video" ? video_in_ssrc_ : audio_in_ssrc_) = ssrc;
   bool ok = false;
   if (m == "video" && (e == "VP8" || e == "VP9" || e == "H264"))
     ok = build_video_receive(pad, e);
@@ -663,6 +690,12 @@ GstPadProbeReturn PeerConnection::on_decoded(GstPad* pad, GstPadProbeInfo* info,
     self->video_frames_.fetch_add(1, std::memory_order_relaxed);
   else
     self->audio_buffers_.fetch_add(1, std::memory_order_relaxed);
+  if (GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info)) {
+    if (video)
+      self->log_video_frame(pad, buf);
+    else
+      self->log_audio_buffer(pad, buf);
+  }
   auto& first = video ? self->first_video_ : self->first_audio_;
   if (!first.exchange(true)) {
     post(self->ctx_, self->lifetime_, [self, kind] {
@@ -724,6 +757,14 @@ bool PeerConnection::build_video_receive(GstPad* pad, const std::string& enc) {
   gst_pad_add_probe(dsrc, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                     &PeerConnection::on_decoded, this, nullptr);
   gst_object_unref(dsrc);
+  GstPad* depay_src = gst_element_get_static_pad(depay, "src");
+  gst_pad_add_probe(depay_src, GST_PAD_PROBE_TYPE_BUFFER,
+                    +[](GstPad*, GstPadProbeInfo*, gpointer d) {
+                      static_cast<PeerConnection*>(d)->video_frames_received_.fetch_add(1, std::memory_order_relaxed);
+                      return GST_PAD_PROBE_OK;
+                    },
+                    this, nullptr);
+  gst_object_unref(depay_src);
 
   if (recorder_ && recorder_->sink_pad(MediaKind::Video)) {
     GstPad* tp = gst_element_request_pad_simple(enc_tee, "src_%u");
@@ -780,6 +821,26 @@ bool PeerConnection::build_audio_receive(GstPad* pad) {
   GstPad* dsrc = gst_element_get_static_pad(dec, "src");
   gst_pad_add_probe(dsrc, GST_PAD_PROBE_TYPE_BUFFER, &PeerConnection::on_decoded, this, nullptr);
   gst_object_unref(dsrc);
+  if (config_.options->frame_log) {
+    // The jitter buffer announces each lost packet (GstRTPPacketLost, with
+    // its duration); opusdec conceals that much audio (plc=true).
+    GstPad* dsink = gst_element_get_static_pad(dec, "sink");
+    gst_pad_add_probe(dsink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                      +[](GstPad*, GstPadProbeInfo* info, gpointer d) {
+                        GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+                        if (GST_EVENT_TYPE(ev) != GST_EVENT_CUSTOM_DOWNSTREAM) return GST_PAD_PROBE_OK;
+                        const GstStructure* st = gst_event_get_structure(ev);
+                        if (!st || !gst_structure_has_name(st, "GstRTPPacketLost")) return GST_PAD_PROBE_OK;
+                        GstClockTime dur = 0;
+                        gst_structure_get_clock_time(st, "duration", &dur);
+                        auto* self = static_cast<PeerConnection*>(d);
+                        std::lock_guard guard(self->log_mutex_);
+                        self->frame_log_.audio_concealed_ms += static_cast<double>(dur) / 1e6;
+                        return GST_PAD_PROBE_OK;
+                      },
+                      this, nullptr);
+    gst_object_unref(dsink);
+  }
 
   if (recorder_ && recorder_->sink_pad(MediaKind::Audio)) {
     GstPad* tp = gst_element_request_pad_simple(enc_tee, "src_%u");
@@ -850,8 +911,93 @@ void PeerConnection::close(std::function<void()> done) {
     done();
 }
 
+void PeerConnection::log_video_frame(GstPad* pad, GstBuffer* buf) {
+  const auto& o = *config_.options;
+  if (!o.frame_log && !o.latency_stamp && !o.keep_last_frame) return;
+  const int64_t now = g_get_monotonic_time();
+  GstCaps* caps = (o.latency_stamp || o.keep_last_frame) ? gst_pad_get_current_caps(pad) : nullptr;
+  std::optional<double> latency;
+  if (o.latency_stamp && caps) {
+    GstVideoInfo vinfo;
+    GstVideoFrame frame;
+    if (gst_video_info_from_caps(&vinfo, caps) && gst_video_frame_map(&frame, &vinfo, buf, GST_MAP_READ)) {
+      if (auto ms = read_stamp(&frame)) {
+        const double d = static_cast<double>(g_get_real_time()) / 1000.0 - static_cast<double>(*ms);
+        if (d > -1000 && d < 60000) latency = d;  // else: not our stamp, or unsynchronized clocks
+      }
+      gst_video_frame_unmap(&frame);
+    }
+  }
+  std::lock_guard lock(log_mutex_);
+  constexpr size_t kMax = 100000;  // ~1 hour at 30 fps if nobody drains
+  auto bounded_push = [](auto& v, auto x) {
+    if (v.size() >= kMax) v.erase(v.begin(), v.begin() + kMax / 2);
+    v.push_back(x);
+  };
+  if (o.frame_log) bounded_push(frame_log_.video_decode_times_us, now);
+  if (latency) bounded_push(frame_log_.latency_ms, *latency);
+  if (o.keep_last_frame && caps) {
+    if (last_video_) gst_buffer_unref(last_video_);
+    last_video_ = gst_buffer_ref(buf);
+    if (last_video_caps_) gst_caps_unref(last_video_caps_);
+    last_video_caps_ = gst_caps_ref(caps);
+  }
+  if (caps) gst_caps_unref(caps);
+}
+
+void PeerConnection::log_audio_buffer(GstPad* pad, GstBuffer* buf) {
+  if (!config_.options->frame_log) return;
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) return;
+  GstAudioInfo ainfo;
+  const bool ok = gst_audio_info_from_caps(&ainfo, caps);
+  gst_caps_unref(caps);
+  if (!ok || GST_AUDIO_INFO_FORMAT(&ainfo) != GST_AUDIO_FORMAT_S16) return;
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return;
+  const auto* s = reinterpret_cast<const int16_t*>(map.data);
+  const size_t n = map.size / 2;
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = s[i] / 32768.0;
+    sum += x * x;
+  }
+  gst_buffer_unmap(buf, &map);
+  std::lock_guard lock(log_mutex_);
+  frame_log_.audio_sum_squares += sum;
+  frame_log_.audio_samples += n;
+}
+
+PeerConnection::FrameLog PeerConnection::take_frame_log() {
+  std::lock_guard lock(log_mutex_);
+  FrameLog out = std::move(frame_log_);
+  frame_log_ = FrameLog{};
+  frame_log_.audio_concealed_ms = out.audio_concealed_ms;
+  return out;
+}
+
+GstSample* PeerConnection::last_video_sample() const {
+  std::lock_guard lock(log_mutex_);
+  if (!last_video_ || !last_video_caps_) return nullptr;
+  return gst_sample_new(last_video_, last_video_caps_, nullptr, nullptr);
+}
+
 PeerConnection::Counters PeerConnection::counters() const {
   Counters c;
+  c.video_frames_received = video_frames_received_.load();
+  c.video_frames_sent = video_frames_sent_.load();
+  c.video_in_ssrc = video_in_ssrc_.load();
+  c.audio_in_ssrc = audio_in_ssrc_.load();
+  for (const auto& snd : senders_) {
+    if (!snd.payloader) continue;
+    GstPad* ps = gst_element_get_static_pad(snd.payloader, "src");
+    GstCaps* pc = ps ? gst_pad_get_current_caps(ps) : nullptr;
+    guint ssrc = 0;
+    if (pc && gst_structure_get_uint(gst_caps_get_structure(pc, 0), "ssrc", &ssrc))
+      (snd.source->kind() == MediaKind::Video ? c.video_out_ssrc : c.audio_out_ssrc) = ssrc;
+    if (pc) gst_caps_unref(pc);
+    if (ps) gst_object_unref(ps);
+  }
   c.video_frames = video_frames_.load();
   c.audio_buffers = audio_buffers_.load();
   c.video_width = width_.load();

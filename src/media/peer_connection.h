@@ -82,6 +82,8 @@ class PeerConnection {
     virtual void on_connection_state(ConnectionState s) = 0;
     // The first decoded video frame / first decoded audio buffer.
     virtual void on_remote_media(MediaKind kind) {}
+    // ICE reached connected (or completed); DTLS may still be running.
+    virtual void on_ice_connected() {}
     // Negotiation or pipeline failure of this peer (the engine keeps running).
     virtual void on_error(const Error& e) = 0;
   };
@@ -93,6 +95,23 @@ class PeerConnection {
     int video_width = 0;         // of the decoded remote video, 0 = none yet
     int video_height = 0;
     uint64_t rtmp_restarts = 0;
+    uint64_t video_frames_received = 0;  // complete frames out of the depayloader
+    uint64_t video_frames_sent = 0;      // encoded frames handed to our payloader
+    // RTP SSRCs (0 = unknown). With BUNDLE, webrtcbin 1.22's get-stats
+    // labels every stream "video" with one codec id; the SSRC is what
+    // tells the streams apart.
+    uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
+  };
+
+  // Per-frame facts for the stats (MediaOptions::frame_log /
+  // latency_stamp), drained by take_frame_log(). Bounded: when nobody
+  // drains, the oldest entries are dropped.
+  struct FrameLog {
+    std::vector<int64_t> video_decode_times_us;  // g_get_monotonic_time() at decoder output
+    std::vector<double> latency_ms;              // now - stamp of each stamped frame
+    double audio_sum_squares = 0;                // decoded samples, normalized to [-1, 1]
+    uint64_t audio_samples = 0;
+    double audio_concealed_ms = 0;               // cumulative (not reset by take)
   };
 
   enum class Negotiation {
@@ -126,6 +145,10 @@ class PeerConnection {
   std::string recording_path() const;
   // The webrtcbin (borrowed), for stats.
   GstElement* webrtcbin() const { return webrtc_; }
+  FrameLog take_frame_log();
+  // The last decoded remote video frame (MediaOptions::keep_last_frame), a
+  // new reference (gst_sample_unref), or nullptr.
+  GstSample* last_video_sample() const;
 
  private:
   friend class MediaEngine;
@@ -135,7 +158,10 @@ class PeerConnection {
     LocalSource* video = nullptr;  // nullable
     LocalSource* audio = nullptr;  // nullable
     const MediaOptions* options = nullptr;
-    std::string record_path;       // "" = don't record
+    // Allocates the next recording file name when this partner's media is
+    // known (so peers that never receive media use up no name); empty: no
+    // recording.
+    std::function<std::string()> record_path;
   };
   PeerConnection(Config config, Listener* listener);
   Status build();
@@ -171,6 +197,8 @@ class PeerConnection {
   static void on_connection_state_notify(GObject*, GParamSpec*, gpointer);
   static void on_ice_state_notify(GObject*, GParamSpec*, gpointer);
   static GstPadProbeReturn on_decoded(GstPad*, GstPadProbeInfo*, gpointer);
+  void log_video_frame(GstPad* pad, GstBuffer* buf);  // streaming thread
+  void log_audio_buffer(GstPad* pad, GstBuffer* buf);  // streaming thread
 
   Config config_;
   Listener* listener_;  // borrowed; nullptr once removed
@@ -186,6 +214,7 @@ class PeerConnection {
     GstPad* tee_pad = nullptr;    // request pad on the engine's tee (we own a ref);
                                   // linked once the connection is up
     GstPad* ghost = nullptr;      // our bin's ghost sink pad (borrowed)
+    GstElement* payloader = nullptr;  // borrowed (in bin_)
   };
   std::vector<SendBranch> senders_;
 
@@ -214,6 +243,16 @@ class PeerConnection {
   std::atomic<int> height_{0};
   std::atomic<bool> first_video_{false};
   std::atomic<bool> first_audio_{false};
+  std::atomic<uint64_t> video_frames_received_{0};
+  std::atomic<uint64_t> video_frames_sent_{0};
+  std::atomic<uint32_t> video_in_ssrc_{0};
+  std::atomic<uint32_t> audio_in_ssrc_{0};
+
+  // Stats facts, written on streaming threads.
+  mutable std::mutex log_mutex_;
+  FrameLog frame_log_;
+  GstBuffer* last_video_ = nullptr;  // a ref, with its caps
+  GstCaps* last_video_caps_ = nullptr;
 };
 
 }  // namespace callagent::media

@@ -1,7 +1,9 @@
 #pragma once
-// Minimal pages compiled into the binary: a home page that creates rooms, a
-// placeholder room page, and a login form that posts JSON to /login as
-// PROTOCOL.md requires.
+// The messenger's pages compiled into the binary: the login form, the home
+// page ("Create meeting") and the call page. Their sources are plain
+// HTML/CSS/JS under web/ at the top of the repository; web/embed.py inlines
+// each page's stylesheet and script at build time into web_assets.h, so each
+// page is one self-contained response and the server needs no asset routes.
 
 #include "server/web_pages.h"
 

@@ -61,6 +61,15 @@ std::string remote_of(SoupServerMessage* msg) {
   return r ? r : "unknown";
 }
 
+// Client-supplied text for a log line: printable ASCII only, bounded, so a
+// crafted room id or Origin cannot forge log lines.
+std::string printable(std::string_view s, size_t max = 64) {
+  std::string out;
+  for (char ch : s.substr(0, max)) out.push_back(g_ascii_isprint(ch) ? ch : '?');
+  if (s.size() > max) out += "…";
+  return out;
+}
+
 std::string query_param(SoupServerMessage* msg, const char* name) {
   const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
   if (!query) return {};
@@ -70,29 +79,23 @@ std::string query_param(SoupServerMessage* msg, const char* name) {
   return v ? v : "";
 }
 
-// The raw TCP socket under an upgraded connection. libsoup 3.2 detaches it
-// from the message when the connection is stolen and hangs it on the stream
-// as "GSocket"; other versions keep it on the message or let the stream
-// chain be unwrapped.
-GSocket* find_socket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
-  if (GSocket* s = soup_server_message_get_socket(msg)) { g_printerr("FINDSOCK msg\n"); return s; }
-  GIOStream* stream = soup_websocket_connection_get_io_stream(conn);
-  for (int depth = 0; stream && depth < 4; ++depth) {
-    if (auto* s = static_cast<GSocket*>(g_object_get_data(G_OBJECT(stream), "GSocket"))) { g_printerr("FINDSOCK data %d %s\n", depth, G_OBJECT_TYPE_NAME(stream)); return s; }
-    if (G_IS_SOCKET_CONNECTION(stream))
-      { g_printerr("FINDSOCK conn %d\n", depth); return g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream)); }
-    const char* prop = nullptr;
-    if (G_IS_TLS_CONNECTION(stream))
-      prop = "base-io-stream";
-    else if (g_object_class_find_property(G_OBJECT_GET_CLASS(stream), "base-iostream"))
-      prop = "base-iostream";
-    if (!prop) break;
-    GIOStream* base = nullptr;
-    g_object_get(stream, prop, &base, nullptr);
-    // `stream` holds its base too: our extra reference can go right away.
-    stream = GRef<GIOStream>::adopt(base).get();
-  }
-  return nullptr;
+// Marks a request whose body went over the limit; the body is not kept.
+constexpr const char* kBodyTooBig = "callagent-body-too-big";
+constexpr const char* kBodyLimit = "callagent-body-limit";
+
+void refuse_body(SoupServerMessage* msg) {
+  // libsoup goes on reading the body it was promised (it cannot skip it
+  // once the headers are in), but without keeping it: memory stays bounded.
+  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+  soup_message_body_truncate(soup_server_message_get_request_body(msg));
+  g_object_set_data(G_OBJECT(msg), kBodyTooBig, GINT_TO_POINTER(1));
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+}
+
+void on_body_chunk(SoupServerMessage* msg, GBytes*, gpointer) {
+  if (g_object_get_data(G_OBJECT(msg), kBodyTooBig)) return;
+  auto limit = static_cast<goffset>(GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), kBodyLimit)));
+  if (soup_server_message_get_request_body(msg)->length > limit) refuse_body(msg);
 }
 
 // host:port -> a socket address. IP literals and "localhost" directly, other
@@ -302,27 +305,6 @@ void Server::respond_unauthorized(SoupServerMessage* msg, bool allow_redirect) {
   respond_text(msg, SOUP_STATUS_UNAUTHORIZED, "Unauthorized");
 }
 
-namespace {
-// Marks a request whose body went over the limit; the body is not kept.
-constexpr const char* kBodyTooBig = "callagent-body-too-big";
-constexpr const char* kBodyLimit = "callagent-body-limit";
-
-void refuse_body(SoupServerMessage* msg) {
-  // libsoup goes on reading the body it was promised (it cannot skip it
-  // once the headers are in), but without keeping it: memory stays bounded.
-  soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
-  soup_message_body_truncate(soup_server_message_get_request_body(msg));
-  g_object_set_data(G_OBJECT(msg), kBodyTooBig, GINT_TO_POINTER(1));
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
-}
-
-void on_body_chunk(SoupServerMessage* msg, GBytes*, gpointer) {
-  if (g_object_get_data(G_OBJECT(msg), kBodyTooBig)) return;
-  auto limit = static_cast<goffset>(GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), kBodyLimit)));
-  if (soup_server_message_get_request_body(msg)->length > limit) refuse_body(msg);
-}
-}  // namespace
-
 void Server::on_early_request(SoupServer*, SoupServerMessage* msg, const char* path, GHashTable*,
                               gpointer self) {
   auto* s = static_cast<Server*>(self);
@@ -362,14 +344,19 @@ void Server::on_request_finished(SoupServer*, SoupServerMessage* msg, gpointer) 
   auto l = log();
   if (!l->should_log(spdlog::level::debug)) return;
   l->debug("{} {} {} -> {}", remote_of(msg), soup_server_message_get_method(msg),
-           g_uri_get_path(soup_server_message_get_uri(msg)), soup_server_message_get_status(msg));
+           printable(g_uri_get_path(soup_server_message_get_uri(msg)), 200),
+           soup_server_message_get_status(msg));
 }
 
 void Server::handle(SoupServerMessage* msg, const std::string& path) {
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                               "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control",
-                               "no-store");
+  SoupMessageHeaders* response = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(response, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace(response, "Cache-Control", "no-store");
+  // libsoup 3.2's server never notices a client closing an idle keep-alive
+  // connection: each one stays in CLOSE_WAIT and holds a descriptor for
+  // good. Plain HTTP here is a few requests per call, so answer each on its
+  // own connection. (WebSocket upgrades are not affected.)
+  soup_message_headers_replace(response, "Connection", "close");
   if (state_ != State::Running) {
     respond_text(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "Server shutting down");
     return;
@@ -481,7 +468,8 @@ void Server::on_ws_request(SoupServer*, SoupServerMessage* msg, const char* path
     return refuse(SOUP_STATUS_UNAUTHORIZED, "Unauthorized");
   }
   if (!http::origin_allowed(header(msg, "Origin"), header(msg, "Host"))) {
-    log()->info("{} /ws: refused cross-origin request from {}", remote_of(msg), header(msg, "Origin"));
+    log()->info("{} /ws: refused cross-origin request from {}", remote_of(msg),
+                printable(header(msg, "Origin")));
     return refuse(SOUP_STATUS_FORBIDDEN, "Forbidden");
   }
   if (s->state_ != State::Running) return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Server shutting down");
@@ -499,8 +487,10 @@ void Server::on_websocket(SoupServer*, SoupServerMessage* msg, const char*,
 
 void Server::accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
   const std::string remote = remote_of(msg);
-  GSocket* socket = find_socket(msg, conn);
-  if (!socket) log()->warn("{}: cannot find the socket of a WebSocket; errors will close it", remote);
+  // The raw TCP socket: WsConnection shuts it down to drop a connection
+  // without a close frame. libsoup 3.2 still tells it in the upgrade callback.
+  GSocket* socket = soup_server_message_get_socket(msg);
+  if (!socket) log()->warn("{}: no socket for a WebSocket; refusals will send a close frame", remote);
 
   std::weak_ptr<void> alive = lifetime_;
   WsConnection::Callbacks cb;
@@ -528,7 +518,7 @@ void Server::accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* c
   else if (!(user = hub_.join(room, c)))
     refusal = signaling::kErrRoomFull;
   if (!refusal.empty()) {
-    log()->info("{}: WebSocket for room '{}' refused: {}", remote, room.substr(0, 64), refusal);
+    log()->info("{}: WebSocket for room '{}' refused: {}", remote, printable(room), refusal);
     c.reject(signaling::make_error_frame(refusal));
     return;
   }

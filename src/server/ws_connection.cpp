@@ -105,7 +105,14 @@ void WsConnection::set_keepalive(std::chrono::seconds interval) {
 }
 
 void WsConnection::shutdown_socket(bool read, bool write) {
-  if (!socket_ || g_socket_is_closed(socket_.get())) return;
+  if (!socket_) {
+    // Never seen with libsoup 3.2, but if the socket is unknown only an
+    // orderly close (with a close frame) can end the connection.
+    if (read && write && soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
+    return;
+  }
+  if (g_socket_is_closed(socket_.get())) return;
   GError* raw = nullptr;
   // libsoup sees EOF on its next read and closes the stream itself; closing
   // the fd under it would leave its poll source on a dead descriptor.

@@ -152,6 +152,14 @@ GRef<SoupMessage> HttpClient::new_message(const char* method, const std::string&
 
 void HttpClient::send(GRef<SoupMessage> msg, SignalConnection tls_guard, std::string what,
                       std::function<void(HttpResponse)> done) {
+  if (!msg) {
+    // Only an unusable URL gets here; answer like any other failure, asynchronously.
+    HttpResponse r;
+    r.transport = Error{ExitCode::Usage, what + ": cannot make a request to " + options_.base_url};
+    post(g_main_context_get_thread_default(), alive_,
+         [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    return;
+  }
   auto* p = new Pending;
   p->alive = alive_;
   p->self = this;
@@ -225,22 +233,22 @@ void HttpClient::on_send_done(GObject* source, GAsyncResult* res, gpointer data)
 
 void HttpClient::login(StatusCallback done) {
   if (!credentials_.password) {
-    done(Error{ExitCode::Usage,
-               "cannot log in: no password given (use --password-file FILE or CALLAGENT_PASSWORD)"});
+    post(g_main_context_get_thread_default(), alive_, [done = std::move(done)] {
+      done(Error{ExitCode::Usage,
+                 "cannot log in: no password given (use --password-file FILE or CALLAGENT_PASSWORD)"});
+    });
     return;
   }
   SignalConnection guard;
   const std::string url = endpoint_url(options_.base_url, "login");
   GRef<SoupMessage> msg = new_message("POST", url, guard);
-  if (!msg) {
-    done(Error{ExitCode::Usage, "cannot build a request to '" + url + "'"});
-    return;
+  if (msg) {
+    // No stale Bearer on the login itself.
+    soup_message_headers_remove(soup_message_get_request_headers(msg.get()), "Authorization");
+    std::string body = json_login_body(credentials_.user, *credentials_.password);
+    GUnique<GBytes> bytes(g_bytes_new(body.data(), body.size()));
+    soup_message_set_request_body_from_bytes(msg.get(), "application/json", bytes.get());
   }
-  // No stale Bearer on the login itself.
-  soup_message_headers_remove(soup_message_get_request_headers(msg.get()), "Authorization");
-  std::string body = json_login_body(credentials_.user, *credentials_.password);
-  GUnique<GBytes> bytes(g_bytes_new(body.data(), body.size()));
-  soup_message_set_request_body_from_bytes(msg.get(), "application/json", bytes.get());
   log()->info("logging in to {} as '{}'", options_.base_url, credentials_.user);
 
   send(std::move(msg), std::move(guard), "login",

@@ -4,6 +4,7 @@
 #include "signaling/error_mapping.h"
 #include "signaling/room_url.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -36,6 +37,7 @@ const char* SignalingClient::state_name(State s) {
     case State::Idle: return "idle";
     case State::LoggingIn: return "logging-in";
     case State::Connecting: return "connecting";
+    case State::Joining: return "joining";
     case State::Connected: return "connected";
     case State::WaitingToReconnect: return "waiting-to-reconnect";
     case State::Closing: return "closing";
@@ -52,8 +54,10 @@ bool SignalingClient::is_legal_transition(State from, State to) {
     case S::LoggingIn:
       return to == S::Connecting || to == S::WaitingToReconnect || to == S::Failed || to == S::Stopped;
     case S::Connecting:
-      return to == S::Connected || to == S::LoggingIn || to == S::WaitingToReconnect ||
+      return to == S::Joining || to == S::LoggingIn || to == S::WaitingToReconnect ||
              to == S::Failed || to == S::Stopped;
+    case S::Joining:
+      return to == S::Connected || to == S::WaitingToReconnect || to == S::Failed || to == S::Closing;
     case S::Connected: return to == S::WaitingToReconnect || to == S::Failed || to == S::Closing;
     case S::WaitingToReconnect: return to == S::LoggingIn || to == S::Connecting || to == S::Stopped;
     case S::Closing: return to == S::Stopped;
@@ -124,6 +128,9 @@ void SignalingClient::log_in() {
   http_->login([this, alive](Status s) {
     if (!alive.lock() || state_ != State::LoggingIn) return;  // stopped meanwhile
     if (!s) return attempt_failed(s.error());
+    listener_.on_logged_in();
+    // The owner may have stopped or dropped us from inside that callback.
+    if (alive.expired() || state_ != State::LoggingIn) return;
     open_socket();
   });
 }
@@ -136,10 +143,45 @@ void SignalingClient::open_socket() {
 }
 
 void SignalingClient::on_ws_open() {
+  relogged_in_ = false;
+  if (!self_id_.empty()) {
+    // A new connection gets a new id; remember the old one (see on_ws_text).
+    past_self_ids_.push_back(self_id_);
+    if (past_self_ids_.size() > 8) past_self_ids_.erase(past_self_ids_.begin());
+    self_id_.clear();
+  }
+  set_state(State::Joining);
+  // The server refuses a room right behind the upgrade; give that refusal a
+  // moment to arrive before telling anyone we are in.
+  admission_timer_.start_once(options_.admission_wait, [this] { admit_when_idle(); });
+}
+
+void SignalingClient::admit_when_idle() {
+  // Through a low-priority idle: if this process was too busy to read for a
+  // while, a refusal already waiting on the socket (default priority) is
+  // read first and wins.
+  struct Guarded {
+    std::weak_ptr<void> alive;
+    SignalingClient* self;
+  };
+  GSource* idle = g_idle_source_new();
+  g_source_set_priority(idle, G_PRIORITY_LOW);
+  g_source_set_callback(
+      idle,
+      [](gpointer data) -> gboolean {
+        auto* g = static_cast<Guarded*>(data);
+        if (!g->alive.expired() && g->self->state_ == State::Joining) g->self->admitted();
+        return G_SOURCE_REMOVE;
+      },
+      new Guarded{alive_, this}, [](gpointer data) { delete static_cast<Guarded*>(data); });
+  g_source_attach(idle, g_main_context_get_thread_default());
+  g_source_unref(idle);
+}
+
+void SignalingClient::admitted() {
+  admission_timer_.cancel();
   const bool reconnected = was_connected_;
   was_connected_ = true;
-  relogged_in_ = false;
-  self_id_.clear();  // a new connection gets a new id
   set_state(State::Connected);
   stable_timer_.start_once(options_.stable_after, [this] {
     if (backoff_.attempts() > 0) log()->debug("connection stable: backoff reset");
@@ -162,19 +204,33 @@ void SignalingClient::on_ws_text(std::string_view text) {
     log()->debug("error frame: \"{}\"", err->message);
     // The server drops the connection after an error frame; do not wait for it.
     ws_.reset();
+    admission_timer_.cancel();
     stable_timer_.cancel();
     if (reconnecting_ && options_.reconnect && retryable_on_reconnect(error.code)) {
       log()->warn("the server refused the reconnection: {}", error.message);
+      const bool announced = state_ == State::Connected;  // only a slow refusal gets here
       set_state(State::WaitingToReconnect);
       schedule_reconnect();
-      listener_.on_disconnected(error.message);  // may destroy this
+      if (announced) listener_.on_disconnected(error.message);  // may destroy this
       return;
     }
     fail(error);
     return;
   }
+  if (state_ == State::Joining) {
+    // Anything but an error frame means the server let us in.
+    std::weak_ptr<void> alive = alive_;
+    admitted();
+    if (alive.expired() || state_ != State::Connected) return;
+  }
   if (auto* ignored = std::get_if<IgnoredMsg>(&message)) {
     log()->debug("ignoring a frame of type '{}'", ignored->type);
+    return;
+  }
+  if (auto* leave = std::get_if<LeaveMsg>(&message); leave && is_past_self(leave->user)) {
+    // After a reconnect the server may notice our previous connection only
+    // now; its leave is not the peer leaving.
+    log()->info("the server dropped our previous connection ({})", leave->user);
     return;
   }
   if (const std::string* user = relayed_user(message); user && self_id_.empty() && !user->empty()) {
@@ -184,9 +240,20 @@ void SignalingClient::on_ws_text(std::string_view text) {
   listener_.on_message(message);  // may destroy this
 }
 
+bool SignalingClient::is_past_self(const std::string& user) const {
+  return std::find(past_self_ids_.begin(), past_self_ids_.end(), user) != past_self_ids_.end();
+}
+
 void SignalingClient::on_ws_closed(const WsClose& info) {
   ws_.reset();
   stable_timer_.cancel();
+  admission_timer_.cancel();
+  if (state_ == State::Joining) {
+    attempt_failed(Error{ExitCode::Unavailable,
+                         "the server closed the connection to room " + options_.room_id +
+                             " right after accepting it (" + info.reason + ")"});
+    return;
+  }
   if (state_ == State::Closing) {
     log()->info("left room {}", options_.room_id);
     finish_stop();
@@ -260,6 +327,7 @@ void SignalingClient::schedule_reconnect() {
 }
 
 void SignalingClient::fail(const Error& error) {
+  admission_timer_.cancel();
   reconnect_timer_.cancel();
   stable_timer_.cancel();
   close_deadline_.cancel();
@@ -271,8 +339,10 @@ void SignalingClient::fail(const Error& error) {
 
 void SignalingClient::stop() {
   switch (state_) {
+    case State::Joining:
     case State::Connected:
       set_state(State::Closing);
+      admission_timer_.cancel();
       stable_timer_.cancel();
       log()->info("leaving room {}", options_.room_id);
       ws_->close();

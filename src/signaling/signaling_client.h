@@ -18,10 +18,14 @@
 // held by our own stale connection, ...) are retried; permanent ones (login
 // refused, room gone, certificate rejected) are fatal.
 //
-// Note: on_connected() means the WebSocket is open. The server checks the
-// room only after the upgrade, so an error frame ("room full") can still
-// follow at once; it arrives as on_fatal() (first connection) or as
-// on_disconnected() and a retry (reconnecting).
+// Admission: the server checks the room only after the WebSocket upgrade and
+// refuses with an error frame ("room full", "room not found") sent right
+// behind the 101 answer. So an open socket is not yet membership: the client
+// waits in Joining until a frame that is not an error arrives or
+// `admission_wait` (250 ms) passes quietly, and only then reports
+// on_connected(). A refusal therefore never shows up as "connected, then
+// failed". (If a server were slow enough to refuse after the wait, the
+// refusal still arrives, as on_fatal() or on_disconnected().)
 //
 // Threading and ownership: everything runs on the thread-default main
 // context current at create(); no threads. The owner holds the client
@@ -33,18 +37,19 @@
 //
 // States (one transition function, set_state(), logs illegal moves):
 //
-//   Idle --start()--> LoggingIn --token--> Connecting --open--> Connected --stop()--> Closing
-//                        ^                   |    ^                 |                   |
-//                        +--401, once--------+    |              dropped                closed
-//                                                 |                 v                   v
-//                                          (LoggingIn | Connecting) <--timer-- WaitingToReconnect   Stopped
+//   Idle --start()--> LoggingIn --token--> Connecting --open--> Joining --admitted--> Connected
+//                        ^                   |    ^                                      |
+//                        +--401, once--------+    |                                   dropped   stop() from
+//                                                 |                                      v      Joining/Connected
+//                                          (LoggingIn | Connecting) <--timer-- WaitingToReconnect   --> Closing --> Stopped
 //
 //   Idle               -> LoggingIn (no token) | Connecting (token) | Stopped
 //   LoggingIn          -> Connecting | WaitingToReconnect (transient, reconnecting) | Failed | Stopped
-//   Connecting         -> Connected | LoggingIn (401, once per attempt)
+//   Connecting         -> Joining (socket open) | LoggingIn (401, once per attempt)
 //                         | WaitingToReconnect (transient, reconnecting) | Failed | Stopped
-//   Connected          -> WaitingToReconnect (dropped, or refused by an error frame while
+//   Joining            -> Connected (admitted) | WaitingToReconnect (refused or dropped while
 //                         reconnecting) | Failed | Closing (stop)
+//   Connected          -> WaitingToReconnect (dropped) | Failed | Closing (stop)
 //   WaitingToReconnect -> LoggingIn | Connecting (timer) | Stopped
 //   Closing            -> Stopped (closed, or the close took too long)
 //   Stopped, Failed    -> final
@@ -59,6 +64,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace callagent::signaling {
 
@@ -77,6 +83,9 @@ struct SignalingOptions {
   std::chrono::seconds request_timeout{20};  // each login / upgrade
   // A connection that stays up this long resets the backoff to backoff_min.
   std::chrono::seconds stable_after{10};
+  // How long an open socket must stay unrefused before on_connected() (see
+  // "Admission" above); a non-error frame ends the wait early.
+  std::chrono::milliseconds admission_wait{250};
 };
 
 class SignalingClient final : private WsClient::Listener {
@@ -84,7 +93,10 @@ class SignalingClient final : private WsClient::Listener {
   class Listener {
    public:
     virtual ~Listener() = default;
-    // The WebSocket is open. `reconnected`: after a drop (re-join now).
+    // The login request succeeded (each time the client logs in).
+    virtual void on_logged_in() {}
+    // We are in the room (the socket is open and the server did not refuse
+    // it). `reconnected`: after a drop (re-join and renegotiate now).
     virtual void on_connected(bool reconnected) = 0;
     // A decoded frame: join, leave, offer, answer, ice-candidate, chat, or an
     // ignored type. Error frames never come here (see on_fatal /
@@ -100,7 +112,17 @@ class SignalingClient final : private WsClient::Listener {
     virtual void on_stopped() {}
   };
 
-  enum class State { Idle, LoggingIn, Connecting, Connected, WaitingToReconnect, Closing, Stopped, Failed };
+  enum class State {
+    Idle,
+    LoggingIn,
+    Connecting,
+    Joining,  // socket open, waiting for the server to admit us to the room
+    Connected,
+    WaitingToReconnect,
+    Closing,
+    Stopped,
+    Failed
+  };
 
   // Checks the options (URL, credentials, --ca-file); no I/O yet.
   static Result<std::unique_ptr<SignalingClient>> create(SignalingOptions options, Listener& listener);
@@ -127,7 +149,9 @@ class SignalingClient final : private WsClient::Listener {
   const std::string& base_url() const { return options_.base_url; }
   // Our own user id on the current connection, learned from the first
   // relayed frame (the server stamps relayed frames with the receiver's
-  // id); empty until then.
+  // id); empty until then. A `leave` naming one of our ids on an earlier
+  // connection (the server noticing our old connection late, after a
+  // reconnect) is dropped, not passed on as the peer leaving.
   const std::string& self_id() const { return self_id_; }
 
   static const char* state_name(State s);
@@ -143,6 +167,9 @@ class SignalingClient final : private WsClient::Listener {
   void on_ws_failed(const Error& error, bool unauthorized) override;
 
   void set_state(State next);
+  // Joining -> Connected, and tells the listener (which may destroy this).
+  void admitted();
+  void admit_when_idle();
   void log_in();
   void open_socket();
   // A connection attempt (login, upgrade, or a refusal right after it) failed.
@@ -153,6 +180,7 @@ class SignalingClient final : private WsClient::Listener {
   void fail(const Error& error);
   void finish_stop();
   bool send_frame(const std::string& frame, const char* what);
+  bool is_past_self(const std::string& user) const;
 
   SignalingOptions options_;
   Listener& listener_;
@@ -163,10 +191,12 @@ class SignalingClient final : private WsClient::Listener {
   Timeout reconnect_timer_;
   Timeout stable_timer_;
   Timeout close_deadline_;
+  Timeout admission_timer_;
   bool reconnecting_ = false;    // the current attempt follows a drop
   bool relogged_in_ = false;     // this attempt already logged in again after a 401
-  bool was_connected_ = false;   // some connection has been open (for on_connected's flag)
+  bool was_connected_ = false;   // some connection was admitted (for on_connected's flag)
   std::string self_id_;
+  std::vector<std::string> past_self_ids_;  // our ids on earlier connections (last few)
   Lifetime alive_ = make_lifetime();
 };
 

@@ -106,6 +106,14 @@ void WsClient::connect(const std::string& room_id) {
   p->alive = alive_;
   p->self = this;
   p->msg = http_.new_message("GET", url_, p->tls_guard);
+  if (!p->msg) {
+    delete p;
+    post(g_main_context_get_thread_default(), alive_, [this] {
+      set_state(State::Failed);
+      listener_.on_ws_failed(Error{ExitCode::Usage, "cannot make a WebSocket request to " + url_}, false);
+    });
+    return;
+  }
   p->cancellable = GRef<GCancellable>::adopt(g_cancellable_new());
   p->deadline.start_once(http_.timeout(), [p] {
     p->timed_out = true;

@@ -195,6 +195,23 @@ TEST_CASE("second peer offers itself when no offer comes") {
   REQUIRE(run_until([&] { return f.fac.current && f.fac.current->offers == 1; }));
 }
 
+TEST_CASE("an offer made while alone is kept and sent to the newcomer") {
+  Fixture f;
+  f.call.on_signaling_connected(false);
+  REQUIRE(run_until([&] { return f.fac.current && f.fac.current->offers == 1; }));
+  f.fac.events->on_local_description({"offer", sdp("1", "L")});
+  f.fac.events->on_local_candidate(cand("L"));
+  CHECK(f.sig.descriptions.size() == 1);
+  f.call.on_signaling_message(JoinMsg{"r", "user_new", true});
+  CHECK(f.fac.created == 1);  // no new peer connection
+  f.call.on_signaling_message(JoinMsg{"r", "user_me", false});
+  REQUIRE(f.sig.descriptions.size() == 2);
+  CHECK(f.sig.descriptions[1].type == "offer");
+  CHECK(f.sig.candidates.size() == 2);
+  f.call.on_signaling_message(AnswerMsg{"r", "user_me", {"answer", sdp("2", "R")}});
+  CHECK(f.fac.current->remote.size() == 1);
+}
+
 TEST_CASE("a repeated offer of the same session gets the same answer again") {
   Fixture f;
   f.call.on_signaling_connected(false);

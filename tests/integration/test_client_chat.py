@@ -112,6 +112,8 @@ def unknown_room_is_67(c):
         check_eq(e.get("code"), 67, "error event code")
         check_eq(e.get("name"), "room-not-found", "error event name")
         chat.expect_exit(67, what="exit code for an unknown room")
+        check([e for e in chat.events if e.get("event") == "connected"] == [],
+              "a refused room is never reported as connected", "no connected event", chat.events)
         check("does not exist" in chat.stderr(), "stderr says the room does not exist", "…does not exist…",
               chat.stderr())
     finally:
@@ -128,6 +130,8 @@ def third_client_gets_room_full_75(c):
         e = third.wait_event({"event": "error"}, what="an error event")
         check_eq(e.get("code"), 75, "error event code")
         third.expect_exit(75, what="exit code for a full room")
+        check([e for e in third.events if e.get("event") == "connected"] == [],
+              "a refused room is never reported as connected", "no connected event", third.events)
         check("full" in third.stderr(), "stderr says the room is full", "…full…", third.stderr())
         # The two inside are not disturbed.
         a.send("still here")

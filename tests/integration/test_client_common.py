@@ -211,3 +211,96 @@ def chat_pair(tmp, srv, room, extra_args=(), env=None):
 
 def interrupt(chat, sig=signal.SIGINT):
     chat.signal(sig)
+
+
+class FreezingProxy:
+    """A TCP proxy 127.0.0.1:<port> -> 127.0.0.1:<target_port>, run by a thread.
+
+    freeze() stops forwarding on every connection open at that moment while
+    keeping its sockets open: to the client that is a network that died
+    without a reset, and the server still holds the connection. Connections
+    made later are forwarded normally. cut_frozen() then closes the frozen
+    ones (the server sees the close)."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self._lsock = socket.socket()
+        self._lsock.bind(("127.0.0.1", 0))
+        self._lsock.listen(16)
+        self.port = self._lsock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self._conns = []  # [client_sock, server_sock, frozen]
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import select
+        while not self._stop:
+            with self._lock:
+                live = [c for c in self._conns if not c[2] and c[0].fileno() >= 0 and c[1].fileno() >= 0]
+            socks = [self._lsock] + [s for c in live for s in c[:2]]
+            try:
+                readable, _, _ = select.select(socks, [], [], 0.05)
+            except (OSError, ValueError):
+                continue
+            for s in readable:
+                if s is self._lsock:
+                    client, _ = self._lsock.accept()
+                    try:
+                        server = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+                    except OSError:
+                        client.close()
+                        continue
+                    with self._lock:
+                        self._conns.append([client, server, False])
+                    continue
+                with self._lock:
+                    conn = next((c for c in live if s in c[:2]), None)
+                    if conn is None or conn[2]:
+                        continue
+                other = conn[1] if s is conn[0] else conn[0]
+                try:
+                    data = s.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    self._close(conn)
+                    continue
+                try:
+                    other.sendall(data)
+                except OSError:
+                    self._close(conn)
+
+    def _close(self, conn):
+        with self._lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        for s in conn[:2]:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def freeze(self):
+        with self._lock:
+            for c in self._conns:
+                c[2] = True
+            return sum(1 for c in self._conns if c[2])
+
+    def cut_frozen(self):
+        with self._lock:
+            frozen = [c for c in self._conns if c[2]]
+        for c in frozen:
+            self._close(c)
+        return len(frozen)
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=2)
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            self._close(c)
+        self._lsock.close()

@@ -14,7 +14,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Failure, case, check, create_room, login, run_cases  # noqa: E402
-from test_client_common import Chat, chat_pair, client_env, free_port, start_server_on, stop_all  # noqa: E402
+from test_client_common import (  # noqa: E402
+    Chat, FreezingProxy, chat_pair, client_env, free_port, start_server_on, stop_all)
 
 
 class Ctx:
@@ -135,6 +136,62 @@ def a_frozen_server_is_noticed_by_the_keepalive(c):
         chat.expect_exit(0)
     finally:
         stop_all(chat)
+
+
+@case
+def network_dies_under_a_client_room_full_is_retried_and_our_old_leave_is_not_the_peer(c):
+    """A talks through a proxy that freezes: A's watchdog gives up, but the
+    server still holds A's old connection, so A's reconnection finds the room
+    full (two: A-old and B) and must keep retrying. Once B leaves, A gets
+    in; when the server finally drops A-old, A must not report that leave as
+    a peer leaving."""
+    port = free_port()
+    srv = start(c, port)
+    room_url, room = create_room(srv.url, login(srv.url, srv.user, srv.password))
+    proxy = FreezingProxy(port)
+    env = client_env(c.tmp, srv)
+    a = b = None
+    try:
+        a = Chat(c.tmp, room, env, ["--server", proxy.url, "--keepalive", "1"], name="A")
+        a.wait_event({"event": "connected"}, what="A connected through the proxy")
+        b = Chat(c.tmp, room_url, env, name="B")
+        b.wait_event({"event": "connected"}, what="B connected")
+        # B's own join, relayed to A, carries A's id (the relay quirk).
+        a_old = a.wait_event({"event": "join", "source": "peer"}, what="B's join relayed to A").get("user")
+        m = a.mark()
+        check(proxy.freeze() >= 1, "the proxy froze A's connection", ">= 1", 0)
+        a.wait_event(lambda e: e.get("event") == "disconnected" and "no answer" in e.get("reason", ""),
+                     timeout=20, what="A's watchdog gives up", start=m)
+        # Refused reconnections are retried quietly: only the log says so.
+        deadline = time.monotonic() + 20
+        while "the server refused the reconnection" not in a.stderr():
+            if time.monotonic() > deadline:
+                raise Failure("A's reconnection was not refused as 'room full'" + a.describe())
+            time.sleep(0.05)
+        check("full" in a.stderr(), "the refusal is 'room full' (A-old still holds a place)", "…full…",
+              a.stderr()[-1500:])
+        check(a.proc.poll() is None, "A keeps retrying after 'room full' while reconnecting", None,
+              a.proc.poll())
+        refused_connects = [e for e in list(a.events)[m:] if e.get("event") == "connected"]
+        check(refused_connects == [], "a refused attempt is never reported as connected", [], refused_connects)
+        b.close_stdin()
+        b.expect_exit(0)
+        a.wait_event({"event": "connected", "reconnected": True}, timeout=40,
+                     what="A gets in once B has left", start=m)
+        m2 = a.mark()
+        proxy.cut_frozen()  # now the server notices A-old and tells the room
+        deadline = time.monotonic() + 10
+        while f"dropped our previous connection ({a_old})" not in a.stderr():
+            if time.monotonic() > deadline:
+                raise Failure("A did not report the server dropping its old connection" + a.describe())
+            time.sleep(0.05)
+        leaves = [e for e in list(a.events)[m2:] if e.get("event") == "leave"]
+        check(leaves == [], "no leave event for A's own old connection", [], leaves)
+        a.close_stdin()
+        a.expect_exit(0)
+    finally:
+        stop_all(a, b)
+        proxy.close()
 
 
 if __name__ == "__main__":

@@ -118,6 +118,40 @@ def oversized_bodies_refused(c):
         check(rss_kib < 64 * 1024, "peak RSS stays small", "< 64 MiB", f"{rss_kib} KiB")
 
 
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@case
+async def no_descriptor_leak(c):
+    """HTTP requests, refused and accepted WebSockets must all give their
+    sockets back (libsoup 3.2 keeps closed keep-alive connections forever
+    unless the server closes them)."""
+    with server(c) as srv, dump_on_failure(srv):
+        token = login(srv.url, srv.user, srv.password)
+        _, room = create_room(srv.url, token)
+        await asyncio.sleep(0.3)
+        base = open_fds(srv.proc.pid)
+        for _ in range(30):
+            create_room(srv.url, token)
+            http_request(srv.url, "GET", "/", headers=bearer(token))
+            http_request(srv.url, "GET", "/nope")
+        with raw_socket(srv.url) as s:  # connects and says nothing
+            pass
+        for _ in range(5):
+            a, b, _, _ = await join_pair(srv.url, token, room)
+            try:
+                x = await ws_connect(srv.url, token, room)  # room full
+                await x.wait_closed()
+            finally:
+                await a.close()
+                await b.close()
+        deadline = time.monotonic() + 5
+        while open_fds(srv.proc.pid) > base and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        check_eq(open_fds(srv.proc.pid), base, "open descriptors after 90 requests and 15 WebSockets")
+
+
 @case
 async def oversized_frame_closes_only_that_connection(c):
     with server(c) as srv, dump_on_failure(srv):
@@ -225,7 +259,7 @@ async def silent_peer_is_dropped_and_partner_told(c):
                 leave = await recv_json(a, timeout=10, what="leave of the silent peer")
                 waited = time.monotonic() - t0
                 check_eq((leave["type"], leave["user"]), ("leave", join["user"]), "leave frame")
-                check(2.5 <= waited <= 8, "dropped after ~3 silent keepalive periods", "2.5-8 s",
+                check(2.5 <= waited <= 15, "dropped after ~3 silent keepalive periods", "2.5-15 s",
                       f"{waited:.1f} s")
             # A live client answers pings and stays.
             b = await ws_connect(srv.url, token, room)

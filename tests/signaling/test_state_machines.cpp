@@ -10,7 +10,8 @@ TEST_CASE("SignalingClient: the main path is legal") {
   using S = SignalingClient::State;
   CHECK(SignalingClient::is_legal_transition(S::Idle, S::LoggingIn));
   CHECK(SignalingClient::is_legal_transition(S::LoggingIn, S::Connecting));
-  CHECK(SignalingClient::is_legal_transition(S::Connecting, S::Connected));
+  CHECK(SignalingClient::is_legal_transition(S::Connecting, S::Joining));
+  CHECK(SignalingClient::is_legal_transition(S::Joining, S::Connected));
   CHECK(SignalingClient::is_legal_transition(S::Connected, S::Closing));
   CHECK(SignalingClient::is_legal_transition(S::Closing, S::Stopped));
 }
@@ -23,16 +24,20 @@ TEST_CASE("SignalingClient: reconnect and re-login paths are legal") {
   CHECK(SignalingClient::is_legal_transition(S::Connecting, S::LoggingIn));
   CHECK(SignalingClient::is_legal_transition(S::Connecting, S::WaitingToReconnect));
   CHECK(SignalingClient::is_legal_transition(S::LoggingIn, S::WaitingToReconnect));
+  CHECK(SignalingClient::is_legal_transition(S::Joining, S::WaitingToReconnect));  // refused while reconnecting
+  CHECK(SignalingClient::is_legal_transition(S::Joining, S::Failed));              // refused the first time
+  CHECK(SignalingClient::is_legal_transition(S::Joining, S::Closing));             // stop() while joining
 }
 
 TEST_CASE("SignalingClient: final states stay final, and shortcuts are illegal") {
   using S = SignalingClient::State;
-  for (S to : {S::Idle, S::LoggingIn, S::Connecting, S::Connected, S::WaitingToReconnect, S::Closing,
-               S::Stopped, S::Failed}) {
+  for (S to : {S::Idle, S::LoggingIn, S::Connecting, S::Joining, S::Connected, S::WaitingToReconnect,
+               S::Closing, S::Stopped, S::Failed}) {
     CHECK_FALSE(SignalingClient::is_legal_transition(S::Stopped, to));
     CHECK_FALSE(SignalingClient::is_legal_transition(S::Failed, to));
   }
   CHECK_FALSE(SignalingClient::is_legal_transition(S::Idle, S::Connected));
+  CHECK_FALSE(SignalingClient::is_legal_transition(S::Connecting, S::Connected));  // admission first
   CHECK_FALSE(SignalingClient::is_legal_transition(S::WaitingToReconnect, S::Connected));
   CHECK_FALSE(SignalingClient::is_legal_transition(S::Closing, S::Connected));
   CHECK_FALSE(SignalingClient::is_legal_transition(S::Connected, S::Stopped));  // must close first

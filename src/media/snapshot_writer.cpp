@@ -1,0 +1,46 @@
+#include "media/snapshot_writer.h"
+
+#include <gst/video/video.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace callagent::media {
+
+Status write_png(GstSample* sample, const std::string& path) {
+  if (!sample) return Error{ExitCode::NoInput, "no remote video frame to write"};
+  GstCaps* png_caps = gst_caps_new_empty_simple("image/png");
+  GError* err = nullptr;
+  GstSample* png = gst_video_convert_sample(sample, png_caps, 5 * GST_SECOND, &err);
+  gst_caps_unref(png_caps);
+  if (!png) {
+    std::string why = err ? err->message : "conversion failed";
+    if (err) g_error_free(err);
+    return Error{ExitCode::Software, "cannot convert the frame to PNG: " + why};
+  }
+  GstBuffer* buf = gst_sample_get_buffer(png);
+  GstMapInfo map;
+  Status st = Ok{};
+  if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    st = Error{ExitCode::Software, "empty PNG"};
+  } else {
+    const std::string tmp = path + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) {
+      st = Error{ExitCode::CantCreate, fmt::format("cannot create '{}': {}", path, std::strerror(errno))};
+    } else {
+      bool ok = std::fwrite(map.data, 1, map.size, f) == map.size;
+      ok &= std::fclose(f) == 0;
+      ok &= std::rename(tmp.c_str(), path.c_str()) == 0;
+      if (!ok) st = Error{ExitCode::IoErr, fmt::format("cannot write '{}'", path)};
+    }
+    gst_buffer_unmap(buf, &map);
+  }
+  gst_sample_unref(png);
+  return st;
+}
+
+}  // namespace callagent::media

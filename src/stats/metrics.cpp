@@ -1,0 +1,333 @@
+#include "stats/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace callagent::stats {
+
+namespace {
+
+using Extract = std::function<std::optional<double>(const Snapshot&)>;
+
+struct Entry {
+  MetricInfo info;
+  Extract extract;  // gauges and counters
+};
+
+const StreamStats& stream(const Snapshot& s, bool video, bool in) {
+  return video ? (in ? s.video_in : s.video_out) : (in ? s.audio_in : s.audio_out);
+}
+
+std::vector<Entry> build_catalog() {
+  std::vector<Entry> c;
+  auto gauge = [&](std::string name, Unit u, std::string help, Extract e,
+                   Aggregate def = Aggregate::Avg) {
+    c.push_back({{std::move(name), MetricKind::Gauge, u, def, std::move(help)}, std::move(e)});
+  };
+  auto counter = [&](std::string name, Unit u, std::string help, Extract e) {
+    c.push_back({{std::move(name), MetricKind::Counter, u, Aggregate::AfterWarmup, std::move(help)},
+                 std::move(e)});
+  };
+  for (bool video : {true, false}) {
+    for (bool in : {true, false}) {
+      const std::string p = std::string(video ? "video" : "audio") + (in ? ".in." : ".out.");
+      auto active = [video, in](const Snapshot& s) { return stream(s, video, in).active; };
+      gauge(p + "bitrate", Unit::BitRate, "RTP bit rate over an interval",
+            [=](const Snapshot& s) -> std::optional<double> {
+              if (!active(s)) return std::nullopt;
+              return stream(s, video, in).bitrate;
+            });
+      gauge(p + "loss", Unit::Percent,
+            in ? "packets lost per interval, % of expected" : "fraction lost reported by the partner, %",
+            [=](const Snapshot& s) -> std::optional<double> {
+              if (!active(s)) return std::nullopt;
+              return stream(s, video, in).loss_pct;
+            });
+      gauge(p + "jitter", Unit::Millis,
+            in ? "interarrival jitter (ours)" : "interarrival jitter reported by the partner",
+            [=](const Snapshot& s) -> std::optional<double> {
+              if (!active(s)) return std::nullopt;
+              return stream(s, video, in).jitter_ms;
+            });
+      if (!in)
+        gauge(p + "rtt", Unit::Millis, "round-trip time from RTCP",
+              [=](const Snapshot& s) -> std::optional<double> {
+                if (!active(s)) return std::nullopt;
+                return stream(s, video, in).rtt_ms;
+              });
+      counter(p + "packets", Unit::Count, "RTP packets", [=](const Snapshot& s) -> std::optional<double> {
+        if (!active(s)) return std::nullopt;
+        return static_cast<double>(stream(s, video, in).packets);
+      });
+      counter(p + "packets_lost", Unit::Count,
+              in ? "packets lost (our receiver)" : "packets lost (reported by the partner)",
+              [=](const Snapshot& s) -> std::optional<double> {
+                if (!active(s)) return std::nullopt;
+                return static_cast<double>(stream(s, video, in).packets_lost);
+              });
+      for (const char* f : {"nack", "pli", "fir"}) {
+        std::string field = f;
+        counter(p + field, Unit::Count, in ? field + " requests we sent" : field + " requests we received",
+                [=](const Snapshot& s) -> std::optional<double> {
+                  if (!active(s)) return std::nullopt;
+                  const auto& st = stream(s, video, in);
+                  return static_cast<double>(field == "nack" ? st.nack : field == "pli" ? st.pli : st.fir);
+                });
+      }
+      if (video) {
+        gauge(p + "fps", Unit::Fps, in ? "frames decoded per second" : "frames sent per second",
+              [=](const Snapshot& s) -> std::optional<double> {
+                if (!active(s)) return std::nullopt;
+                return stream(s, video, in).fps;
+              });
+        gauge(p + "width", Unit::Pixels, "frame width", [=](const Snapshot& s) -> std::optional<double> {
+          const auto& st = stream(s, video, in);
+          if (!st.active || st.width <= 0) return std::nullopt;
+          return st.width;
+        }, Aggregate::Min);
+        gauge(p + "height", Unit::Pixels, "frame height", [=](const Snapshot& s) -> std::optional<double> {
+          const auto& st = stream(s, video, in);
+          if (!st.active || st.height <= 0) return std::nullopt;
+          return st.height;
+        }, Aggregate::Min);
+        if (in) {
+          counter(p + "frames_received", Unit::Count, "frames out of the depayloader",
+                  [=](const Snapshot& s) -> std::optional<double> {
+                    if (!active(s)) return std::nullopt;
+                    return static_cast<double>(s.video_in.frames_received);
+                  });
+          counter(p + "frames_decoded", Unit::Count, "frames decoded",
+                  [=](const Snapshot& s) -> std::optional<double> {
+                    if (!active(s)) return std::nullopt;
+                    return static_cast<double>(s.video_in.frames_decoded);
+                  });
+          counter(p + "frames_dropped", Unit::Count, "frames received but not decoded",
+                  [=](const Snapshot& s) -> std::optional<double> {
+                    if (!active(s)) return std::nullopt;
+                    return static_cast<double>(s.video_in.frames_dropped);
+                  });
+        } else {
+          counter(p + "frames_encoded", Unit::Count, "frames our encoder produced",
+                  [=](const Snapshot& s) -> std::optional<double> {
+                    if (!active(s)) return std::nullopt;
+                    return static_cast<double>(s.video_out.frames_encoded);
+                  });
+          counter(p + "frames_sent", Unit::Count, "frames sent to this partner",
+                  [=](const Snapshot& s) -> std::optional<double> {
+                    if (!active(s)) return std::nullopt;
+                    return static_cast<double>(s.video_out.frames_sent);
+                  });
+        }
+      } else if (in) {
+        gauge(p + "level", Unit::Decibel, "RMS level of the decoded audio",
+              [=](const Snapshot& s) -> std::optional<double> {
+                if (!active(s)) return std::nullopt;
+                return s.audio_in.level_dbfs;
+              });
+        counter(p + "concealed", Unit::Millis, "audio concealed by the decoder (lost packets)",
+                [=](const Snapshot& s) -> std::optional<double> {
+                  if (!active(s)) return std::nullopt;
+                  return s.audio_in.concealed_ms;
+                });
+      }
+    }
+  }
+  gauge("rtt", Unit::Millis, "round-trip time (best of the outbound streams)",
+        [](const Snapshot& s) { return s.rtt_ms; });
+  c.push_back({{"video.in.freezes", MetricKind::Freeze, Unit::Count, Aggregate::AfterWarmup,
+                "freezes of the received video (W3C rule)"}, nullptr});
+  c.push_back({{"video.in.freeze_time", MetricKind::Freeze, Unit::Millis, Aggregate::AfterWarmup,
+                "total frozen time of the received video"}, nullptr});
+  for (const char* q : {"median", "p95", "max", "min", "avg"})
+    c.push_back({{std::string("latency.video.") + q, MetricKind::Latency, Unit::Millis, Aggregate::Value,
+                  "glass-to-glass video delay (--latency-probe)"}, nullptr});
+  for (const char* e : {"login", "ws_open", "partner_join", "offer", "answer", "ice_connected",
+                        "dtls_connected", "first_audio", "first_video"})
+    c.push_back({{std::string("setup.") + e, MetricKind::Setup, Unit::Millis, Aggregate::Value,
+                  "call setup milestone, time since start"}, nullptr});
+  return c;
+}
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> e = build_catalog();
+  return e;
+}
+
+const Entry* find_entry(std::string_view name) {
+  for (const auto& e : entries())
+    if (e.info.name == name) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<MetricInfo>& metric_catalog() {
+  static const std::vector<MetricInfo> c = [] {
+    std::vector<MetricInfo> v;
+    for (const auto& e : entries()) v.push_back(e.info);
+    return v;
+  }();
+  return c;
+}
+
+const MetricInfo* find_metric(std::string_view name) {
+  const Entry* e = find_entry(name);
+  return e ? &e->info : nullptr;
+}
+
+std::string_view unit_symbol(Unit u) {
+  switch (u) {
+    case Unit::BitRate: return "bit/s";
+    case Unit::Millis: return "ms";
+    case Unit::Count: return "";
+    case Unit::Pixels: return "px";
+    case Unit::Fps: return "fps";
+    case Unit::Percent: return "%";
+    case Unit::Decibel: return "dBFS";
+  }
+  return "";
+}
+
+std::string_view aggregate_name(Aggregate a) {
+  switch (a) {
+    case Aggregate::Default: return "default";
+    case Aggregate::Min: return "min";
+    case Aggregate::Avg: return "avg";
+    case Aggregate::Max: return "max";
+    case Aggregate::Last: return "last";
+    case Aggregate::Total: return "total";
+    case Aggregate::AfterWarmup: return "after_warmup";
+    case Aggregate::Value: return "value";
+  }
+  return "?";
+}
+
+std::optional<Aggregate> parse_aggregate(std::string_view s) {
+  for (Aggregate a : {Aggregate::Min, Aggregate::Avg, Aggregate::Max, Aggregate::Last, Aggregate::Total})
+    if (s == aggregate_name(a)) return a;
+  return std::nullopt;
+}
+
+std::optional<double> MetricSummary::get(Aggregate a) const {
+  switch (a) {
+    case Aggregate::Min: return min;
+    case Aggregate::Avg: return avg;
+    case Aggregate::Max: return max;
+    case Aggregate::Last: return last;
+    case Aggregate::Total: return total;
+    case Aggregate::AfterWarmup: return after_warmup;
+    case Aggregate::Value: return value;
+    case Aggregate::Default: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return v[lo] + (v[hi] - v[lo]) * frac;
+}
+
+std::optional<double> warmup_end(const CallData& d) {
+  for (const auto& e : d.timeline)
+    if (e.name == "dtls_connected") return e.t_ms / 1000.0 + d.warmup_s;
+  return std::nullopt;
+}
+
+Summary summarize(const CallData& d) {
+  Summary out;
+  const auto wu = warmup_end(d);
+  for (const auto& e : entries()) {
+    MetricSummary m;
+    const auto& name = e.info.name;
+    switch (e.info.kind) {
+      case MetricKind::Gauge: {
+        if (!wu) break;
+        double sum = 0;
+        for (const auto& s : d.series) {
+          // An interval counts when it began after the warm-up.
+          if (s.t - s.interval < *wu - 1e-6) continue;
+          auto v = e.extract(s);
+          if (!v || !std::isfinite(*v)) continue;
+          ++m.n;
+          sum += *v;
+          m.min = m.min ? std::min(*m.min, *v) : *v;
+          m.max = m.max ? std::max(*m.max, *v) : *v;
+          m.last = *v;
+        }
+        if (m.n) m.avg = sum / static_cast<double>(m.n);
+        break;
+      }
+      case MetricKind::Counter: {
+        std::optional<double> at_warmup, last;
+        for (const auto& s : d.series) {
+          auto v = e.extract(s);
+          if (!v) continue;
+          ++m.n;
+          last = *v;
+          if (wu && s.t <= *wu + 1e-6) at_warmup = *v;
+        }
+        // Counters restart with a new peer; a drop means that happened:
+        // then report the last peer's counts.
+        m.total = last;
+        if (last && wu)
+          m.after_warmup = (at_warmup && *at_warmup <= *last) ? *last - *at_warmup : *last;
+        break;
+      }
+      case MetricKind::Freeze: {
+        const bool time = name == "video.in.freeze_time";
+        double all = 0, after = 0;
+        for (const auto& f : d.freezes) {
+          const double v = time ? f.duration_ms : 1.0;
+          all += v;
+          if (wu && static_cast<double>(f.start_us) / 1e6 >= *wu) after += v;
+        }
+        m.n = d.freezes.size();
+        // Freezes are only meaningful once video flowed.
+        bool video = false;
+        for (const auto& ev : d.timeline) video |= ev.name == "first_video";
+        if (video) {
+          m.total = all;
+          if (wu) m.after_warmup = after;
+        }
+        break;
+      }
+      case MetricKind::Latency: {
+        if (!wu) break;
+        std::vector<double> v;
+        for (const auto& [t, ms] : d.latency)
+          if (t >= *wu) v.push_back(ms);
+        m.n = v.size();
+        if (v.empty()) break;
+        const std::string q = name.substr(name.rfind('.') + 1);
+        double sum = 0;
+        for (double x : v) sum += x;
+        if (q == "median") m.value = percentile(v, 50);
+        if (q == "p95") m.value = percentile(v, 95);
+        if (q == "max") m.value = *std::max_element(v.begin(), v.end());
+        if (q == "min") m.value = *std::min_element(v.begin(), v.end());
+        if (q == "avg") m.value = sum / static_cast<double>(v.size());
+        break;
+      }
+      case MetricKind::Setup: {
+        const std::string ev = name.substr(6);
+        for (const auto& t : d.timeline)
+          if (t.name == ev) {
+            m.value = t.t_ms;
+            m.n = 1;
+            break;
+          }
+        break;
+      }
+    }
+    out[name] = m;
+  }
+  return out;
+}
+
+}  // namespace callagent::stats

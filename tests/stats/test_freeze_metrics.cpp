@@ -1,0 +1,122 @@
+#include "stats/freeze_detector.h"
+#include "stats/metrics.h"
+
+#include <catch2/catch.hpp>
+
+using namespace callagent::stats;
+
+TEST_CASE("freezes: steady 30 fps has none, a 2 s gap is one", "[stats][freeze]") {
+  FreezeDetector d;
+  int64_t t = 0;
+  for (int i = 0; i < 90; ++i, t += 33'333) d.on_frame(t);
+  CHECK(d.count() == 0);
+  CHECK(d.average_ms() == Approx(33.333).epsilon(0.01));
+  t += 2'000'000;
+  d.on_frame(t);
+  for (int i = 0; i < 30; ++i) d.on_frame(t += 33'333);
+  REQUIRE(d.count() == 1);
+  CHECK(d.freezes()[0].duration_ms == Approx(2033.3).epsilon(0.01));
+  CHECK(d.total_ms() == Approx(2033.3).epsilon(0.01));
+}
+
+TEST_CASE("freezes: the W3C threshold max(3 x avg, avg + 150 ms)", "[stats][freeze]") {
+  FreezeDetector d;
+  int64_t t = 0;
+  for (int i = 0; i < 40; ++i) d.on_frame(t += 33'333);
+  // avg 33 ms: threshold 183 ms.
+  d.on_frame(t += 170'000);
+  CHECK(d.count() == 0);
+  for (int i = 0; i < 40; ++i) d.on_frame(t += 33'333);
+  d.on_frame(t += 200'000);
+  CHECK(d.count() == 1);
+  // 10 fps: avg 100 ms, threshold 300 ms.
+  FreezeDetector slow;
+  t = 0;
+  for (int i = 0; i < 40; ++i) slow.on_frame(t += 100'000);
+  slow.on_frame(t += 280'000);
+  CHECK(slow.count() == 0);
+  slow.on_frame(t += 350'000);  // the 280 ms gap raised the average to 106 ms: threshold 318 ms
+  CHECK(slow.count() == 1);
+}
+
+TEST_CASE("freezes: the first frames and a new stream are not freezes", "[stats][freeze]") {
+  FreezeDetector d;
+  d.on_frame(0);
+  d.on_frame(900'000);  // keyframe wait at the start
+  CHECK(d.count() == 0);
+  for (int64_t t = 1'000'000; t < 2'000'000; t += 33'333) d.on_frame(t);
+  d.reset_stream();
+  d.on_frame(9'000'000);
+  d.on_frame(9'033'333);
+  CHECK(d.count() == 0);
+}
+
+TEST_CASE("percentiles interpolate", "[stats][metrics]") {
+  CHECK(percentile({}, 50) == 0);
+  CHECK(percentile({5}, 95) == 5);
+  CHECK(percentile({1, 2, 3, 4}, 50) == Approx(2.5));
+  std::vector<double> v;
+  for (int i = 1; i <= 100; ++i) v.push_back(i);
+  CHECK(percentile(v, 95) == Approx(95.05));
+  CHECK(percentile(v, 100) == 100);
+}
+
+TEST_CASE("summary: gauges after the warm-up, counters, freezes, latency, setup", "[stats][metrics]") {
+  CallData d;
+  d.warmup_s = 2.0;
+  d.timeline = {{"login", 40}, {"ws_open", 60}, {"dtls_connected", 1000}, {"first_video", 1300}};
+  // Intervals of 1 s ending at t = 1..8; warm-up ends at 3 s.
+  for (int i = 1; i <= 8; ++i) {
+    Snapshot s;
+    s.t = i;
+    s.interval = 1;
+    s.video_in.active = i >= 2;
+    s.video_in.fps = i <= 3 ? 5 : 30 - (i == 8 ? 6 : 0);
+    s.video_in.height = 480;
+    s.video_in.width = 854;
+    s.video_in.packets = static_cast<uint64_t>(i * 100);
+    s.video_in.packets_lost = i >= 6 ? 4 : 1;
+    s.rtt_ms = i * 1.0;
+    d.series.push_back(s);
+  }
+  d.freezes = {{1'500'000, 500}, {5'000'000, 2000}};
+  for (int i = 0; i < 100; ++i) d.latency.emplace_back(i < 50 ? 1.0 : 4.0, i < 50 ? 500.0 : 60.0 + i % 10);
+  auto sum = summarize(d);
+  REQUIRE(warmup_end(d));
+  CHECK(*warmup_end(d) == Approx(3.0));
+  const auto& fps = sum["video.in.fps"];
+  CHECK(fps.n == 5);  // intervals 4..8
+  CHECK(*fps.min == 24);
+  CHECK(*fps.max == 30);
+  CHECK(*fps.avg == Approx((30 * 4 + 24) / 5.0));
+  CHECK(*fps.last == 24);
+  CHECK(*sum["video.in.height"].get(Aggregate::Min) == 480);
+  CHECK(*sum["video.in.packets_lost"].total == 4);
+  CHECK(*sum["video.in.packets_lost"].after_warmup == 3);
+  CHECK(*sum["video.in.packets"].after_warmup == 500);
+  CHECK(*sum["video.in.freezes"].total == 2);
+  CHECK(*sum["video.in.freezes"].after_warmup == 1);
+  CHECK(*sum["video.in.freeze_time"].after_warmup == 2000);
+  CHECK(sum["latency.video.median"].n == 50);
+  CHECK(*sum["latency.video.max"].value == 69);
+  CHECK(*sum["latency.video.min"].value == 60);
+  CHECK(*sum["setup.first_video"].value == 1300);
+  CHECK(*sum["setup.login"].value == 40);
+  CHECK_FALSE(sum["setup.first_audio"].value);
+  CHECK(*sum["rtt"].avg == Approx(6.0));
+  CHECK_FALSE(sum["audio.in.bitrate"].avg);  // never active
+}
+
+TEST_CASE("summary: a call that never connected has no data after the warm-up", "[stats][metrics]") {
+  CallData d;
+  d.timeline = {{"login", 40}};
+  Snapshot s;
+  s.t = 1;
+  s.interval = 1;
+  d.series.push_back(s);
+  auto sum = summarize(d);
+  CHECK_FALSE(warmup_end(d));
+  CHECK_FALSE(sum["video.in.fps"].avg);
+  CHECK_FALSE(sum["video.in.freezes"].after_warmup);
+  CHECK(*sum["setup.login"].value == 40);
+}
