@@ -226,7 +226,10 @@ void Call::on_partner_ready() {
   note_partner_present();
   ready_timer_.cancel();
   second_peer_timer_.cancel();
-  if (peer_ && offer_for_newcomer_) {
+  if (peer_ && role_ == Role::Offerer && !remote_description_set_ &&
+      (offer_for_newcomer_ || offer_outstanding_)) {
+    // A page sends its join once it has its peer connection: an offer that
+    // reached it earlier was dropped there. Same offer again, no new one.
     resend_offer("the partner is ready");
     return;
   }
@@ -241,7 +244,7 @@ void Call::on_partner_ready() {
 void Call::resend_offer(const char* why) {
   offer_for_newcomer_ = false;
   if (!local_description_ || !slot_) return;  // still being made: it goes out when done
-  log()->info("sending our offer to the newcomer: {}", why);
+  log()->info("sending our offer again: {}", why);
   signaling_.send_description(*local_description_);
   for (const auto& c : slot_->local_candidates) signaling_.send_candidate(c);
   answer_timer_.start_once(opt_.answer_timeout, [this] { on_answer_timeout(); });

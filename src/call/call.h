@@ -26,6 +26,9 @@
 //   `answer_timeout`, we yield to the page's offer after all;
 // - an offer made while we were alone (the second-peer fallback) is kept
 //   and sent again to a newcomer once it is ready;
+// - the partner's own join while our offer is unanswered makes us send the
+//   same offer again at once (a page drops offers that arrive before its
+//   peer connection exists, and its join says it has one now);
 // - an unanswered offer is sent again (a newcomer page drops offers that
 //   arrive before its peer connection exists), up to `max_offer_resends`.
 //

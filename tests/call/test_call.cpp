@@ -150,10 +150,13 @@ TEST_CASE("first peer offers when the partner's own join arrives, description be
   CHECK(f.sig.order[1] == "offer");
   CHECK(f.sig.order[2] == "cand");
   CHECK(f.sig.candidates[0].username_fragment == std::optional<std::string>("L"));
-  // A duplicate join while our offer is pending is ignored.
+  // The partner's join while our offer is pending: the same offer again
+  // (a page drops offers that come before its peer connection), no new one.
   f.call.on_signaling_message(JoinMsg{"r", "user_me", false});
   CHECK(f.fac.created == 1);
   CHECK(f.fac.current->offers == 1);
+  REQUIRE(f.sig.descriptions.size() == 2);
+  CHECK(f.sig.descriptions[1].sdp == f.sig.descriptions[0].sdp);
   f.call.on_signaling_message(AnswerMsg{"r", "user_me", {"answer", sdp("222", "R")}});
   REQUIRE(f.fac.current->remote.size() == 1);
   f.fac.events->on_peer_state(PeerState::Connected);
