@@ -146,19 +146,24 @@ void CallSession::finish(ExitCode code, const std::string& reason) {
   }
 }
 
+namespace {
+// Adds what one partner's peer connection received to the run's totals.
+void add_peer_totals(SessionTotals& t, const media::PeerConnection& pc) {
+  auto c = pc.counters();
+  t.video_frames_received += c.video_frames;
+  t.audio_buffers_received += c.audio_buffers;
+  if (c.video_width) {
+    t.last_width = c.video_width;
+    t.last_height = c.video_height;
+  }
+  auto rec = pc.recording_path();
+  if (!rec.empty()) t.recordings.push_back(rec);
+}
+}  // namespace
+
 SessionTotals CallSession::totals() const {
   SessionTotals t = totals_;
-  if (current_) {
-    auto c = current_->counters();
-    t.video_frames_received += c.video_frames;
-    t.audio_buffers_received += c.audio_buffers;
-    if (c.video_width) {
-      t.last_width = c.video_width;
-      t.last_height = c.video_height;
-    }
-    auto rec = current_->recording_path();
-    if (!rec.empty()) t.recordings.push_back(rec);
-  }
+  if (current_) add_peer_totals(t, *current_);
   return t;
 }
 
@@ -239,15 +244,7 @@ void CallSession::retire_peer(media::PeerConnection* pc) {
       last_sample_ = smp;
     }
   }
-  auto c = pc->counters();
-  totals_.video_frames_received += c.video_frames;
-  totals_.audio_buffers_received += c.audio_buffers;
-  if (c.video_width) {
-    totals_.last_width = c.video_width;
-    totals_.last_height = c.video_height;
-  }
-  auto rec = pc->recording_path();
-  if (!rec.empty()) totals_.recordings.push_back(rec);
+  add_peer_totals(totals_, *pc);
   if (pc == current_) current_ = nullptr;
   // While stopping, engine_->stop() finalizes and removes every peer at once.
   if (phase_ == Phase::Running && engine_ && engine_->state() == media::MediaEngine::State::Running)

@@ -572,6 +572,11 @@ std::string LocalSource::rtp_caps() const {
     // offered "OPUS/48000" m-line (port 0) and webrtcbin then never
     // connects the bundle.
     return "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2";
+  if (encoding_name_ == "H264")
+    // packetization-mode=1 (FU-A, what rtph264pay sends): browsers and our
+    // own answer side only take that variant.
+    return "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+           "packetization-mode=(string)1";
   return fmt::format("application/x-rtp,media=video,encoding-name={},clock-rate=90000",
                      encoding_name_);
 }

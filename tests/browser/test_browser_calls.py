@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import callnet  # noqa: E402,F401  (enters the network namespace first)
 from browser import Chromium, chromium_or_skip  # noqa: E402
 from callnet import probe  # noqa: E402
-from harness import (Failure, callagent_bin, case, check, check_eq, create_room, login,  # noqa: E402
+from harness import (Failure, SkipCase, callagent_bin, case, check, check_eq, create_room, login,  # noqa: E402
                      run_cases, sealed_env, start_server)
 
 # The page's preset for most cases: 480p keeps two cores from saturating
@@ -102,8 +102,10 @@ def check_agent(agent, min_frames=30, partners=1, rc=0, timeout=40):
     check_eq(s["partners"], partners, f"agent {agent.name}: partner connections")
     check(s["video_frames"] > min_frames, f"agent {agent.name} received the browser's video",
           f"> {min_frames} frames", s)
-    check(s["width"] >= 320 and s["height"] >= 180, f"agent {agent.name}: browser video size",
-          ">= 320x180 (Chromium ramps up from 320x180)", s)
+    # Chromium starts at 320x180 and adapts to CPU and bandwidth both ways:
+    # on a busy 2-core machine it was seen sending 318x180.
+    check(s["width"] >= 160 and s["height"] >= 90, f"agent {agent.name}: browser video size",
+          ">= 160x90 (Chromium adapts its resolution)", s)
     check(s["audio_buffers"] > 100, f"agent {agent.name} received the browser's audio", "> 100 buffers", s)
     return s
 
@@ -461,11 +463,10 @@ def mdns_hidden_candidates(ctx):
         print(f"  page candidates: {cands[:4]}")
         if not hidden:
             agent.kill()
-            print("  SKIPPED CASE: with mDNS hiding on, Chromium gathered "
-                  f"{'no candidate at all' if not cands else 'no .local candidate'} in this loopback-only "
-                  "namespace (its mDNS responder found no usable interface), so a call with a hidden page "
-                  "cannot be made here")
-            return
+            raise SkipCase("with mDNS hiding on, Chromium gathered "
+                           f"{'no candidate at all' if not cands else 'no .local candidate'} in this "
+                           "loopback-only namespace (its mDNS responder found no usable interface), so a "
+                           "call with a hidden page cannot be made here")
         s = guarded(lambda: page.wait_for(
             "callagentPage.stats().then(s => s.connected && s.inboundVideo && s.inboundVideo.framesDecoded > 30 ? s : null)",
             20, "the receive-only page gets the agent's video despite mDNS candidates"), page, [agent])

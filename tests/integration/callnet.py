@@ -180,7 +180,8 @@ def probe(path):
             "format": fmt.get("format_name", "")}
 
 
-def check_recording(path, width, height, min_seconds, max_seconds, fps=30, need_duration=True):
+def check_recording(path, width, height, min_seconds, max_seconds, fps=30, need_duration=True,
+                    video_codec="vp8"):
     """A recording of the remote side: VP8 video at the size, Opus audio,
     plausible frame count for its span."""
     info = probe(path)
@@ -188,7 +189,7 @@ def check_recording(path, width, height, min_seconds, max_seconds, fps=30, need_
     a = info["streams"].get("audio")
     check(v is not None, f"{path} has a video stream", "video", info)
     check(a is not None, f"{path} has an audio stream", "audio", info)
-    check(v["codec"] == "vp8", f"{path} video codec", "vp8", v["codec"])
+    check(v["codec"] == video_codec, f"{path} video codec", video_codec, v["codec"])
     check(a["codec"] == "opus", f"{path} audio codec", "opus", a["codec"])
     check((v["width"], v["height"]) == (width, height), f"{path} resolution", (width, height),
           (v["width"], v["height"]))

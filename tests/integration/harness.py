@@ -75,6 +75,11 @@ class Failure(AssertionError):
     pass
 
 
+class SkipCase(Exception):
+    """Raised by a case that cannot run here: counted and printed as a skip,
+    never as a pass."""
+
+
 def check(cond, what, expected=None, got=None):
     if not cond:
         msg = what
@@ -106,7 +111,7 @@ def run_cases(setup=None, teardown=None, cases=None):
     to cases that take one argument; `teardown(ctx, failed)` runs at the end.
     Exits with 0, or 1 if any case failed."""
     ctx = setup() if setup else None
-    passed = failed = 0
+    passed = failed = skipped = 0
     try:
         for fn in cases or _CASES:
             name = fn.__name__
@@ -118,6 +123,9 @@ def run_cases(setup=None, teardown=None, cases=None):
                     asyncio.run(asyncio.wait_for(result, timeout=60))
                 passed += 1
                 print(f"PASS {name} ({time.monotonic() - t0:.2f} s)", flush=True)
+            except SkipCase as e:
+                skipped += 1
+                print(f"SKIP {name}: {e}", flush=True)
             except Failure as e:
                 failed += 1
                 print(f"FAIL {name}: {e}", flush=True)
@@ -127,8 +135,10 @@ def run_cases(setup=None, teardown=None, cases=None):
     finally:
         if teardown:
             teardown(ctx, failed)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    if failed:
+        sys.exit(1)
+    sys.exit(SKIP if skipped and not passed else 0)
 
 
 # ---- the server under test ----------------------------------------------------

@@ -87,6 +87,35 @@ def call_simultaneous_joins(ctx):
     two_way(ctx, "simultaneous", "480p", (854, 480), delay=0)
 
 
+def other_codec(ctx, codec):
+    tmp = casedir(ctx, codec)
+    room = new_room(ctx)
+    args = ["--duration", "4s", "--video-codec", codec]
+    a = Agent(tmp, "a", ctx["srv"], room, args + ["--record", "a.mkv"])
+    time.sleep(1.0)
+    b = Agent(tmp, "b", ctx["srv"], room, args)
+    try:
+        check_eq(a.wait(40), 0, "exit code of agent a")
+        check_eq(b.wait(40), 0, "exit code of agent b")
+    finally:
+        a.kill()
+        b.kill()
+    for ag in (a, b):
+        s = ag.summary()
+        check(s["video_frames"] > 60, f"agent {ag.name} decoded remote {codec} video", "> 60 frames", s)
+    check_recording(os.path.join(tmp, "a.mkv"), 854, 480, 2.5, 5.5, video_codec=codec)
+
+
+@case
+def call_vp9(ctx):
+    other_codec(ctx, "vp9")
+
+
+@case
+def call_h264(ctx):
+    other_codec(ctx, "h264")
+
+
 @case
 def partner_comes_back_three_times(ctx):
     tmp = casedir(ctx, "comeback")
