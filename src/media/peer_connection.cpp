@@ -8,6 +8,7 @@
 
 
 #include <fmt/format.h>
+#include <gio/gio.h>
 
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
@@ -506,8 +507,64 @@ void PeerConnection::apply_candidate(const signaling::IceCandidate& c) {
     mline = *c.sdp_mline_index;
   else if (c.sdp_mid && remote_info_)
     mline = remote_info_->mline_for_mid(*c.sdp_mid).value_or(0);
+  std::string address = candidate_address(line);
+  if (address.size() > 6 && address.compare(address.size() - 6, 6, ".local") == 0) {
+    resolve_mdns_candidate(std::move(line), std::move(address), mline);
+    return;
+  }
   log()->debug("peer{}: remote candidate {} (m-line {})", id_, line, mline);
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", static_cast<guint>(mline), line.c_str());
+}
+
+// Browsers hide host addresses behind "<uuid>.local" names (mDNS). libnice
+// cannot resolve them; the system resolver can where nss-mdns (Avahi) is
+// installed. Without one the candidate is dropped: the call can still come
+// up through the peer-reflexive candidate that the browser's own checks
+// create when it reaches one of our candidates.
+void PeerConnection::resolve_mdns_candidate(std::string line, std::string name, int mline) {
+  struct Lookup {
+    std::weak_ptr<int> guard;
+    PeerConnection* self;
+    std::string line, name;
+    int mline;
+  };
+  log()->debug("peer{}: resolving mDNS candidate {}", id_, name);
+  auto* lookup = new Lookup{lifetime_, this, std::move(line), std::move(name), mline};
+  GResolver* resolver = g_resolver_get_default();
+  g_resolver_lookup_by_name_async(
+      resolver, lookup->name.c_str(), nullptr,
+      [](GObject* src, GAsyncResult* res, gpointer data) {
+        std::unique_ptr<Lookup> l(static_cast<Lookup*>(data));
+        GError* err = nullptr;
+        GList* addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(src), res, &err);
+        GErrorPtr error(err);
+        auto alive = l->guard.lock();
+        if (!alive || l->self->negotiation_ == Negotiation::Closed) {
+          g_resolver_free_addresses(addrs);
+          return;
+        }
+        std::string ip;
+        for (GList* a = addrs; a; a = a->next) {
+          GInetAddress* ia = G_INET_ADDRESS(a->data);
+          GCharPtr text(g_inet_address_to_string(ia));
+          if (ip.empty() || g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV4) ip = text.get();
+          if (g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV4) break;
+        }
+        g_resolver_free_addresses(addrs);
+        if (ip.empty()) {
+          log()->info("peer{}: cannot resolve the mDNS candidate {} ({}); relying on peer-reflexive "
+                      "candidates (install libnss-mdns to resolve them)",
+                      l->self->id_, l->name, error ? error->message : "no address");
+          return;
+        }
+        std::string resolved = l->line;
+        resolved.replace(resolved.find(l->name), l->name.size(), ip);
+        log()->info("peer{}: mDNS candidate {} is {}", l->self->id_, l->name, ip);
+        g_signal_emit_by_name(l->self->webrtc_, "add-ice-candidate", static_cast<guint>(l->mline),
+                              resolved.c_str());
+      },
+      lookup);
+  g_object_unref(resolver);
 }
 
 void PeerConnection::on_ice_candidate(GstElement*, guint mline, gchar* candidate, gpointer data) {

@@ -181,6 +181,7 @@ class PeerConnection {
   void on_local_set(GstPromise* p, std::string type, std::string sdp);
   void on_remote_set(GstPromise* p, bool offer);
   void apply_candidate(const signaling::IceCandidate& c);
+  void resolve_mdns_candidate(std::string line, std::string name, int mline);
   void emit_local_candidate(int mline, std::string candidate);
   void on_connection_state_changed(int state);
   void on_connected();

@@ -106,10 +106,16 @@ struct LoopbackSide : PeerConnection::Listener {
       if (other) other->set_remote_description(d);
     });
   }
+  // Optional: what the "signaling" does to a candidate on its way (tests
+  // hide addresses behind mDNS names, as browsers do).
+  std::function<std::string(const std::string&)> rewrite_candidate;
+
   void on_local_candidate(const signaling::IceCandidate& c) override {
     candidate_addresses.push_back(candidate_address(c.candidate));
-    post(ctx, lifetime, [this, c] {
-      if (other) other->add_remote_candidate(c);
+    auto sent = c;
+    if (rewrite_candidate) sent.candidate = rewrite_candidate(c.candidate);
+    post(ctx, lifetime, [this, sent] {
+      if (other) other->add_remote_candidate(sent);
     });
   }
   void on_connection_state(ConnectionState s) override { states.push_back(s); }

@@ -4,6 +4,7 @@
 #include "media/sdp_info.h"
 #include "media_test_util.h"
 
+#include <gio/gio.h>
 #include <gst/video/video.h>
 
 using namespace callagent;
@@ -132,4 +133,82 @@ TEST_CASE("loopback call: audio-only partner still works, video-only too", "[med
   call.a->stop([&] { stopped_a = true; });
   call.b->stop([&] { stopped_b = true; });
   REQUIRE(tc.run_until([&] { return stopped_a && stopped_b; }, 10s));
+}
+
+// ---- mDNS candidates ---------------------------------------------------------
+// A resolver that knows every "*.local" name as 127.0.0.1, standing in for
+// nss-mdns (which this machine does not have), installed as GLib's default.
+namespace {
+struct TestResolver {
+  GResolver parent;
+};
+struct TestResolverClass {
+  GResolverClass parent_class;
+};
+G_DEFINE_TYPE(TestResolver, test_resolver, G_TYPE_RESOLVER)
+
+GList* local_addresses(const gchar* host, GError** error) {
+  if (!g_str_has_suffix(host, ".local")) {
+    g_set_error(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "%s: not a test name", host);
+    return nullptr;
+  }
+  return g_list_append(nullptr, g_inet_address_new_from_string("127.0.0.1"));
+}
+GList* test_lookup(GResolver*, const gchar* host, GCancellable*, GError** error) {
+  return local_addresses(host, error);
+}
+void test_lookup_async(GResolver* r, const gchar* host, GCancellable* c, GAsyncReadyCallback cb,
+                       gpointer data) {
+  GTask* task = g_task_new(r, c, cb, data);
+  GError* error = nullptr;
+  GList* l = local_addresses(host, &error);
+  if (l)
+    g_task_return_pointer(task, l, reinterpret_cast<GDestroyNotify>(g_resolver_free_addresses));
+  else
+    g_task_return_error(task, error);
+  g_object_unref(task);
+}
+GList* test_lookup_finish(GResolver*, GAsyncResult* res, GError** error) {
+  return static_cast<GList*>(g_task_propagate_pointer(G_TASK(res), error));
+}
+void test_resolver_init(TestResolver*) {}
+void test_resolver_class_init(TestResolverClass* klass) {
+  GResolverClass* rc = G_RESOLVER_CLASS(klass);
+  rc->lookup_by_name = test_lookup;
+  rc->lookup_by_name_async = test_lookup_async;
+  rc->lookup_by_name_finish = test_lookup_finish;
+}
+
+// "candidate:F C udp P 127.0.0.1 PORT typ host ..." -> the address hidden
+// behind a per-side .local name, as Chromium does.
+std::string hide_address(const std::string& line, const std::string& name) {
+  auto pos = line.find(" 127.0.0.1 ");
+  if (pos == std::string::npos) return line;
+  return line.substr(0, pos + 1) + name + line.substr(pos + 10);
+}
+}  // namespace
+
+TEST_CASE("loopback call: candidates hidden behind mDNS names are resolved", "[media][loopback]") {
+  TestContext tc;
+  GResolver* previous = g_resolver_get_default();
+  GResolver* test = G_RESOLVER(g_object_new(test_resolver_get_type(), nullptr));
+  g_resolver_set_default(test);
+  {
+    Call call(tc, loopback_options(), loopback_options());
+    // Every candidate of both sides only carries a .local name: without
+    // resolution neither side has a single address to check.
+    call.sa.rewrite_candidate = [](const std::string& l) { return hide_address(l, "7c1d2b7e-aaaa.local"); };
+    call.sb.rewrite_candidate = [](const std::string& l) { return hide_address(l, "7c1d2b7e-bbbb.local"); };
+    call.connect();
+    CHECK(tc.run_until([&] { return call.sa.got_video && call.sb.got_video; }, 20s));
+    CHECK(call.sa.connected());
+    CHECK(call.sb.connected());
+    bool stopped_a = false, stopped_b = false;
+    call.a->stop([&] { stopped_a = true; });
+    call.b->stop([&] { stopped_b = true; });
+    REQUIRE(tc.run_until([&] { return stopped_a && stopped_b; }, 10s));
+  }
+  g_resolver_set_default(previous);
+  g_object_unref(previous);
+  g_object_unref(test);
 }
