@@ -37,19 +37,27 @@ def casedir(ctx, name):
     return d
 
 
-def two_way(ctx, name, video, size, first_records="a", delay=1.0):
-    tmp = casedir(ctx, name)
-    room = new_room(ctx)
-    a = Agent(tmp, "a", ctx["srv"], room, ["--duration", "5s", "--record", "a.mkv"], video=video)
-    if delay:
-        time.sleep(delay)
-    b = Agent(tmp, "b", ctx["srv"], room, ["--duration", "5s", "--record", "b.mkv"], video=video)
+def run_pair(ctx, tmp, room, first, second, delay=1.0):
+    """Starts agent `first` = (name, args, video), then `second` after
+    `delay` s; both must exit 0. Returns the Agents in start order."""
+    agents = []
     try:
-        check_eq(a.wait(40), 0, "exit code of agent a")
-        check_eq(b.wait(40), 0, "exit code of agent b")
+        for i, (name, args, video) in enumerate((first, second)):
+            if i and delay:
+                time.sleep(delay)
+            agents.append(Agent(tmp, name, ctx["srv"], room, args, video=video))
+        for ag in agents:
+            check_eq(ag.wait(40), 0, f"exit code of agent {ag.name}")
     finally:
-        a.kill()
-        b.kill()
+        for ag in agents:
+            ag.kill()
+    return agents
+
+
+def two_way(ctx, name, video, size, delay=1.0):
+    tmp = casedir(ctx, name)
+    a, b = run_pair(ctx, tmp, new_room(ctx), ("a", ["--duration", "5s", "--record", "a.mkv"], video),
+                    ("b", ["--duration", "5s", "--record", "b.mkv"], video), delay)
     for ag in (a, b):
         s = ag.summary()
         check(s["video_frames"] > 90, f"agent {ag.name} decoded remote video", "> 90 frames", s)
@@ -68,16 +76,8 @@ def call_480p_first_joiner_records(ctx):
 def call_720p_other_order(ctx):
     # b's role is now played first by the recorder "a" joining second.
     tmp = casedir(ctx, "720p")
-    room = new_room(ctx)
-    b = Agent(tmp, "b", ctx["srv"], room, ["--duration", "5s", "--record", "b.mkv"], video="720p")
-    time.sleep(1.0)
-    a = Agent(tmp, "a", ctx["srv"], room, ["--duration", "5s", "--record", "a.mkv"], video="720p")
-    try:
-        check_eq(a.wait(40), 0, "exit code of agent a")
-        check_eq(b.wait(40), 0, "exit code of agent b")
-    finally:
-        a.kill()
-        b.kill()
+    run_pair(ctx, tmp, new_room(ctx), ("b", ["--duration", "5s", "--record", "b.mkv"], "720p"),
+             ("a", ["--duration", "5s", "--record", "a.mkv"], "720p"))
     check_recording(os.path.join(tmp, "a.mkv"), 1280, 720, 3.5, 6.5)
     check_recording(os.path.join(tmp, "b.mkv"), 1280, 720, 3.5, 6.5)
 
@@ -89,17 +89,8 @@ def call_simultaneous_joins(ctx):
 
 def other_codec(ctx, codec):
     tmp = casedir(ctx, codec)
-    room = new_room(ctx)
     args = ["--duration", "4s", "--video-codec", codec]
-    a = Agent(tmp, "a", ctx["srv"], room, args + ["--record", "a.mkv"])
-    time.sleep(1.0)
-    b = Agent(tmp, "b", ctx["srv"], room, args)
-    try:
-        check_eq(a.wait(40), 0, "exit code of agent a")
-        check_eq(b.wait(40), 0, "exit code of agent b")
-    finally:
-        a.kill()
-        b.kill()
+    a, b = run_pair(ctx, tmp, new_room(ctx), ("a", args + ["--record", "a.mkv"], "480p"), ("b", args, "480p"))
     for ag in (a, b):
         s = ag.summary()
         check(s["video_frames"] > 60, f"agent {ag.name} decoded remote {codec} video", "> 60 frames", s)
