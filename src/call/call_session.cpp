@@ -112,7 +112,7 @@ CallSession::~CallSession() {
   status_.reset();
   // The Call's peer adapter reaches back into the engine: Call first.
   call_.reset();
-  if (last_sample_) gst_sample_unref(last_sample_);
+  last_sample_.reset();
   signaling_.reset();
   engine_.reset();
 }
@@ -239,10 +239,7 @@ Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& ev
 
 void CallSession::retire_peer(media::PeerConnection* pc) {
   if (!options_.snapshot_path.empty()) {
-    if (GstSample* smp = pc->last_video_sample()) {
-      if (last_sample_) gst_sample_unref(last_sample_);
-      last_sample_ = smp;
-    }
+    if (auto smp = pc->last_video_sample()) last_sample_ = std::move(smp);
   }
   add_peer_totals(totals_, *pc);
   if (pc == current_) current_ = nullptr;
@@ -297,14 +294,13 @@ void CallSession::mark(const std::string& event) {
 }
 
 void CallSession::write_snapshot(const std::string& path) {
-  GstSample* smp = current_ ? current_->last_video_sample() : nullptr;
-  if (!smp && last_sample_) smp = gst_sample_ref(last_sample_);
+  GUnique<GstSample> smp = current_ ? current_->last_video_sample() : nullptr;
+  if (!smp && last_sample_) smp.reset(gst_sample_ref(last_sample_.get()));
   if (!smp) {
     log()->warn("snapshot {}: no remote video frame yet", path);
     return;
   }
-  auto st = media::write_png(smp, path);
-  gst_sample_unref(smp);
+  auto st = media::write_png(smp.get(), path);
   if (!st) {
     log()->error("snapshot {}: {}", path, st.error().message);
     return;

@@ -136,7 +136,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   std::unique_ptr<stats::StatsCollector> stats_;
   std::unique_ptr<stats::StatusLine> status_;
   std::vector<std::string> snapshots_;
-  GstSample* last_sample_ = nullptr;  // of a retired peer (owned)
+  GUnique<GstSample> last_sample_;  // of a retired peer
   Timeout snapshot_timer_;
   int snapshot_seq_ = 0;
   bool connected_once_ = false;

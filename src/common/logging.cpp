@@ -6,6 +6,8 @@
 #include <glib.h>
 
 #include <chrono>
+#include <cstring>
+#include <string_view>
 #include <mutex>
 
 namespace callagent::logging {
@@ -111,19 +113,41 @@ std::string redact(std::string_view secret) {
 }
 
 namespace {
-void on_glib_log(const gchar* domain, GLogLevelFlags level, const gchar* message, gpointer) {
-  auto l = get(domain ? std::string("glib:") + domain : std::string("glib"));
+// GLib's structured log writer: both g_log() (through GLib's default
+// handler) and g_log_structured() (glib-networking, GIO) arrive here, so
+// nothing bypasses spdlog's format and level. g_debug maps to trace: GLib's
+// and libsoup's debug chatter is for -vv only.
+GLogWriterOutput on_glib_log(GLogLevelFlags level, const GLogField* fields, gsize n_fields,
+                             gpointer) {
+  std::string_view message, domain;
+  for (gsize i = 0; i < n_fields; ++i) {
+    const GLogField& f = fields[i];
+    if (!f.value) continue;
+    auto text = f.length < 0 ? std::string_view(static_cast<const char*>(f.value))
+                             : std::string_view(static_cast<const char*>(f.value),
+                                                static_cast<size_t>(f.length));
+    if (std::strcmp(f.key, "MESSAGE") == 0)
+      message = text;
+    else if (std::strcmp(f.key, "GLIB_DOMAIN") == 0)
+      domain = text;
+  }
+  auto l = get(domain.empty() ? std::string("glib") : "glib:" + std::string(domain));
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
-    l->error("{}", message ? message : "");
+    l->error("{}", message);
   else if (level & G_LOG_LEVEL_WARNING)
-    l->warn("{}", message ? message : "");
+    l->warn("{}", message);
   else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
-    l->info("{}", message ? message : "");
+    l->info("{}", message);
   else
-    l->debug("{}", message ? message : "");
+    l->trace("{}", message);
+  return G_LOG_WRITER_HANDLED;
 }
 }  // namespace
 
-void capture_glib_logs() { g_log_set_default_handler(on_glib_log, nullptr); }
+void capture_glib_logs() {
+  // GLib allows setting the writer once per process.
+  static std::once_flag once;
+  std::call_once(once, [] { g_log_set_writer_func(on_glib_log, nullptr, nullptr); });
+}
 
 }  // namespace callagent::logging

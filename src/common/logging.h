@@ -25,8 +25,9 @@ std::shared_ptr<spdlog::logger> get(const std::string& area);
 // A short, safe prefix of a secret for log lines: "abcd…" (or "(empty)").
 std::string redact(std::string_view secret);
 
-// Routes GLib's g_log (GLib, libsoup, json-glib) and GStreamer's own
-// warnings into spdlog.
+// Routes GLib's logging, plain (g_log: GLib, libsoup, json-glib) and
+// structured (g_log_structured: glib-networking, GIO), into spdlog by
+// installing GLib's log writer; g_debug becomes trace. Once per process.
 void capture_glib_logs();
 
 }  // namespace callagent::logging

@@ -38,44 +38,36 @@ std::string summarize_caps(GstCaps* caps) {
 
 std::vector<DeviceInfo> list_devices() {
   std::vector<DeviceInfo> out;
-  GstDeviceMonitor* mon = gst_device_monitor_new();
+  g_autoptr(GstDeviceMonitor) mon = gst_device_monitor_new();
   gst_device_monitor_add_filter(mon, "Video/Source", nullptr);
   gst_device_monitor_add_filter(mon, "Audio/Source", nullptr);
-  if (!gst_device_monitor_start(mon)) {
-    gst_object_unref(mon);
-    return out;
-  }
+  if (!gst_device_monitor_start(mon)) return out;
   GList* devices = gst_device_monitor_get_devices(mon);
   for (GList* l = devices; l; l = l->next) {
     GstDevice* d = GST_DEVICE(l->data);
     DeviceInfo info;
-    gchar* name = gst_device_get_display_name(d);
-    gchar* klass = gst_device_get_device_class(d);
+    g_autofree gchar* name = gst_device_get_display_name(d);
+    g_autofree gchar* klass = gst_device_get_device_class(d);
     info.name = name ? name : "";
     info.device_class = klass ? klass : "";
-    g_free(name);
-    g_free(klass);
     const bool video = info.device_class.find("Video") != std::string::npos;
     info.kind = video ? "camera" : "microphone";
-    GstStructure* props = gst_device_get_properties(d);
+    g_autoptr(GstStructure) props = gst_device_get_properties(d);
     info.path = prop(props, {"device.path", "api.v4l2.path", "api.alsa.path", "object.path",
                              "node.name", "device.name"});
     std::string api = prop(props, {"device.api"});
-    if (props) gst_structure_free(props);
     if (video && (api == "v4l2" || info.path.rfind("/dev/video", 0) == 0))
       info.source_spec = "v4l2:" + info.path;
     else if (!video && api == "alsa")
       info.source_spec = "alsa:" + info.path;
     else if (!video && api == "pulse")
       info.source_spec = "pulse:" + info.path;
-    GstCaps* caps = gst_device_get_caps(d);
+    g_autoptr(GstCaps) caps = gst_device_get_caps(d);
     info.caps_summary = summarize_caps(caps);
-    if (caps) gst_caps_unref(caps);
     out.push_back(std::move(info));
   }
   g_list_free_full(devices, gst_object_unref);
   gst_device_monitor_stop(mon);
-  gst_object_unref(mon);
   return out;
 }
 

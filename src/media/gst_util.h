@@ -17,6 +17,8 @@ CALLAGENT_DEFINE_GDELETER(GstPromise, gst_promise_unref);
 CALLAGENT_DEFINE_GDELETER(GstStructure, gst_structure_free);
 CALLAGENT_DEFINE_GDELETER(GstMessage, gst_message_unref);
 CALLAGENT_DEFINE_GDELETER(GstEvent, gst_event_unref);
+CALLAGENT_DEFINE_GDELETER(GstSample, gst_sample_unref);
+CALLAGENT_DEFINE_GDELETER(GstBuffer, gst_buffer_unref);
 }  // namespace callagent
 
 namespace callagent::media {

@@ -292,7 +292,8 @@ void LocalSource::restart_file() {
     gst_object_unref(peer);
   }
   gst_object_unref(out);
-  gst_element_set_state(old, GST_STATE_NULL);
+  if (gst_element_set_state(old, GST_STATE_NULL) == GST_STATE_CHANGE_FAILURE)
+    log()->warn("{} file: the finished decoder did not stop cleanly", to_string(kind_));
   gst_bin_remove(pipeline_, old);
   auto bin = make_file_bin();
   if (!bin) {

@@ -144,8 +144,6 @@ PeerConnection::~PeerConnection() {
     else
       gst_object_unref(bin_);
   }
-  if (last_video_) gst_buffer_unref(last_video_);
-  if (last_video_caps_) gst_caps_unref(last_video_caps_);
 }
 
 Status PeerConnection::build() {
@@ -994,10 +992,8 @@ void PeerConnection::log_video_frame(GstPad* pad, GstBuffer* buf) {
   if (o.frame_log) bounded_push(frame_log_.video_decode_times_us, now);
   if (latency) bounded_push(frame_log_.latency_ms, *latency);
   if (o.keep_last_frame && caps) {
-    if (last_video_) gst_buffer_unref(last_video_);
-    last_video_ = gst_buffer_ref(buf);
-    if (last_video_caps_) gst_caps_unref(last_video_caps_);
-    last_video_caps_ = gst_caps_ref(caps);
+    last_video_.reset(gst_buffer_ref(buf));
+    last_video_caps_.reset(gst_caps_ref(caps));
   }
   if (caps) gst_caps_unref(caps);
 }
@@ -1033,10 +1029,10 @@ PeerConnection::FrameLog PeerConnection::take_frame_log() {
   return out;
 }
 
-GstSample* PeerConnection::last_video_sample() const {
+GUnique<GstSample> PeerConnection::last_video_sample() const {
   std::lock_guard lock(log_mutex_);
   if (!last_video_ || !last_video_caps_) return nullptr;
-  return gst_sample_new(last_video_, last_video_caps_, nullptr, nullptr);
+  return GUnique<GstSample>(gst_sample_new(last_video_.get(), last_video_caps_.get(), nullptr, nullptr));
 }
 
 PeerConnection::Counters PeerConnection::counters() const {

@@ -147,8 +147,8 @@ class PeerConnection {
   GstElement* webrtcbin() const { return webrtc_; }
   FrameLog take_frame_log();
   // The last decoded remote video frame (MediaOptions::keep_last_frame), a
-  // new reference (gst_sample_unref), or nullptr.
-  GstSample* last_video_sample() const;
+  // new sample, or null.
+  GUnique<GstSample> last_video_sample() const;
 
  private:
   friend class MediaEngine;
@@ -252,8 +252,8 @@ class PeerConnection {
   // Stats facts, written on streaming threads.
   mutable std::mutex log_mutex_;
   FrameLog frame_log_;
-  GstBuffer* last_video_ = nullptr;  // a ref, with its caps
-  GstCaps* last_video_caps_ = nullptr;
+  GUnique<GstBuffer> last_video_;  // with its caps
+  GUnique<GstCaps> last_video_caps_;
 };
 
 }  // namespace callagent::media

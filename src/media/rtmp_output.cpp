@@ -12,10 +12,8 @@ auto log() { return logging::get("media"); }
 
 const char* aac_encoder() {
   for (const char* f : {"fdkaacenc", "avenc_aac", "voaacenc"}) {
-    if (GstElementFactory* fac = gst_element_factory_find(f)) {
-      gst_object_unref(fac);
-      return f;
-    }
+    g_autoptr(GstElementFactory) fac = gst_element_factory_find(f);
+    if (fac) return f;
   }
   return "avenc_aac";
 }
@@ -103,14 +101,11 @@ bool RtmpOutput::build_locked() {
     for (auto* e : chain) gst_bin_add(GST_BIN(bin), e);
     for (size_t i = 1; i < chain.size(); ++i)
       if (!gst_element_link(chain[i - 1], chain[i])) return false;
-    GstPad* mp = gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video" : "audio");
-    GstPad* last = gst_element_get_static_pad(chain.back(), "src");
+    g_autoptr(GstPad) mp = gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video" : "audio");
+    g_autoptr(GstPad) last = gst_element_get_static_pad(chain.back(), "src");
     bool ok = mp && gst_pad_link(last, mp) == GST_PAD_LINK_OK;
-    gst_object_unref(last);
-    if (mp) gst_object_unref(mp);
-    GstPad* first = gst_element_get_static_pad(chain.front(), "sink");
+    g_autoptr(GstPad) first = gst_element_get_static_pad(chain.front(), "sink");
     GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", first);
-    gst_object_unref(first);
     gst_pad_set_chain_function(g, firewall_chain);
     gst_pad_set_chain_list_function(g, firewall_chain_list);
     gst_element_add_pad(bin, g);
@@ -134,21 +129,19 @@ bool RtmpOutput::build_locked() {
 void RtmpOutput::link_locked(MediaKind kind) {
   Input& in = kind == MediaKind::Video ? video_ : audio_;
   if (!bin_ || !in.tee || in.tee_pad) return;
-  GstPad* ghost = gst_element_get_static_pad(bin_, kind == MediaKind::Video ? "video_sink" : "audio_sink");
+  g_autoptr(GstPad) ghost =
+      gst_element_get_static_pad(bin_, kind == MediaKind::Video ? "video_sink" : "audio_sink");
   if (!ghost) return;
   in.tee_pad = gst_element_request_pad_simple(in.tee, "src_%u");
   if (gst_pad_link(in.tee_pad, ghost) != GST_PAD_LINK_OK)
     log()->error("cannot link the RTMP {} input", to_string(kind));
-  gst_object_unref(ghost);
 }
 
 void RtmpOutput::teardown_locked() {
   for (Input* in : {&video_, &audio_}) {
     if (!in->tee_pad) continue;
-    if (GstPad* peer = gst_pad_get_peer(in->tee_pad)) {
-      gst_pad_unlink(in->tee_pad, peer);
-      gst_object_unref(peer);
-    }
+    g_autoptr(GstPad) peer = gst_pad_get_peer(in->tee_pad);
+    if (peer) gst_pad_unlink(in->tee_pad, peer);
     gst_element_release_request_pad(in->tee, in->tee_pad);
     gst_object_unref(in->tee_pad);
     in->tee_pad = nullptr;
@@ -172,11 +165,10 @@ bool RtmpOutput::owns(GstObject* o) const {
 }
 
 void RtmpOutput::on_error(GstMessage* msg) {
-  GError* e = nullptr;
+  g_autoptr(GError) e = nullptr;
   gst_message_parse_error(msg, &e, nullptr);
   log()->warn("RTMP output failed ({}): {}; retrying in {} s", object_path(GST_MESSAGE_SRC(msg)),
               e ? e->message : "?", backoff_.count());
-  if (e) g_error_free(e);
   {
     std::lock_guard lock(mutex_);
     if (stopped_ || !bin_) return;

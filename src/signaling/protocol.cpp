@@ -40,9 +40,8 @@ std::string generate(JsonNode* node) {
   std::unique_ptr<JsonGenerator, GObjectDeleter> gen(json_generator_new());
   json_generator_set_root(gen.get(), node);
   gsize len = 0;
-  gchar* s = json_generator_to_data(gen.get(), &len);
+  g_autofree gchar* s = json_generator_to_data(gen.get(), &len);
   std::string out(s, len);
-  g_free(s);
   return out;
 }
 

@@ -15,8 +15,11 @@ namespace {
 
 // Thin helpers over JsonBuilder.
 struct B {
-  JsonBuilder* b = json_builder_new();
+  JsonBuilder* b = json_builder_new();  // owned
+  B() = default;
   ~B() { g_object_unref(b); }
+  B(const B&) = delete;
+  B& operator=(const B&) = delete;
   B& obj() { json_builder_begin_object(b); return *this; }
   B& end_obj() { json_builder_end_object(b); return *this; }
   B& arr() { json_builder_begin_array(b); return *this; }
@@ -38,16 +41,12 @@ struct B {
   B& null() { json_builder_add_null_value(b); return *this; }
   B& opt(const std::optional<double>& v) { return v ? num(*v) : null(); }
   std::string text(bool pretty) {
-    JsonNode* root = json_builder_get_root(b);
-    JsonGenerator* g = json_generator_new();
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) g = json_generator_new();
     json_generator_set_root(g, root);
     json_generator_set_pretty(g, pretty);
-    gchar* s = json_generator_to_data(g, nullptr);
-    std::string r = s;
-    g_free(s);
-    g_object_unref(g);
-    json_node_unref(root);
-    return r;
+    g_autofree gchar* s = json_generator_to_data(g, nullptr);
+    return s;
   }
 };
 
@@ -344,12 +343,9 @@ Status write_text_file(const std::string& path, const std::string& text) {
 }
 
 std::string iso8601_now() {
-  GDateTime* now = g_date_time_new_now_utc();
-  gchar* s = g_date_time_format_iso8601(now);
-  std::string r = s;
-  g_free(s);
-  g_date_time_unref(now);
-  return r;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree gchar* s = g_date_time_format_iso8601(now);
+  return s;
 }
 
 }  // namespace callagent::stats

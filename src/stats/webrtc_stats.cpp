@@ -188,10 +188,8 @@ RawStats parse_webrtc_stats(const GstStructure* reply) {
 
 std::string stats_to_string(const GstStructure* reply) {
   if (!reply) return "(null)";
-  gchar* s = gst_structure_to_string(reply);
-  std::string r = s;
-  g_free(s);
-  return r;
+  g_autofree gchar* s = gst_structure_to_string(reply);
+  return s;
 }
 
 }  // namespace callagent::stats

@@ -89,12 +89,12 @@ def call_simultaneous_joins(ctx):
 
 def other_codec(ctx, codec):
     tmp = casedir(ctx, codec)
-    args = ["--duration", "4s", "--video-codec", codec]
+    args = ["--duration", "6s", "--video-codec", codec]
     a, b = run_pair(ctx, tmp, new_room(ctx), ("a", args + ["--record", "a.mkv"], "480p"), ("b", args, "480p"))
     for ag in (a, b):
         s = ag.summary()
         check(s["video_frames"] > 60, f"agent {ag.name} decoded remote {codec} video", "> 60 frames", s)
-    check_recording(os.path.join(tmp, "a.mkv"), 854, 480, 2.5, 5.5, video_codec=codec)
+    check_recording(os.path.join(tmp, "a.mkv"), 854, 480, 3.5, 7.5, video_codec=codec)
 
 
 @case

@@ -46,6 +46,9 @@ def pair(ctx, name, a_extra, b_extra, video="480p", delay=0.5):
     tmp = casedir(ctx, name)
     room = new_room(ctx)
     a = Agent(tmp, "a", ctx["srv"], room, a_extra, video=video)
+    # a joins first for sure (its partner_join milestone depends on it), even
+    # when a slow start-up (a loaded machine, a sanitizer) would reorder them.
+    a.wait_for_log(r"\[ws\] connected to", timeout=30)
     time.sleep(delay)
     b = Agent(tmp, "b", ctx["srv"], room, b_extra, video=video)
     return tmp, a, b
