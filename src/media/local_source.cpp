@@ -230,27 +230,38 @@ Result<GstElement*> LocalSource::make_file_bin() {
   // pad-added runs on a streaming thread; it only links inside this bin.
   GstClockTime offset = running_time_now(GST_ELEMENT(pipeline_));
   struct Ctx {
+    GstElement* bin;
     GstElement* conv;
     GstClockTime offset;
     MediaKind kind;
   };
-  auto* pctx = new Ctx{conv, offset, kind_};
+  auto* pctx = new Ctx{bin, conv, offset, kind_};
   g_signal_connect_data(
       dec, "pad-added",
       G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
         auto* c = static_cast<Ctx*>(data);
         GstCaps* pc = gst_pad_get_current_caps(pad);
         if (!pc) pc = gst_pad_query_caps(pad, nullptr);
-        const char* n = gst_structure_get_name(gst_caps_get_structure(pc, 0));
-        bool ours = g_str_has_prefix(n, c->kind == MediaKind::Video ? "video/" : "audio/");
-        gst_caps_unref(pc);
-        GstPad* sink = gst_element_get_static_pad(c->conv, "sink");
+        const GstStructure* st = pc && !gst_caps_is_empty(pc) && !gst_caps_is_any(pc)
+                                     ? gst_caps_get_structure(pc, 0)
+                                     : nullptr;
+        bool ours = st && gst_structure_has_name(st, c->kind == MediaKind::Video ? "video/x-raw"
+                                                                                : "audio/x-raw");
+        if (pc) gst_caps_unref(pc);
+        g_autoptr(GstPad) sink = gst_element_get_static_pad(c->conv, "sink");
         if (ours && !gst_pad_is_linked(sink)) {
           gst_pad_set_offset(pad, static_cast<gint64>(c->offset));
           if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
             logging::get("media")->error("cannot link the decoded file stream");
+          return;
         }
-        gst_object_unref(sink);
+        // Another stream (or a second one of our kind): consumed here.
+        GstElement* drop = gst_element_factory_make("fakesink", nullptr);
+        g_object_set(drop, "sync", FALSE, "async", FALSE, nullptr);
+        gst_bin_add(GST_BIN(c->bin), drop);
+        gst_element_sync_state_with_parent(drop);
+        g_autoptr(GstPad) dsink = gst_element_get_static_pad(drop, "sink");
+        gst_pad_link(pad, dsink);
       }),
       pctx, +[](gpointer data, GClosure*) { delete static_cast<Ctx*>(data); }, GConnectFlags(0));
 
@@ -283,6 +294,22 @@ void LocalSource::on_file_eos() {
   if (events_.on_eos) events_.on_eos(kind_);
 }
 
+bool LocalSource::recover_from_error(GstObject* src, const std::string& what) {
+  const SourceSpec& spec = spec_of(options_, kind_);
+  if (spec.type != SourceSpec::Type::File || !spec.loop || !source_bin_ || !src) return false;
+  if (src != GST_OBJECT(source_bin_) && !gst_object_has_as_ancestor(src, GST_OBJECT(source_bin_)))
+    return false;
+  auto now = std::chrono::steady_clock::now();
+  quick_recoveries_ = now - last_recovery_ < std::chrono::seconds(10) ? quick_recoveries_ + 1 : 1;
+  last_recovery_ = now;
+  if (quick_recoveries_ > 3) return false;
+  // Seen on loop restarts under load: matroskademux stops with not-linked
+  // right as a fresh uridecodebin starts. Opening the file again recovers.
+  log()->warn("{} file: {}; opening it again", to_string(kind_), what);
+  restart_file();
+  return true;
+}
+
 void LocalSource::restart_file() {
   GstElement* old = source_bin_;
   GstPad* out = gst_element_get_static_pad(old, "src");
@@ -303,7 +330,8 @@ void LocalSource::restart_file() {
   }
   source_bin_ = *bin;
   gst_bin_add(pipeline_, source_bin_);
-  gst_element_link(source_bin_, chain_input_);
+  if (!gst_element_link(source_bin_, chain_input_))
+    log()->error("cannot link the reopened {} file", to_string(kind_));
   gst_element_sync_state_with_parent(source_bin_);
 }
 
