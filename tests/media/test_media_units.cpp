@@ -99,3 +99,20 @@ TEST_CASE("missing plugins name their Debian package", "[media][units]") {
   o.output.rtmp_url = "rtmp://127.0.0.1/live/x";
   CHECK(check_plugins(o).ok());  // this machine has everything
 }
+
+TEST_CASE("a camera source requires jpegdec (gstreamer1.0-plugins-good)", "[media][units]") {
+  auto has = [](const MediaOptions& o, const std::string& f) {
+    for (const auto& e : required_elements(o))
+      if (e.factory == f) return e.package == "gstreamer1.0-plugins-good";
+    return false;
+  };
+  MediaOptions o;
+  CHECK_FALSE(has(o, "jpegdec"));  // test sources
+  o.video_source = *parse_source_spec("v4l2:/dev/video0", MediaKind::Video);
+  CHECK(has(o, "jpegdec"));
+  o.video_source = *parse_source_spec("auto", MediaKind::Video);
+  CHECK(has(o, "jpegdec"));
+  o.video_source.type = SourceSpec::Type::None;
+  o.audio_source = *parse_source_spec("alsa", MediaKind::Audio);
+  CHECK_FALSE(has(o, "jpegdec"));
+}
