@@ -1,6 +1,7 @@
 #include "media/local_source.h"
 
 #include "common/logging.h"
+#include "media/camera_mode.h"
 #include "media/frame_stamp.h"
 
 #include <gst/video/video.h>
@@ -38,7 +39,11 @@ bool ghost(GstElement* bin, GstElement* inner, const char* inner_pad, const char
 
 // A device (camera/microphone) chosen by GstDeviceMonitor: the first of
 // its class (GStreamer sorts by provider priority; pipewire/pulse first).
-GstElement* default_device_element(const char* klass) {
+// `caps`/`display_name`, when given, receive the device's own caps (its real
+// modes, where the element of some providers, e.g. pipewiresrc, only
+// answers its template) and its name.
+GstElement* default_device_element(const char* klass, GUnique<GstCaps>* caps = nullptr,
+                                   std::string* display_name = nullptr) {
   GstDeviceMonitor* mon = gst_device_monitor_new();
   gst_device_monitor_add_filter(mon, klass, nullptr);
   GstElement* e = nullptr;
@@ -49,6 +54,8 @@ GstElement* default_device_element(const char* klass) {
       GCharPtr name(gst_device_get_display_name(d));
       log()->info("auto {}: using '{}'", klass, name.get());
       e = gst_device_create_element(d, nullptr);
+      if (caps) caps->reset(gst_device_get_caps(d));
+      if (display_name && name) *display_name = name.get();
     }
     g_list_free_full(devices, gst_object_unref);
     gst_device_monitor_stop(mon);
@@ -84,12 +91,27 @@ Result<GstElement*> LocalSource::make_device_element() {
   const SourceSpec& spec = spec_of(options_, kind_);
   using T = SourceSpec::Type;
   GstElement* e = nullptr;
-  if (!options_.substitute_device_element.empty() && spec.is_capture_device()) {
-    e = make_element(options_.substitute_device_element.c_str(), nullptr);
+  const std::string& sub = options_.substitute_device_element;
+  if (!sub.empty() && spec.is_capture_device()) {
+    if (sub.find_first_of("!= ") != std::string::npos) {
+      // A gst-launch description: a bin whose ghost src pad offers what the
+      // description ends with (e.g. "... ! jpegenc" for an MJPEG camera).
+      GError* raw = nullptr;
+      e = gst_parse_bin_from_description(sub.c_str(), TRUE, &raw);
+      GErrorPtr err(raw);
+      if (!e || err) {
+        if (e) gst_object_unref(gst_object_ref_sink(e));
+        return Error{ExitCode::Config, fmt::format("bad substitute device description '{}': {}",
+                                                   sub, err ? err->message : "?")};
+      }
+    } else {
+      e = make_element(sub.c_str(), nullptr);
+    }
     if (e) {
       set_if_exists(e, "is-live", true);
       log()->info("{} source {}: device element substituted by {}", to_string(kind_),
-                  to_string(spec), options_.substitute_device_element);
+                  to_string(spec), sub);
+      device_name_ = fmt::format("{} (substitute)", spec.device.empty() ? "auto" : spec.device);
       return e;
     }
   }
@@ -97,6 +119,7 @@ Result<GstElement*> LocalSource::make_device_element() {
     case T::V4l2:
       e = make_element("v4l2src", nullptr);
       if (e) g_object_set(e, "device", spec.device.c_str(), nullptr);
+      device_name_ = spec.device;
       break;
     case T::Alsa:
       e = make_element("alsasrc", nullptr);
@@ -107,7 +130,10 @@ Result<GstElement*> LocalSource::make_device_element() {
       if (e && !spec.device.empty()) g_object_set(e, "device", spec.device.c_str(), nullptr);
       break;
     case T::Auto:
-      e = default_device_element(kind_ == MediaKind::Video ? "Video/Source" : "Audio/Source");
+      if (kind_ == MediaKind::Video)
+        e = default_device_element("Video/Source", &device_caps_, &device_name_);
+      else
+        e = default_device_element("Audio/Source");
       if (!e)
         return Error{ExitCode::Unavailable,
                      fmt::format("no {} found; use --{}-source test (or none)",
@@ -156,8 +182,10 @@ Result<GstElement*> LocalSource::make_source_bin() {
   }
   gst_bin_add(GST_BIN(bin), src);
   // Ask the source for the preset directly; converters downstream handle
-  // whatever it delivers instead.
-  GstElement* want = make_element("capsfilter", nullptr);
+  // whatever it delivers instead. A camera gets the mode chosen for the
+  // preset (select_camera_mode); a microphone negotiates freely.
+  const bool camera = kind_ == MediaKind::Video && spec.type != SourceSpec::Type::Test;
+  GstElement* want = make_element("capsfilter", camera ? "video-device-caps" : nullptr);
   const auto& v = options_.video;
   const auto& a = options_.audio;
   if (spec.type == SourceSpec::Type::Test)
@@ -167,7 +195,8 @@ Result<GstElement*> LocalSource::make_source_bin() {
                        : fmt::format("audio/x-raw,rate={},channels={}", a.rate, a.channels));
   gst_bin_add(GST_BIN(bin), want);
   gst_element_link(src, want);
-  ghost(bin, want, "src", "src");
+  GstElement* last = camera ? select_camera_mode(GST_BIN(bin), src, want) : want;
+  ghost(bin, last, "src", "src");
   if (spec.type != SourceSpec::Type::Test) {
     GstPad* p = gst_element_get_static_pad(src, "src");
     if (p) {
@@ -177,6 +206,66 @@ Result<GstElement*> LocalSource::make_source_bin() {
     }
   }
   return bin;
+}
+
+namespace {
+bool have_factory(const char* name) {
+  GstElementFactory* f = gst_element_factory_find(name);
+  if (f) gst_object_unref(f);
+  return f != nullptr;
+}
+}  // namespace
+
+GstElement* LocalSource::select_camera_mode(GstBin* bin, GstElement* src, GstElement* filter) {
+  const std::string name = device_name_.empty() ? "(camera)" : device_name_;
+  // A hardware decoder (the Raspberry Pi's, ...) when the kernel offers one.
+  const char* decoder = have_factory("v4l2jpegdec") ? "v4l2jpegdec"
+                        : have_factory("jpegdec")   ? "jpegdec"
+                                                    : nullptr;
+  GUnique<GstCaps> caps = std::move(device_caps_);
+  if (!caps) {
+    // READY: v4l2src opens the device and probes its modes. A failure here
+    // (busy, missing) is reported by the pipeline's own start, with the
+    // element's message; until then negotiate freely.
+    if (gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+      gst_element_set_state(src, GST_STATE_NULL);
+      log()->debug("camera {}: cannot open it to read its modes", name);
+      return filter;
+    }
+    GstPad* pad = gst_element_get_static_pad(src, "src");
+    if (pad) {
+      caps.reset(gst_pad_query_caps(pad, nullptr));
+      gst_object_unref(pad);
+    }
+  }
+  auto choice = choose_camera_mode(caps.get(), options_.video, decoder != nullptr);
+  if (!choice) {
+    GCharPtr text(caps ? gst_caps_to_string(caps.get()) : nullptr);
+    log()->warn("camera {}: no raw or MJPEG mode among its caps ({}); leaving the format to "
+                "negotiation",
+                name, text ? text.get() : "none");
+    return filter;
+  }
+  set_caps(filter, choice->mode.caps_string());
+  GstElement* last = filter;
+  std::string how;
+  if (choice->mode.kind == CameraMode::Kind::Jpeg) {
+    GstElement* dec = make_element(decoder, "video-jpeg-decoder");
+    if (dec) {
+      gst_bin_add(bin, dec);
+      gst_element_link(filter, dec);
+      last = dec;
+    }
+    how = fmt::format(" decoded by {}", decoder);
+    if (const auto& r = choice->best_raw)
+      how += fmt::format(" (raw {}only up to {})",
+                         r->format.empty() ? "" : camera_format_name(r->format) + " ",
+                         r->size_rate());
+    else
+      how += " (no raw modes)";
+  }
+  log()->info("camera {}: {}{}", name, choice->mode.describe(), how);
+  return last;
 }
 
 Result<GstElement*> LocalSource::make_file_bin() {
@@ -344,15 +433,23 @@ GstPadProbeReturn LocalSource::on_source_caps_probe(GstPad*, GstPadProbeInfo* in
   gst_event_parse_caps(ev, &caps);
   GstStructure* s = gst_caps_get_structure(caps, 0);
   if (self->kind_ == MediaKind::Video) {
-    int w = 0, h = 0, fn = 0, fd = 1;
-    gst_structure_get_int(s, "width", &w);
-    gst_structure_get_int(s, "height", &h);
-    gst_structure_get_fraction(s, "framerate", &fn, &fd);
+    // What the camera negotiated, against the preset: the one message that
+    // says the picture is scaled or rate-converted, and from what.
     const auto& v = self->options_.video;
-    int fps = fd ? fn / fd : 0;
-    if (w != v.width || h != v.height || fps != v.fps || !gst_structure_has_name(s, "video/x-raw"))
-      log()->info("camera delivers {} {}x{}@{}; converting to {}x{}@{}",
-                  gst_structure_get_name(s), w, h, fps, v.width, v.height, v.fps);
+    auto got = camera_mode_of(s);
+    const std::string name = self->device_name_.empty() ? "(camera)" : self->device_name_;
+    if (!got) {
+      log()->info("camera {} delivers {}; converting to {}x{}@{}", name, gst_structure_get_name(s),
+                  v.width, v.height, v.fps);
+    } else if (!got->meets(v)) {
+      const bool size = got->width != v.width || got->height != v.height;
+      const bool slower = !got->rate_meets(v);
+      std::string what = size && slower ? "scaling and converting the frame rate"
+                         : size         ? "scaling"
+                                        : "converting the frame rate";
+      log()->info("camera {} cannot deliver the preset {}x{}@{}: it delivers {}; {} to the preset",
+                  name, v.width, v.height, v.fps, got->describe(), what);
+    }
   } else {
     int rate = 0, ch = 0;
     gst_structure_get_int(s, "rate", &rate);

@@ -5,6 +5,9 @@
 //   [source bin] -> convert/scale/rate -> capsfilter(preset) -> (mute)
 //                -> encoder -> tee(allow-not-linked)
 //
+// A camera's source bin is device -> capsfilter(the mode chosen for the
+// preset, media/camera_mode.h) -> (v4l2jpegdec or jpegdec, for MJPEG).
+//
 // The source bin is the only replaceable part: a looping file source is
 // rebuilt at EOS (with a pad offset so that timestamps continue) while the
 // encoder, the tee and every peer's branch keep running. Video mute paints
@@ -79,6 +82,10 @@ class LocalSource {
   Status build();
   Result<GstElement*> make_source_bin();  // floating bin with a ghost "src" pad
   Result<GstElement*> make_device_element();
+  // Brings a camera element to READY, reads its modes (or the device
+  // monitor's caps), sets the mode chosen for the preset on `filter` and
+  // appends a JPEG decoder for MJPEG. Returns the bin's last element.
+  GstElement* select_camera_mode(GstBin* bin, GstElement* src, GstElement* filter);
   Result<GstElement*> make_file_bin();
   bool build_encoder_chain(GstElement* first_after_source);
   void on_file_eos();  // main context
@@ -104,6 +111,10 @@ class LocalSource {
   GstElement* tee_ = nullptr;
   GstElement* volume_ = nullptr;
   std::string encoding_name_;
+  // Camera only: its name for logs (read by on_source_caps_probe) and the
+  // device monitor's caps (auto). Written before the pipeline runs.
+  std::string device_name_;
+  GUnique<GstCaps> device_caps_;
   std::atomic<bool> muted_{false};
   std::atomic<bool> logged_caps_{false};
   std::atomic<uint64_t> keyframe_requests_{0};

@@ -131,8 +131,11 @@ struct MediaOptions {
   std::chrono::milliseconds stop_timeout{5000};
 
   // Test hook: replace the device element of a v4l2/alsa/pulse source by
-  // this factory (e.g. "videotestsrc"), keeping the rest of the chain, so
-  // the device paths can be built on machines without devices.
+  // this factory (e.g. "videotestsrc"), or by a bin made from a gst-launch
+  // description (any value with '!', '=' or a space; e.g. "videotestsrc
+  // is-live=true ! video/x-raw,width=1280,height=720 ! jpegenc" for an
+  // MJPEG camera), keeping the rest of the chain, so the device paths
+  // (camera mode selection, JPEG decoding) run on machines without devices.
   std::string substitute_device_element;
 };
 

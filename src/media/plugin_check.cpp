@@ -60,6 +60,10 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
       case T::Auto:
       case T::None: break;
     }
+    // Cameras deliver 720p/1080p as MJPEG (LocalSource::select_camera_mode);
+    // v4l2jpegdec is used instead where the kernel has one, jpegdec is the
+    // fallback that must exist.
+    if (kind == MediaKind::Video && s.is_capture_device()) r.push_back({"jpegdec", kGood});
     if (kind == MediaKind::Audio && s.is_capture_device() && o.audio_processing)
       r.push_back({"webrtcdsp", kBad});
   };

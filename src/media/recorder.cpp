@@ -51,16 +51,25 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
         last = parse;
       }
     } else if (kinds.video_encoding == "H264") {
+      // avc3: SPS/PPS in band, before every IDR. A resolution change brings
+      // a new SPS; with avc1 it would have to go into the track header
+      // (codec_data), which matroskamux cannot change once written.
       GstElement* parse = make_element("h264parse", nullptr);
-      if (parse) {
-        gst_bin_add(GST_BIN(bin), parse);
-        gst_element_link(q, parse);
-        last = parse;
+      GstElement* cf = make_element("capsfilter", nullptr);
+      if (parse && cf) {
+        g_object_set(parse, "config-interval", -1, nullptr);
+        set_caps(cf, "video/x-h264,stream-format=avc3,alignment=au");
+        gst_bin_add_many(GST_BIN(bin), parse, cf, nullptr);
+        link_many({q, parse, cf});
+        last = cf;
       }
     }
     GstPad* mux_pad =
         gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video_%u" : "audio_%u");
     GstPad* src = gst_element_get_static_pad(last, "src");
+    if (kind == MediaKind::Video)
+      gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_video_caps,
+                        r.get(), nullptr);
     bool ok = mux_pad && gst_pad_link(src, mux_pad) == GST_PAD_LINK_OK;
     gst_object_unref(src);
     if (mux_pad) gst_object_unref(mux_pad);
@@ -95,6 +104,59 @@ Recorder::~Recorder() = default;  // bin_ belongs to parent_; the peer tears it 
 
 GstPad* Recorder::sink_pad(MediaKind kind) const {
   return kind == MediaKind::Video ? video_pad_ : audio_pad_;
+}
+
+GstCaps* Recorder::continued_caps(const GstCaps* first, const GstCaps* next) {
+  // The fields matroskamux lets change after its header (check_field() in
+  // matroska-mux.c: VP8/VP9 and H.264 avc3 carry them in the bitstream).
+  // Everything else stays as it was: the track header is written once.
+  static constexpr const char* kMayChange[] = {"width", "height", "profile", "level",
+                                               "tier",  "codec_data", "streamheader"};
+  GstCaps* out = gst_caps_copy(first);
+  GstStructure* o = gst_caps_get_structure(out, 0);
+  const GstStructure* n = gst_caps_get_structure(next, 0);
+  if (!gst_structure_has_name(n, gst_structure_get_name(o))) {
+    gst_caps_unref(out);
+    return gst_caps_copy(next);  // another codec: nothing to preserve (the muxer refuses it)
+  }
+  for (const char* f : kMayChange) {
+    if (const GValue* v = gst_structure_get_value(n, f))
+      gst_structure_set_value(o, f, v);
+    else
+      gst_structure_remove_field(o, f);
+  }
+  return out;
+}
+
+GstPadProbeReturn Recorder::on_video_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Recorder*>(data);
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(ev, &caps);
+  // Streaming thread; only this probe touches first_video_caps_.
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  int w = 0, h = 0;
+  gst_structure_get_int(s, "width", &w);
+  gst_structure_get_int(s, "height", &h);
+  if (!self->first_video_caps_) {
+    self->first_video_caps_.reset(gst_caps_copy(caps));
+    self->video_width_ = w;
+    self->video_height_ = h;
+    return GST_PAD_PROBE_OK;
+  }
+  GUnique<GstCaps> cont(continued_caps(self->first_video_caps_.get(), caps));
+  if ((w || h) && (w != self->video_width_ || h != self->video_height_)) {
+    log()->info("recording {}: the remote video changes from {}x{} to {}x{}", self->path_,
+                self->video_width_, self->video_height_, w, h);
+    self->video_width_ = w;
+    self->video_height_ = h;
+  }
+  GstEvent* replaced = gst_event_new_caps(cont.get());
+  gst_event_set_seqnum(replaced, gst_event_get_seqnum(ev));
+  gst_event_unref(ev);
+  GST_PAD_PROBE_INFO_DATA(info) = replaced;
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn Recorder::on_sink_eos(GstPad*, GstPadProbeInfo* info, gpointer data) {

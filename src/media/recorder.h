@@ -15,6 +15,20 @@
 // seekable file); the callback fires on the main context when the filesink
 // has seen EOS.
 //
+// Remote resolution changes (a browser ramps 320x180 -> 1280x720 as its
+// bandwidth estimate grows; tests/media/test_recording.cpp switches
+// 320x180 <-> 1280x720): one file, no new segment. VP8/VP9 frames carry
+// their size, and matroskamux accepts new caps that differ only in fields
+// the bitstream carries (width, height, profile; for H.264 in avc3 form also
+// codec_data, level). Any other field that changes with the resolution
+// (h264parse's colorimetry, say) would make it refuse the caps and fail the
+// recording ("Caps changes are not supported by Matroska"), so every caps
+// event after the first is rewritten to the first caps with only those
+// fields updated (continued_caps). H.264 is stored as avc3 (SPS/PPS in
+// band before every IDR) for the same reason; ffmpeg, VLC and mpv play it.
+// The track header keeps the first size; players take the size from the
+// frames.
+//
 // Crash safety (measured with tests/media/record_crash_check.sh on this
 // machine: a loopback call, VP8 480p30 + Opus, the recording process killed
 // with SIGKILL 6 s after the first remote frames; ffprobe -count_frames):
@@ -35,6 +49,7 @@
 
 #include "common/main_context.h"
 #include "common/result.h"
+#include "media/gst_util.h"
 #include "media/media_options.h"
 
 #include <gst/gst.h>
@@ -60,6 +75,11 @@ class Recorder {
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
+  // The caps to give the muxer when the stream's caps change from `first` to
+  // `next`: `first` with only the fields the bitstream carries taken from
+  // `next` (see above). Transfer full.
+  static GstCaps* continued_caps(const GstCaps* first, const GstCaps* next);
+
   // The bin's ghost sink pad for `kind` (borrowed), nullptr if not recorded.
   GstPad* sink_pad(MediaKind kind) const;
   const std::string& path() const { return path_; }
@@ -77,6 +97,7 @@ class Recorder {
  private:
   Recorder() = default;
   static GstPadProbeReturn on_sink_eos(GstPad*, GstPadProbeInfo*, gpointer);
+  static GstPadProbeReturn on_video_caps(GstPad*, GstPadProbeInfo*, gpointer);
   void send_eos(GstPad* ghost);
 
   GstBin* parent_ = nullptr;
@@ -90,6 +111,10 @@ class Recorder {
   bool finishing_ = false;
   bool finished_ = false;
   std::atomic<bool> eos_seen_{false};
+  // Streaming thread (on_video_caps) only.
+  GUnique<GstCaps> first_video_caps_;
+  int video_width_ = 0;
+  int video_height_ = 0;
 };
 
 }  // namespace callagent::media

@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 #include <gst/gst.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -133,6 +135,38 @@ struct EngineListener : MediaEngine::Listener {
   std::vector<MediaKind> eos;
   void on_engine_error(const Error& e) override { errors.push_back(e.message); }
   void on_source_eos(MediaKind k) override { eos.push_back(k); }
+};
+
+// Captures one area's log lines (info and up) while it lives. Attach before
+// the engine is made and let it go after the engine is destroyed: spdlog's
+// sink list is not for changing while streaming threads log.
+class LogCapture {
+ public:
+  explicit LogCapture(const std::string& area)
+      : logger_(logging::get(area)),
+        sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)),
+        old_level_(logger_->level()) {
+    logger_->sinks().push_back(sink_);
+    if (old_level_ > spdlog::level::info) logger_->set_level(spdlog::level::info);
+  }
+  ~LogCapture() {
+    auto& v = logger_->sinks();
+    v.erase(std::remove(v.begin(), v.end(), sink_), v.end());
+    logger_->set_level(old_level_);
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  // The first captured line containing `text`, or "".
+  std::string find(const std::string& text) const {
+    for (const auto& l : sink_->last_formatted())
+      if (l.find(text) != std::string::npos) return l;
+    return {};
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  spdlog::level::level_enum old_level_;
 };
 
 // Runs a command and returns its stdout ("" on failure).

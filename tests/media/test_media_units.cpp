@@ -1,6 +1,7 @@
 // Parsing and helpers of src/media that need no running pipeline.
 
 #include "media/plugin_check.h"
+#include "media/recorder.h"
 #include "media/sdp_info.h"
 #include "media_test_util.h"
 
@@ -98,4 +99,49 @@ TEST_CASE("missing plugins name their Debian package", "[media][units]") {
   o.output.record_path = "/tmp/x.mkv";
   o.output.rtmp_url = "rtmp://127.0.0.1/live/x";
   CHECK(check_plugins(o).ok());  // this machine has everything
+}
+
+TEST_CASE("a camera source requires jpegdec (gstreamer1.0-plugins-good)", "[media][units]") {
+  auto has = [](const MediaOptions& o, const std::string& f) {
+    for (const auto& e : required_elements(o))
+      if (e.factory == f) return e.package == "gstreamer1.0-plugins-good";
+    return false;
+  };
+  MediaOptions o;
+  CHECK_FALSE(has(o, "jpegdec"));  // test sources
+  o.video_source = *parse_source_spec("v4l2:/dev/video0", MediaKind::Video);
+  CHECK(has(o, "jpegdec"));
+  o.video_source = *parse_source_spec("auto", MediaKind::Video);
+  CHECK(has(o, "jpegdec"));
+  o.video_source.type = SourceSpec::Type::None;
+  o.audio_source = *parse_source_spec("alsa", MediaKind::Audio);
+  CHECK_FALSE(has(o, "jpegdec"));
+}
+
+TEST_CASE("recorder: caps after a resolution change keep the first caps' other fields",
+          "[media][units]") {
+  test::init_gst();
+  auto str = [](GstCaps* c) {
+    GCharPtr s(gst_caps_to_string(c));
+    gst_caps_unref(c);
+    return std::string(s.get());
+  };
+  GUnique<GstCaps> first(gst_caps_from_string(
+      "video/x-h264, stream-format=(string)avc3, alignment=(string)au, level=(string)2.1, "
+      "profile=(string)constrained-baseline, width=(int)320, height=(int)180, "
+      "framerate=(fraction)30/1, colorimetry=(string)bt601"));
+  GUnique<GstCaps> next(gst_caps_from_string(
+      "video/x-h264, stream-format=(string)avc3, alignment=(string)au, level=(string)3.1, "
+      "profile=(string)constrained-baseline, width=(int)1280, height=(int)720, "
+      "framerate=(fraction)30/1, colorimetry=(string)bt709"));
+  CHECK(str(Recorder::continued_caps(first.get(), next.get())) ==
+        "video/x-h264, stream-format=(string)avc3, alignment=(string)au, level=(string)3.1, "
+        "profile=(string)constrained-baseline, width=(int)1280, height=(int)720, "
+        "framerate=(fraction)30/1, colorimetry=(string)bt601");
+  GUnique<GstCaps> vp8a(gst_caps_from_string(
+      "video/x-vp8, framerate=(fraction)0/1, height=(int)180, width=(int)320, profile=(string)0"));
+  GUnique<GstCaps> vp8b(gst_caps_from_string(
+      "video/x-vp8, framerate=(fraction)0/1, height=(int)720, width=(int)1280"));
+  CHECK(str(Recorder::continued_caps(vp8a.get(), vp8b.get())) ==
+        "video/x-vp8, framerate=(fraction)0/1, height=(int)720, width=(int)1280");
 }

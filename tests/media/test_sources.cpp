@@ -113,3 +113,209 @@ TEST_CASE("file sources: loop restarts, no loop ends with an event", "[media][so
     CHECK(e.error().code == ExitCode::NoInput);
   }
 }
+
+// ---- cameras that deliver MJPEG ----------------------------------------------
+
+namespace {
+
+GstElement* find_element(MediaEngine& e, const char* name) {
+  return gst_bin_get_by_name(GST_BIN(e.pipeline()), name);  // recursive; transfer full
+}
+
+std::string caps_of_filter(MediaEngine& e, const char* name) {
+  GstElement* f = find_element(e, name);
+  if (!f) return {};
+  GstCaps* c = nullptr;
+  g_object_get(f, "caps", &c, nullptr);
+  gst_object_unref(f);
+  if (!c) return {};
+  GCharPtr s(gst_caps_to_string(c));
+  gst_caps_unref(c);
+  return s.get();
+}
+
+// Buffers that left an element's src pad.
+struct BufferCounter {
+  std::atomic<uint64_t> n{0};
+  void attach(GstElement* e) {
+    GstPad* p = gst_element_get_static_pad(e, "src");
+    REQUIRE(p);
+    gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER,
+                      +[](GstPad*, GstPadProbeInfo*, gpointer d) {
+                        static_cast<BufferCounter*>(d)->n.fetch_add(1);
+                        return GST_PAD_PROBE_OK;
+                      },
+                      this, nullptr);
+    gst_object_unref(p);
+  }
+};
+
+std::pair<int, int> encoder_input_size(MediaEngine& e) {
+  GstElement* enc = find_element(e, "video-encoder");
+  REQUIRE(enc);
+  GstPad* p = gst_element_get_static_pad(enc, "sink");
+  GstCaps* c = gst_pad_get_current_caps(p);
+  int w = 0, h = 0;
+  if (c) {
+    gst_structure_get_int(gst_caps_get_structure(c, 0), "width", &w);
+    gst_structure_get_int(gst_caps_get_structure(c, 0), "height", &h);
+    gst_caps_unref(c);
+  }
+  gst_object_unref(p);
+  gst_object_unref(enc);
+  return {w, h};
+}
+
+MediaOptions camera_options(const std::string& substitute) {
+  MediaOptions o = loopback_options();
+  o.video = *parse_video_preset("720p", 30);
+  o.video_source = *parse_source_spec("v4l2:/dev/video0", MediaKind::Video);
+  o.audio_source.type = SourceSpec::Type::None;
+  o.substitute_device_element = substitute;
+  return o;
+}
+
+// A test camera like a UVC webcam: its src pad answers a caps query with raw
+// YUYV at 640x480@30 / 1280x720@10 and MJPEG at 1280x720@30 (a union no
+// single GStreamer element offers), and produces MJPEG 1280x720@30, the one
+// mode that fits a 720p30 preset.
+struct UnionCam {
+  GstBin parent;
+};
+struct UnionCamClass {
+  GstBinClass parent_class;
+};
+G_DEFINE_TYPE(UnionCam, union_cam, GST_TYPE_BIN)
+
+constexpr const char* kUnionCamCaps =
+    "video/x-raw, format=(string)YUY2, width=(int)640, height=(int)480, framerate=(fraction)30/1; "
+    "video/x-raw, format=(string)YUY2, width=(int)1280, height=(int)720, framerate=(fraction)10/1; "
+    "image/jpeg, width=(int)1280, height=(int)720, framerate=(fraction)30/1";
+
+GstPadQueryFunction g_ghost_query = nullptr;  // the ghost pad's own
+
+gboolean union_cam_query(GstPad* pad, GstObject* parent, GstQuery* q) {
+  if (GST_QUERY_TYPE(q) != GST_QUERY_CAPS) return g_ghost_query(pad, parent, q);
+  GstCaps* filter = nullptr;
+  gst_query_parse_caps(q, &filter);
+  GstCaps* all = gst_caps_from_string(kUnionCamCaps);
+  if (filter) {
+    GstCaps* i = gst_caps_intersect_full(filter, all, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(all);
+    all = i;
+  }
+  gst_query_set_caps_result(q, all);
+  gst_caps_unref(all);
+  return TRUE;
+}
+
+void union_cam_init(UnionCam* self) {
+  GstElement* src = gst_element_factory_make("videotestsrc", nullptr);
+  GstElement* cf = gst_element_factory_make("capsfilter", nullptr);
+  GstElement* enc = gst_element_factory_make("jpegenc", nullptr);
+  g_object_set(src, "is-live", TRUE, nullptr);
+  GstCaps* c = gst_caps_from_string("video/x-raw,width=1280,height=720,framerate=30/1");
+  g_object_set(cf, "caps", c, nullptr);
+  gst_caps_unref(c);
+  gst_bin_add_many(GST_BIN(self), src, cf, enc, nullptr);
+  gst_element_link_many(src, cf, enc, nullptr);
+  GstPad* target = gst_element_get_static_pad(enc, "src");
+  GstPad* g = gst_ghost_pad_new("src", target);
+  gst_object_unref(target);
+  g_ghost_query = GST_PAD_QUERYFUNC(g);
+  gst_pad_set_query_function(g, union_cam_query);
+  gst_element_add_pad(GST_ELEMENT(self), g);
+}
+
+void union_cam_class_init(UnionCamClass*) {}
+
+}  // namespace
+
+TEST_CASE("an MJPEG-only camera is decoded and encoded at the preset", "[media][sources]") {
+  TestContext tc;
+  EngineListener l;
+  LogCapture logs("media");
+  {
+    MediaOptions o = camera_options(
+        "videotestsrc is-live=true pattern=ball ! video/x-raw,width=1280,height=720,framerate=30/1 "
+        "! jpegenc");
+    auto e = MediaEngine::create(o, &l);
+    REQUIRE(e.ok());
+    // The device capsfilter asks for the MJPEG mode; a JPEG decoder follows.
+    CHECK(caps_of_filter(**e, "video-device-caps") ==
+          "image/jpeg, width=(int)1280, height=(int)720, framerate=(fraction)30/1");
+    GstElement* dec = find_element(**e, "video-jpeg-decoder");
+    REQUIRE(dec);
+    BufferCounter decoded;
+    decoded.attach(dec);
+    gst_object_unref(dec);
+    REQUIRE(tc.run_until([&] { return (*e)->counters().video_frames_encoded > 30; }, 10s));
+    CHECK(decoded.n.load() > 20);  // videorate may duplicate a late frame: not equal
+    CHECK(encoder_input_size(**e) == std::make_pair(1280, 720));
+    CHECK(l.errors.empty());
+  }
+  CHECK_FALSE(logs.find("MJPEG 1280x720@30 decoded by").empty());
+  CHECK(logs.find("(no raw modes)").size() > 0);
+  // The mode is the preset: no "cannot deliver" line.
+  CHECK(logs.find("cannot deliver").empty());
+}
+
+TEST_CASE("a camera offering slow raw and fluent MJPEG: MJPEG chosen", "[media][sources]") {
+  TestContext tc;
+  gst_element_register(nullptr, "callagent-test-union-cam", GST_RANK_NONE, union_cam_get_type());
+  EngineListener l;
+  LogCapture logs("media");
+  {
+    auto e = MediaEngine::create(camera_options("callagent-test-union-cam"), &l);
+    REQUIRE(e.ok());
+    CHECK(caps_of_filter(**e, "video-device-caps") ==
+          "image/jpeg, width=(int)1280, height=(int)720, framerate=(fraction)30/1");
+    REQUIRE(tc.run_until([&] { return (*e)->counters().video_frames_encoded > 30; }, 10s));
+    CHECK(encoder_input_size(**e) == std::make_pair(1280, 720));
+    CHECK(l.errors.empty());
+  }
+  std::string line = logs.find("camera /dev/video0 (substitute): MJPEG");
+  INFO(line);
+  CHECK(line.find("MJPEG 1280x720@30 decoded by ") != std::string::npos);
+  CHECK(line.find("(raw YUYV only up to 640x480@30)") != std::string::npos);
+}
+
+TEST_CASE("a camera below the preset: scaled, and the log says so", "[media][sources]") {
+  TestContext tc;
+  EngineListener l;
+  LogCapture logs("media");
+  {
+    MediaOptions o = camera_options(
+        "videotestsrc is-live=true ! capsfilter "
+        "caps=\"video/x-raw,format=YUY2,width=640,height=480,framerate=30/1\"");
+    auto e = MediaEngine::create(o, &l);
+    INFO((e.ok() ? std::string() : e.error().message));
+    REQUIRE(e.ok());
+    CHECK(caps_of_filter(**e, "video-device-caps") ==
+          "video/x-raw, format=(string)YUY2, width=(int)640, height=(int)480, "
+          "framerate=(fraction)30/1");
+    GstElement* dec = find_element(**e, "video-jpeg-decoder");
+    CHECK_FALSE(dec);
+    if (dec) gst_object_unref(dec);
+    REQUIRE(tc.run_until([&] { return (*e)->counters().video_frames_encoded > 15; }, 10s));
+    CHECK(encoder_input_size(**e) == std::make_pair(1280, 720));
+    CHECK(l.errors.empty());
+  }
+  CHECK_FALSE(logs.find("raw YUYV 640x480@30").empty());
+  CHECK_FALSE(logs.find("cannot deliver the preset 1280x720@30: it delivers raw YUYV 640x480@30; "
+                        "scaling to the preset").empty());
+}
+
+TEST_CASE("a camera that cannot be opened fails with the device's own error", "[media][sources]") {
+  TestContext tc;
+  EngineListener l;
+  MediaOptions o = loopback_options();
+  o.video_source = *parse_source_spec("v4l2:/dev/callagent-no-such-camera", MediaKind::Video);
+  o.audio_source.type = SourceSpec::Type::None;
+  auto e = MediaEngine::create(o, &l);
+  REQUIRE_FALSE(e.ok());
+  INFO(e.error().message);
+  CHECK(e.error().message.find("v4l2src") != std::string::npos);
+  CHECK(e.error().message.find("callagent-no-such-camera") != std::string::npos);
+  CHECK(e.error().code == ExitCode::NoInput);
+}
