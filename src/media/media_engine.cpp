@@ -284,6 +284,16 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
       gst_message_parse_error(msg, &err, &dbg);
       std::string what =
           fmt::format("{}: {}", object_path(src), err ? err->message : "unknown error");
+      if (src && GST_OBJECT(pipeline_) != src &&
+          !gst_object_has_as_ancestor(src, GST_OBJECT(pipeline_))) {
+        // Posted before its element left the pipeline (a looping file
+        // source whose demuxer failed, then pushed EOS, which reopened the
+        // file): nothing of it is left to fail.
+        log()->warn("{} (from an element already removed; ignored)", what);
+        g_clear_error(&err);
+        g_free(dbg);
+        return;
+      }
       for (auto* source : {video_.get(), audio_.get()}) {
         if (source && source->recover_from_error(src, what)) {
           g_clear_error(&err);
