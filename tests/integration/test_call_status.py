@@ -13,6 +13,7 @@ escape sequence or carriage return.
 import fcntl
 import os
 import re
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -294,7 +295,9 @@ def setup():
 def teardown(ctx, failed):
     ctx["srv"].stop()
     if failed:
-        print(f"(logs kept in {ctx['tmp']})")
+        print(f"(logs and what the terminal received kept in {ctx['tmp']})")
+    else:
+        shutil.rmtree(ctx["tmp"], ignore_errors=True)
 
 
 def new_room(ctx):
