@@ -100,7 +100,9 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     app->add_option("--video-sink", video_sink_, "Video sink element for --display (e.g. kmssink)")
         ->group(o);
     app->add_option("--audio-sink", audio_sink_, "Audio sink element for --display")->group(o);
-    app->add_flag("!--no-fullscreen", fullscreen_, "Do not ask the video sink for full screen")->group(o);
+    app->add_flag("--fullscreen,!--no-fullscreen", fullscreen_,
+                  "Show the video full screen (the default with --display), or in a window of the video's size")
+        ->group(o);
     app->add_option("--record", record_, "Record the remote VP8/Opus to FILE.mkv or FILE.webm")->group(o);
     app->add_option("--rtmp", rtmp_, "Restream the remote media as H.264/AAC to rtmp://...")->group(o);
     app->add_option("--pipeline-graph", dot_dir_,
@@ -191,6 +193,8 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     opts->mute_audio = mute_audio_;
     opts->mute_video = mute_video_;
 
+    // The title of the windows the X11 video sinks open for --display.
+    g_set_application_name("callagent");
     gst_init(nullptr, nullptr);
     // Plugins first: a missing one fails before any network I/O.
     if (auto st = media::check_plugins(opts->media); !st) {

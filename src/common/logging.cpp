@@ -1,11 +1,14 @@
 #include "common/logging.h"
+#include "common/log_status.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <glib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <mutex>
@@ -17,7 +20,8 @@ namespace {
 std::mutex g_mutex;
 spdlog::level::level_enum g_level = spdlog::level::info;
 Format g_format = Format::Text;
-spdlog::sink_ptr g_sink;
+class StatusAwareSink;
+std::shared_ptr<StatusAwareSink> g_sink;  // every logger's one sink
 
 void append_json_escaped(spdlog::memory_buf_t& out, std::string_view s) {
   for (unsigned char c : s) {
@@ -67,6 +71,51 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// stderr with the live status line: the status is taken off the screen
+// before a log line and put back after it (see show_status()).
+class StatusAwareSink final : public spdlog::sinks::sink {
+ public:
+  StatusAwareSink() : inner_(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()) {}
+
+  void log(const spdlog::details::log_msg& msg) override {
+    std::lock_guard lock(mutex_);
+    if (!status_.empty()) std::fputs("\r\033[K", stderr);
+    inner_->log(msg);
+    if (!status_.empty()) draw();
+  }
+  void flush() override {
+    std::lock_guard lock(mutex_);
+    inner_->flush();
+  }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+
+  void show(std::string text) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(text);
+    draw();
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    if (status_.empty()) return;
+    status_.clear();
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  void draw() {
+    std::fputs("\r\033[K", stderr);
+    std::fputs(status_.c_str(), stderr);
+    std::fputs("\r", stderr);
+    std::fflush(stderr);
+  }
+
+  std::mutex mutex_;
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  std::string status_;  // shown now when not empty
+};
+
 void configure(spdlog::logger& l) {
   l.set_level(g_level);
   if (g_format == Format::Json)
@@ -75,8 +124,8 @@ void configure(spdlog::logger& l) {
     l.set_pattern("%H:%M:%S.%e %^%-5l%$ [%n] %v");
 }
 
-spdlog::sink_ptr sink() {
-  if (!g_sink) g_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+std::shared_ptr<StatusAwareSink> sink() {
+  if (!g_sink) g_sink = std::make_shared<StatusAwareSink>();
   return g_sink;
 }
 
@@ -105,6 +154,24 @@ std::shared_ptr<spdlog::logger> get(const std::string& area) {
   configure(*l);
   spdlog::register_logger(l);
   return l;
+}
+
+void show_status(std::string text) {
+  std::shared_ptr<StatusAwareSink> s;
+  {
+    std::lock_guard lock(g_mutex);
+    s = sink();
+  }
+  s->show(text.empty() ? std::string(" ") : std::move(text));
+}
+
+void clear_status() {
+  std::shared_ptr<StatusAwareSink> s;
+  {
+    std::lock_guard lock(g_mutex);
+    s = sink();
+  }
+  s->clear();
 }
 
 std::string redact(std::string_view secret) {

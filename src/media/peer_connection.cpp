@@ -132,6 +132,7 @@ PeerConnection::~PeerConnection() {
     }
   }
   if (bin_) {
+    if (display_) display_->log_counts(fmt::format("peer{}: ", id_));
     // Joins the streaming threads (and with them any pad-added handler).
     gst_element_set_state(bin_, GST_STATE_NULL);
     {
@@ -148,6 +149,13 @@ PeerConnection::~PeerConnection() {
 
 Status PeerConnection::build() {
   const auto& o = *config_.options;
+  if (!o.output.video_sink.empty()) {
+    // Made here, on the main thread, not in pad-added: see VideoDisplay::create.
+    display_ = VideoDisplay::create(o.output.video_sink, o.output.fullscreen);
+    if (!display_)
+      log()->error("peer{}: cannot show the remote video on '{}'; decoding it without a display", id_,
+                   o.output.video_sink);
+  }
   bin_ = gst_bin_new(fmt::format("peer{}", id_).c_str());
   webrtc_ = make_element("webrtcbin", "webrtc");
   if (!webrtc_) return Error{ExitCode::Config, "cannot create webrtcbin"};
@@ -763,7 +771,6 @@ GstPadProbeReturn PeerConnection::on_decoded(GstPad* pad, GstPadProbeInfo* info,
 
 bool PeerConnection::build_video_receive(GstPad* pad, const std::string& enc) {
   std::lock_guard lock(mutex_);
-  const auto& out = config_.options->output;
   GstBin* bin = GST_BIN(bin_);
   const char* depay_f = enc == "VP8" ? "rtpvp8depay" : enc == "VP9" ? "rtpvp9depay" : "rtph264depay";
   const char* dec_f = enc == "VP8" ? "vp8dec" : enc == "VP9" ? "vp9dec" : "avdec_h264";
@@ -792,11 +799,13 @@ bool PeerConnection::build_video_receive(GstPad* pad, const std::string& enc) {
   std::vector<GstElement*> added;
   GstElement* sink_q = make_element("queue", nullptr);
   GstElement* sink = nullptr;
-  if (!out.video_sink.empty()) {
+  if (display_) {
+    display_->show("callagent");
+    log()->info("peer{}: showing the remote video on {}", id_, display_->description());
     GstElement* conv = make_element("videoconvert", nullptr);
     GstElement* scale = make_element("videoscale", nullptr);
-    sink = make_sink(out.video_sink, true, out.fullscreen);
-    if (!conv || !scale || !sink) return false;
+    sink = display_->sink();
+    if (!conv || !scale) return false;
     gst_bin_add_many(bin, sink_q, conv, scale, sink, nullptr);
     link_many({raw_tee, sink_q, conv, scale, sink});
     added = {sink, scale, conv, sink_q};

@@ -45,6 +45,7 @@
 #include "media/gst_util.h"
 #include "media/media_options.h"
 #include "media/sdp_info.h"
+#include "media/video_display.h"
 #include "signaling/protocol.h"
 
 #include <gst/gst.h>
@@ -234,6 +235,7 @@ class PeerConnection {
   mutable std::mutex mutex_;
   std::unique_ptr<Recorder> recorder_;
   std::unique_ptr<RtmpOutput> rtmp_;
+  std::unique_ptr<VideoDisplay> display_;  // --display: outlives bin_'s NULL state (destructor)
   GstElement* video_raw_tee_ = nullptr;
   GstElement* audio_raw_tee_ = nullptr;
   bool closing_ = false;

@@ -80,7 +80,17 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
     r.push_back({"rtmp2sink", kBad});
     if (!have_factory("fdkaacenc") && !have_factory("voaacenc")) r.push_back({"avenc_aac", kLibav});
   }
-  if (o.output.video_sink == "auto") r.push_back({"autovideosink", kGood});
+  if (o.output.video_sink == "auto") {
+    r.push_back({"autovideosink", kGood});
+  } else if (!o.output.video_sink.empty()) {
+    const auto& v = o.output.video_sink;
+    const char* pkg = v == "ximagesink" || v == "xvimagesink" ? "gstreamer1.0-x"
+                      : v == "kmssink" || v == "waylandsink" || v == "fbdevsink" || v == "fakevideosink" ? kBad
+                      : v == "glimagesink" ? "gstreamer1.0-gl"
+                      : v == "fakesink" ? kCore
+                      : "the package that provides it";
+    r.push_back({v, pkg});
+  }
   if (o.output.audio_sink == "auto") r.push_back({"autoaudiosink", kGood});
   return r;
 }

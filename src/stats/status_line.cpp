@@ -1,10 +1,12 @@
 #include "stats/status_line.h"
 
 #include "common/logging.h"
+#include "common/log_status.h"
 
 #include <fmt/format.h>
 
-#include <cstdio>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace callagent::stats {
 
@@ -13,7 +15,29 @@ std::string rate(double bps) {
   if (bps >= 1e6) return fmt::format("{:.2f} Mbit/s", bps / 1e6);
   return fmt::format("{:.0f} kbit/s", bps / 1e3);
 }
+// The terminal's width, or 80 when it does not say.
+int terminal_columns() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
 }  // namespace
+
+std::string fit_status(const std::string& line, int columns) {
+  // One column short of the width: a line that fills the last column leaves
+  // some terminals in their pending wrap, and the next "\r" lands one row down.
+  const size_t max = columns > 1 ? static_cast<size_t>(columns - 1) : 1;
+  std::string out = line;
+  while (out.size() > max) {
+    auto cut = out.rfind(" | ");
+    if (cut == std::string::npos || cut == 0) {
+      out.resize(max);
+      break;
+    }
+    out.resize(cut);  // drop the last field rather than cut one in half
+  }
+  return out;
+}
 
 std::string format_status(const Snapshot& s) {
   std::string line = s.state.empty() ? "-" : s.state;
@@ -44,8 +68,7 @@ StatusLine::~StatusLine() { clear(); }
 
 void StatusLine::clear() {
   if (tty_ && drawn_) {
-    std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
+    logging::clear_status();
     drawn_ = false;
   }
 }
@@ -53,10 +76,9 @@ void StatusLine::clear() {
 void StatusLine::update(const Snapshot& s) {
   const std::string line = format_status(s);
   if (tty_) {
-    // The cursor stays at the start of the line: a log line that follows
-    // overwrites the status instead of being glued to it.
-    std::fprintf(stderr, "\r\033[K%s\r", line.c_str());
-    std::fflush(stderr);
+    // Drawn by the log's sink, which takes it off the screen around every
+    // log line: a wrapped status could not be erased, so it must fit.
+    logging::show_status(fit_status(line, terminal_columns()));
     drawn_ = true;
     return;
   }

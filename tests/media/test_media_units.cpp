@@ -145,3 +145,21 @@ TEST_CASE("recorder: caps after a resolution change keep the first caps' other f
   CHECK(str(Recorder::continued_caps(vp8a.get(), vp8b.get())) ==
         "video/x-vp8, framerate=(fraction)0/1, height=(int)720, width=(int)1280");
 }
+
+TEST_CASE("a named display sink is checked at start-up", "[media][units]") {
+  test::init_gst();
+  MediaOptions o;
+  o.output.video_sink = "ximagesink";
+  auto has = [](const std::vector<RequiredElement>& r, const std::string& f, const std::string& pkg) {
+    for (const auto& e : r)
+      if (e.factory == f && e.package == pkg) return true;
+    return false;
+  };
+  CHECK(has(required_elements(o), "ximagesink", "gstreamer1.0-x"));
+  o.output.video_sink = "no-such-sink-xyz";
+  auto st = check_plugins(o);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("no-such-sink-xyz") != std::string::npos);
+  o.output.video_sink = "auto";
+  CHECK(has(required_elements(o), "autovideosink", "gstreamer1.0-plugins-good"));
+}

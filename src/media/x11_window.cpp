@@ -1,0 +1,90 @@
+#include "media/x11_window.h"
+
+#include "common/logging.h"
+
+#ifdef CALLAGENT_HAVE_X11
+#include <X11/Xatom.h>
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#endif
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("media"); }
+}  // namespace
+
+#ifdef CALLAGENT_HAVE_X11
+
+std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string& title) {
+  Display* dpy = XOpenDisplay(nullptr);
+  if (!dpy) {
+    const char* name = XDisplayName(nullptr);
+    log()->error("display: cannot open the X display '{}' for a full-screen window", name ? name : "");
+    return nullptr;
+  }
+  std::unique_ptr<X11Window> w(new X11Window());
+  w->display_ = dpy;
+  const int screen = DefaultScreen(dpy);
+  w->width_ = DisplayWidth(dpy, screen);
+  w->height_ = DisplayHeight(dpy, screen);
+  XSetWindowAttributes attrs{};
+  attrs.background_pixel = BlackPixel(dpy, screen);
+  attrs.border_pixel = BlackPixel(dpy, screen);
+  w->window_ = XCreateWindow(dpy, RootWindow(dpy, screen), 0, 0, static_cast<unsigned>(w->width_),
+                             static_cast<unsigned>(w->height_), 0, CopyFromParent, InputOutput,
+                             CopyFromParent, CWBackPixel | CWBorderPixel, &attrs);
+
+  // Title and class for window managers and tools (xwininfo, xdotool).
+  XStoreName(dpy, w->window_, title.c_str());
+  Atom utf8 = XInternAtom(dpy, "UTF8_STRING", False);
+  XChangeProperty(dpy, w->window_, XInternAtom(dpy, "_NET_WM_NAME", False), utf8, 8, PropModeReplace,
+                  reinterpret_cast<const unsigned char*>(title.data()), static_cast<int>(title.size()));
+  XClassHint* hint = XAllocClassHint();
+  if (hint) {
+    std::string name = "callagent";
+    hint->res_name = name.data();
+    hint->res_class = name.data();
+    XSetClassHint(dpy, w->window_, hint);
+    XFree(hint);
+  }
+  // Set before mapping: an EWMH window manager maps it full screen at once.
+  Atom fullscreen = XInternAtom(dpy, "_NET_WM_STATE_FULLSCREEN", False);
+  XChangeProperty(dpy, w->window_, XInternAtom(dpy, "_NET_WM_STATE", False), XA_ATOM, 32, PropModeReplace,
+                  reinterpret_cast<unsigned char*>(&fullscreen), 1);
+  XSizeHints* size = XAllocSizeHints();
+  if (size) {
+    size->flags = PPosition | PSize;
+    size->x = 0;
+    size->y = 0;
+    size->width = w->width_;
+    size->height = w->height_;
+    XSetWMNormalHints(dpy, w->window_, size);
+    XFree(size);
+  }
+  XMapRaised(dpy, w->window_);
+  XSync(dpy, False);
+  log()->info("display: full-screen window 0x{:x} ({}x{}) on {}", w->window_, w->width_, w->height_,
+              DisplayString(dpy));
+  return w;
+}
+
+X11Window::~X11Window() {
+  auto* dpy = static_cast<Display*>(display_);
+  if (!dpy) return;
+  if (window_) XDestroyWindow(dpy, window_);
+  XCloseDisplay(dpy);
+}
+
+#else
+
+std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string&) {
+  log()->warn("display: built without libX11: cannot make an X11 window full screen");
+  return nullptr;
+}
+
+X11Window::~X11Window() = default;
+
+#endif
+
+}  // namespace callagent::media
