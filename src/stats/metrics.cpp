@@ -264,19 +264,39 @@ Summary summarize(const CallData& d) {
         break;
       }
       case MetricKind::Counter: {
-        std::optional<double> at_warmup, last;
+        // Counters restart with each peer connection (a partner visit):
+        // the run's total is the sum of every visit's last value, and the
+        // part after the warm-up subtracts the value the warm-up ended at.
+        double total = 0, after = 0;
+        double seg_last = 0, seg_at_warmup = 0;
+        bool in_seg = false, seg_warm = false;  // a segment is open / spans the warm-up end
+        int seg_peer = -1;
+        auto close_segment = [&] {
+          if (!in_seg) return;
+          total += seg_last;
+          after += (seg_warm && seg_at_warmup <= seg_last) ? seg_last - seg_at_warmup : seg_last;
+        };
         for (const auto& s : d.series) {
           auto v = e.extract(s);
           if (!v) continue;
           ++m.n;
-          last = *v;
-          if (wu && s.t <= *wu + 1e-6) at_warmup = *v;
+          if (!in_seg || s.peer != seg_peer || *v < seg_last) {
+            close_segment();
+            in_seg = true;
+            seg_warm = false;
+            seg_peer = s.peer;
+          }
+          seg_last = *v;
+          if (wu && s.t <= *wu + 1e-6) {
+            seg_at_warmup = *v;
+            seg_warm = true;
+          }
         }
-        // Counters restart with a new peer; a drop means that happened:
-        // then report the last peer's counts.
-        m.total = last;
-        if (last && wu)
-          m.after_warmup = (at_warmup && *at_warmup <= *last) ? *last - *at_warmup : *last;
+        close_segment();
+        if (m.n) {
+          m.total = total;
+          if (wu) m.after_warmup = after;
+        }
         break;
       }
       case MetricKind::Freeze: {

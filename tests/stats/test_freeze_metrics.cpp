@@ -61,6 +61,44 @@ TEST_CASE("percentiles interpolate", "[stats][metrics]") {
   CHECK(percentile(v, 100) == 100);
 }
 
+TEST_CASE("summary: counters add up over partner visits (a new peer restarts them)", "[stats][metrics]") {
+  CallData d;
+  d.warmup_s = 2.0;
+  d.timeline = {{"dtls_connected", 1000}};  // warm-up ends at 3 s
+  // Peer 1 for t = 1..5 (100 frames a second), alone at t = 6, then peer 2
+  // for t = 7..9 (its counter starts again at 0).
+  auto add = [&](double t, int peer, uint64_t frames) {
+    Snapshot s;
+    s.t = t;
+    s.interval = 1;
+    s.peer = peer;
+    s.video_in.active = true;
+    s.video_in.frames_decoded = frames;
+    d.series.push_back(s);
+  };
+  for (int i = 1; i <= 5; ++i) add(i, 1, static_cast<uint64_t>(i * 100));
+  add(6, 0, 0);  // no peer: the counter reads 0 (a segment adding nothing)
+  for (int i = 7; i <= 9; ++i) add(i, 2, static_cast<uint64_t>((i - 6) * 100));
+  auto sum = summarize(d);
+  const auto& f = sum["video.in.frames_decoded"];
+  REQUIRE(f.total);
+  REQUIRE(f.after_warmup);
+  CHECK(*f.total == 500 + 300);
+  CHECK(*f.after_warmup == (500 - 300) + 300);
+  // A counter that drops within one peer id (a restart we could not see)
+  // also starts a new segment.
+  CallData d2;
+  for (int i = 1; i <= 4; ++i) {
+    Snapshot s;
+    s.t = i;
+    s.peer = 1;
+    s.video_in.active = true;
+    s.video_in.frames_decoded = static_cast<uint64_t>(i <= 2 ? i * 10 : (i - 2) * 7);
+    d2.series.push_back(s);
+  }
+  CHECK(*summarize(d2)["video.in.frames_decoded"].total == 20 + 14);
+}
+
 TEST_CASE("summary: gauges after the warm-up, counters, freezes, latency, setup", "[stats][metrics]") {
   CallData d;
   d.warmup_s = 2.0;
