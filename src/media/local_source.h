@@ -5,6 +5,11 @@
 //   [source bin] -> convert/scale/rate -> capsfilter(preset) -> (mute)
 //                -> encoder -> tee(allow-not-linked)
 //
+// A microphone (capture device, with audio processing on) gets webrtcdsp
+// between the preset capsfilter and the Opus rate capsfilter; with echo
+// cancellation when the engine plays audio back (AudioPlayback's
+// webrtcechoprobe, passed by name).
+//
 // The source bin is the only replaceable part: a looping file source is
 // rebuilt at EOS (with a pad offset so that timestamps continue) while the
 // encoder, the tee and every peer's branch keep running. Video mute paints
@@ -36,8 +41,12 @@ class LocalSource {
   };
 
   // Builds the source and its chain inside `pipeline` (not yet playing).
+  // `echo_probe`: the name of the engine's webrtcechoprobe (AudioPlayback),
+  // "" when nothing is played back; a microphone's webrtcdsp cancels the
+  // echo of what that probe sees.
   static Result<std::unique_ptr<LocalSource>> create(GstBin* pipeline, MediaKind kind,
-                                                     const MediaOptions& options, Events events);
+                                                     const MediaOptions& options, Events events,
+                                                     std::string echo_probe = {});
   ~LocalSource();
   LocalSource(const LocalSource&) = delete;
   LocalSource& operator=(const LocalSource&) = delete;
@@ -68,7 +77,8 @@ class LocalSource {
   void set_paused(bool paused) { paused_ = paused; }
 
  private:
-  LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options, Events events);
+  LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options, Events events,
+              std::string echo_probe);
   Status build();
   Result<GstElement*> make_source_bin();  // floating bin with a ghost "src" pad
   Result<GstElement*> make_device_element();
@@ -86,6 +96,7 @@ class LocalSource {
   MediaKind kind_;
   MediaOptions options_;
   Events events_;
+  std::string echo_probe_;
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
 

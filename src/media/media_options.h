@@ -103,6 +103,10 @@ struct MediaOptions {
   AudioPreset audio;
   VideoCodec codec = VideoCodec::VP8;
   bool audio_processing = true;  // webrtcdsp on real microphones
+  // With audio_processing: cancel the echo of what the engine plays back
+  // (needs output.audio_sink). Off for headsets and speakerphones that
+  // cancel echo themselves (--no-echo-cancel).
+  bool echo_cancel = true;
   // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
   // ~150 ms glass-to-glass over 50 ms (MEASURED.md); 60 ms still leaves a
   // loopback/LAN retransmission (NACK) a chance.
@@ -131,7 +135,8 @@ struct MediaOptions {
   std::chrono::milliseconds stop_timeout{5000};
 
   // Test hook: replace the device element of a v4l2/alsa/pulse source by
-  // this factory (e.g. "videotestsrc"), keeping the rest of the chain, so
+  // this factory (e.g. "videotestsrc") or gst-launch description (e.g.
+  // "interaudiosrc ! volume volume=0.1"), keeping the rest of the chain, so
   // the device paths can be built on machines without devices.
   std::string substitute_device_element;
 };
