@@ -4,19 +4,20 @@
 // and passes a webrtcechoprobe on the way, so that the microphone's
 // webrtcdsp can cancel what the speakers play (acoustic echo).
 //
-//   audiotestsrc (silence, live) ─┐
-//   peer1 bin "audio_out" ────────┼─ audiomixer -> audioconvert -> audioresample
-//   peer2 bin "audio_out" ... ────┘   -> capsfilter (S16LE, 48 kHz) -> webrtcechoprobe
-//                                     -> audioconvert -> audioresample -> sink
+//   peer1 bin "audio_out" ──┐
+//   peer2 bin "audio_out" ──┼─ audiomixer (force-live) -> capsfilter (S16LE, 48 kHz, 2 ch)
+//   ... (none at times) ────┘   -> webrtcechoprobe -> audioconvert -> audioresample -> sink
 //
 // Why one path and not a sink per partner: webrtcdsp finds its probe by
 // name when it starts (READY -> PAUSED) and fails without it, so the probe
 // must exist before the microphone chain starts and outlive every partner;
 // and a kiosk opens its speaker device once instead of at every call.
 //
-// The silent live input keeps the mixer producing on the clock while nobody
-// is connected (an aggregator with no live input would stop, and with it
-// the sink and the probe the dsp reads from). Partners' inputs come and go:
+// The mixer is live without any input (force-live): it produces silence on
+// the clock while nobody is connected (an aggregator with no live input
+// would stop, and with it the sink and the probe the dsp reads from), in
+// the capsfilter's format, the one webrtcechoprobe takes and the dsp's
+// rate (kEchoProbeRate). Partners' inputs come and go:
 // link_input() requests a mixer pad for a peer's output (S16LE 48 kHz
 // stereo, input_caps()); release_input() gives it back.
 //

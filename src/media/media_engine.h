@@ -6,9 +6,9 @@
 //
 //   video source -> convert/scale/rate (preset) -> VP8/VP9/H.264 -> tee ─┬─ peer1
 //   audio source -> (webrtcdsp) -> Opus -> tee ──────────────────────────┴─ peer2 ...
-//                        ┊ echo-cancel reads                               │ decoded audio
-//   silence ─ audiomixer ─ S16LE 48 kHz ─ webrtcechoprobe ─ audio sink     │ of each peer
-//                 └──────────────── request pad per peer ──────────────────┘
+//                  ┆ echo cancellation reads the probe                   │
+//   audiomixer (live) -> S16LE 48 kHz -> webrtcechoprobe -> audio sink   │
+//        └── a request pad per peer <── each peer's decoded audio ───────┘
 //
 // The playback path (AudioPlayback) is built before the microphone chain:
 // webrtcdsp acquires the probe by name when it starts. Without an audio
