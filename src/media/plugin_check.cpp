@@ -78,7 +78,6 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
   }
   if (!o.output.audio_sink.empty()) {
     // The shared playback path (AudioPlayback).
-    r.push_back({"audiotestsrc", kBase});
     r.push_back({"audiomixer", kBase});
     r.push_back({"webrtcechoprobe", kBad});
   }
