@@ -82,6 +82,9 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
         ->check(CLI::Range(6, 510))->group(m);
     app->add_flag("!--no-audio-processing", audio_processing_,
                   "No echo cancellation / noise suppression / gain control on a microphone")->group(m);
+    app->add_flag("!--no-echo-cancel", echo_cancel_,
+                  "Keep noise suppression and gain control but no echo cancellation (a headset, "
+                  "or a speakerphone that cancels echo itself)")->group(m);
     app->add_flag("--mute-audio", mute_audio_, "Start with the microphone muted (silence is sent)")->group(m);
     app->add_flag("--mute-video", mute_video_, "Start with the camera off (black frames are sent)")->group(m);
 
@@ -419,6 +422,7 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
     if (!vc) return vc.error();
     m.codec = *vc;
     m.audio_processing = audio_processing_;
+    m.echo_cancel = echo_cancel_;
     m.latency_ms = static_cast<unsigned>(jitter_ms_);
     if (!no_stun_ && !stun_.empty()) {
       // Accept the browser form "stun:host:port" as well as GStreamer's "stun://host:port".
@@ -523,6 +527,7 @@ Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
   std::optional<int> video_bitrate_;
   std::optional<int> audio_bitrate_;
   bool audio_processing_ = true;
+  bool echo_cancel_ = true;
   bool mute_audio_ = false;
   bool mute_video_ = false;
   std::string stun_ = "stun:stun.l.google.com:19302";

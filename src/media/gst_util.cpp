@@ -82,6 +82,31 @@ bool link_many(std::initializer_list<GstElement*> elements) {
   return true;
 }
 
+GstElement* make_sink(const std::string& spec, bool video, bool fullscreen) {
+  std::string factory =
+      spec == "auto" ? (video ? "autovideosink" : "autoaudiosink") : spec;
+  GstElement* sink = make_element(factory.c_str(), nullptr);
+  if (!sink) return nullptr;
+  // Added to a playing pipeline: must not wait for preroll (MEASURED.md).
+  set_if_exists(sink, "async", false);
+  if (fullscreen) set_if_exists(sink, "fullscreen", true);
+  if (GST_IS_BIN(sink)) {
+    // auto*sink makes its real sink on NULL->READY; configure that one.
+    gst_element_set_state(sink, GST_STATE_READY);
+    GstIterator* it = gst_bin_iterate_sinks(GST_BIN(sink));
+    GValue v = G_VALUE_INIT;
+    while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
+      auto* child = GST_ELEMENT(g_value_get_object(&v));
+      set_if_exists(child, "async", false);
+      if (fullscreen) set_if_exists(child, "fullscreen", true);
+      g_value_reset(&v);
+    }
+    g_value_unset(&v);
+    gst_iterator_free(it);
+  }
+  return sink;
+}
+
 void set_caps(GstElement* capsfilter, const std::string& caps) {
   GstCaps* c = gst_caps_from_string(caps.c_str());
   g_object_set(capsfilter, "caps", c, nullptr);

@@ -46,6 +46,12 @@ bool add_and_sync(GstBin* bin, GstElement* e);
 // Links a chain of elements; logs which link failed.
 bool link_many(std::initializer_list<GstElement*> elements);
 
+// A display or playback sink from a --video-sink/--audio-sink value: "auto"
+// (autovideosink/autoaudiosink) or a factory name; async=false (it joins a
+// playing pipeline), fullscreen where supported and asked. Floating, or
+// nullptr (logged).
+GstElement* make_sink(const std::string& spec, bool video, bool fullscreen);
+
 // Sets caps of a capsfilter from a string.
 void set_caps(GstElement* capsfilter, const std::string& caps);
 

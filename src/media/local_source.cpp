@@ -1,6 +1,7 @@
 #include "media/local_source.h"
 
 #include "common/logging.h"
+#include "media/audio_playback.h"
 #include "media/camera_mode.h"
 #include "media/frame_stamp.h"
 
@@ -67,18 +68,20 @@ GstElement* default_device_element(const char* klass, GUnique<GstCaps>* caps = n
 
 Result<std::unique_ptr<LocalSource>> LocalSource::create(GstBin* pipeline, MediaKind kind,
                                                          const MediaOptions& options,
-                                                         Events events) {
-  std::unique_ptr<LocalSource> s(new LocalSource(pipeline, kind, options, std::move(events)));
+                                                         Events events, std::string echo_probe) {
+  std::unique_ptr<LocalSource> s(
+      new LocalSource(pipeline, kind, options, std::move(events), std::move(echo_probe)));
   if (auto st = s->build(); !st) return st.error();
   return s;
 }
 
 LocalSource::LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options,
-                         Events events)
+                         Events events, std::string echo_probe)
     : pipeline_(pipeline),
       kind_(kind),
       options_(options),
       events_(std::move(events)),
+      echo_probe_(std::move(echo_probe)),
       ctx_(current_context()) {}
 
 LocalSource::~LocalSource() = default;  // the elements belong to the pipeline
@@ -633,21 +636,55 @@ Status LocalSource::build() {
     ok &= add("audioresample", "audio-resample") != nullptr;
     GstElement* cf = add("capsfilter", "audio-preset");
     if (cf) set_caps(cf, fmt::format("audio/x-raw,rate={},channels={}", a.rate, a.channels));
-    if (spec.is_capture_device() && options_.audio_processing) {
-      // webrtcdsp takes S16LE at 8/16/32/48 kHz. Echo cancellation needs a
-      // webrtcechoprobe on the playback path that exists before this
-      // element starts; the engine has no persistent playback path yet, so
-      // only noise suppression, gain control and the high-pass filter run.
+    const bool processing = spec.is_capture_device() && options_.audio_processing;
+    const bool echo_cancel = processing && options_.echo_cancel && !echo_probe_.empty();
+    if (!spec.is_capture_device())
+      log()->info("echo cancellation off: the audio source ({}) is not a microphone",
+                  to_string(spec));
+    else if (!options_.audio_processing)
+      log()->info("echo cancellation off: audio processing is off (--no-audio-processing)");
+    else if (!options_.echo_cancel)
+      log()->info("echo cancellation off: --no-echo-cancel");
+    else if (!echo_cancel)
+      log()->info("echo cancellation off: no audio playback (--display/--audio-sink not set)");
+    else
+      log()->info("echo cancellation on: against the playback seen by {}", echo_probe_);
+    if (processing) {
+      // webrtcdsp takes S16LE at 8/16/32/48 kHz; with echo cancellation at
+      // the probe's rate (it fails the stream on a mismatch), else 32 kHz
+      // stays 32 kHz (the "low" preset) to save a resampling.
+      const int dsp_rate = echo_cancel || a.rate != 32000 ? kEchoProbeRate : 32000;
       ok &= add("audioconvert") != nullptr;
       ok &= add("audioresample") != nullptr;
       GstElement* dcf = add("capsfilter");
       if (dcf)
-        set_caps(dcf, fmt::format("audio/x-raw,format=S16LE,rate={},channels={}",
-                                  a.rate == 32000 ? 32000 : 48000, a.channels));
+        set_caps(dcf, fmt::format("audio/x-raw,format=S16LE,rate={},channels={}", dsp_rate,
+                                  a.channels));
       GstElement* dsp = add("webrtcdsp", "audio-dsp");
-      if (dsp)
-        g_object_set(dsp, "echo-cancel", FALSE, "noise-suppression", TRUE, "gain-control", TRUE,
-                     "high-pass-filter", TRUE, nullptr);
+      if (dsp) {
+        g_object_set(dsp, "echo-cancel", echo_cancel ? TRUE : FALSE, "noise-suppression", TRUE,
+                     "gain-control", TRUE, "high-pass-filter", TRUE, nullptr);
+        if (echo_cancel) {
+          // Must be set before PAUSED: the dsp acquires the probe when it
+          // starts (the engine built the playback path first).
+          //
+          // delay-agnostic: the dsp estimates the speaker -> microphone delay
+          // from the signals instead of aligning the probe's and the
+          // microphone's timestamps with the pipeline's latency figures. On
+          // a kiosk the speaker and the microphone are often different
+          // devices (HDMI screen + USB microphone) whose real delays (a TV
+          // adds 50-150 ms) and clock drift no latency query knows.
+          // Measured with the playback looped back into the microphone
+          // in-process (tests/media/test_echo.cpp, "[aec]"): delay-agnostic
+          // took 13-40 dB of echo off after 3 s, often all of it; the
+          // timestamp-aligned mode took nothing off.
+          // extended-filter: a longer echo tail and a filter that copes
+          // with a delay that moves (rooms, drift); the configuration the
+          // delay-agnostic mode was made for (it is also the default).
+          g_object_set(dsp, "probe", echo_probe_.c_str(), "delay-agnostic", TRUE,
+                       "extended-filter", TRUE, nullptr);
+        }
+      }
       ok &= dsp != nullptr;
       ok &= add("audioconvert") != nullptr;
       ok &= add("audioresample") != nullptr;

@@ -7,6 +7,10 @@
 //
 // A camera's source bin is device -> capsfilter(the mode chosen for the
 // preset, media/camera_mode.h) -> (v4l2jpegdec or jpegdec, for MJPEG).
+// A microphone (capture device, with audio processing on) gets webrtcdsp
+// between the preset capsfilter and the Opus rate capsfilter; with echo
+// cancellation when the engine plays audio back (AudioPlayback's
+// webrtcechoprobe, passed by name).
 //
 // The source bin is the only replaceable part: a looping file source is
 // rebuilt at EOS (with a pad offset so that timestamps continue) while the
@@ -40,8 +44,12 @@ class LocalSource {
   };
 
   // Builds the source and its chain inside `pipeline` (not yet playing).
+  // `echo_probe`: the name of the engine's webrtcechoprobe (AudioPlayback),
+  // "" when nothing is played back; a microphone's webrtcdsp cancels the
+  // echo of what that probe sees.
   static Result<std::unique_ptr<LocalSource>> create(GstBin* pipeline, MediaKind kind,
-                                                     const MediaOptions& options, Events events);
+                                                     const MediaOptions& options, Events events,
+                                                     std::string echo_probe = {});
   ~LocalSource();
   LocalSource(const LocalSource&) = delete;
   LocalSource& operator=(const LocalSource&) = delete;
@@ -78,7 +86,8 @@ class LocalSource {
   void set_paused(bool paused) { paused_ = paused; }
 
  private:
-  LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options, Events events);
+  LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& options, Events events,
+              std::string echo_probe);
   Status build();
   Result<GstElement*> make_source_bin();  // floating bin with a ghost "src" pad
   Result<GstElement*> make_device_element();
@@ -100,6 +109,7 @@ class LocalSource {
   MediaKind kind_;
   MediaOptions options_;
   Events events_;
+  std::string echo_probe_;
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
 

@@ -1,6 +1,7 @@
 #include "media/media_engine.h"
 
 #include "common/logging.h"
+#include "media/audio_playback.h"
 #include "media/gst_util.h"
 #include "media/local_source.h"
 #include "media/plugin_check.h"
@@ -69,8 +70,15 @@ Status MediaEngine::build() {
     if (!s) return s.error();
     video_ = std::move(*s);
   }
+  if (!options_.output.audio_sink.empty()) {
+    // Before the microphone: its webrtcdsp looks the echo probe up by name.
+    auto p = AudioPlayback::create(GST_BIN(pipeline_), options_);
+    if (!p) return p.error();
+    playback_ = std::move(*p);
+  }
   if (options_.audio_source.type != SourceSpec::Type::None) {
-    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Audio, options_, events);
+    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Audio, options_, events,
+                                 playback_ ? playback_->probe_name() : std::string());
     if (!s) return s.error();
     audio_ = std::move(*s);
   }
@@ -139,6 +147,7 @@ PeerConnection* MediaEngine::add_peer(PeerConnection::Listener* listener) {
   cfg.pipeline = GST_BIN(pipeline_);
   cfg.video = video_.get();
   cfg.audio = audio_.get();
+  cfg.playback = playback_.get();
   cfg.options = &options_;
   if (!options_.output.record_path.empty()) cfg.record_path = [this] { return next_record_path(); };
   std::unique_ptr<PeerConnection> pc(new PeerConnection(std::move(cfg), listener));
@@ -224,6 +233,7 @@ void MediaEngine::shutdown_pipeline() {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
     video_.reset();
     audio_.reset();
+    playback_.reset();
     gst_object_unref(pipeline_);
     pipeline_ = nullptr;
   }

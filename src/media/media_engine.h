@@ -1,10 +1,18 @@
 #pragma once
 // The media engine: one GstPipeline with the local sources and their
-// encoders (which keep running across partners), plus one PeerConnection
-// (its own webrtcbin) per partner.
+// encoders (which keep running across partners), the audio playback path
+// (with options.output.audio_sink; it too keeps running across partners),
+// plus one PeerConnection (its own webrtcbin) per partner.
 //
 //   video source -> convert/scale/rate (preset) -> VP8/VP9/H.264 -> tee ─┬─ peer1
 //   audio source -> (webrtcdsp) -> Opus -> tee ──────────────────────────┴─ peer2 ...
+//                  ┆ echo cancellation reads the probe                   │
+//   audiomixer (live) -> S16LE 48 kHz -> webrtcechoprobe -> audio sink   │
+//        └── a request pad per peer <── each peer's decoded audio ───────┘
+//
+// The playback path (AudioPlayback) is built before the microphone chain:
+// webrtcdsp acquires the probe by name when it starts. Without an audio
+// sink each peer decodes its audio into a fakesink (counted) instead.
 //
 // Usage (the call layer; all on one main context, the thread-default one
 // when create() is called):
@@ -43,6 +51,7 @@
 
 namespace callagent::media {
 
+class AudioPlayback;
 class LocalSource;
 
 class MediaEngine {
@@ -95,6 +104,9 @@ class MediaEngine {
   Counters counters() const;
   State state() const { return state_; }
   GstElement* pipeline() const { return pipeline_; }
+  // The shared playback path (mixer, echo probe, sink); nullptr without
+  // options.output.audio_sink.
+  const AudioPlayback* playback() const { return playback_.get(); }
   // Writes the graph now (for debugging); returns the path or "".
   std::string dump_graph(const std::string& name) const;
 
@@ -115,6 +127,7 @@ class MediaEngine {
   State state_ = State::Running;
   GstElement* pipeline_ = nullptr;  // owned
   GSource* bus_watch_ = nullptr;
+  std::unique_ptr<AudioPlayback> playback_;  // before the peers: they link to it
   std::unique_ptr<LocalSource> video_;
   std::unique_ptr<LocalSource> audio_;
   std::vector<std::unique_ptr<PeerConnection>> peers_;

@@ -103,6 +103,10 @@ struct MediaOptions {
   AudioPreset audio;
   VideoCodec codec = VideoCodec::VP8;
   bool audio_processing = true;  // webrtcdsp on real microphones
+  // With audio_processing: cancel the echo of what the engine plays back
+  // (needs output.audio_sink). Off for headsets and speakerphones that
+  // cancel echo themselves (--no-echo-cancel).
+  bool echo_cancel = true;
   // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
   // ~150 ms glass-to-glass over 50 ms (MEASURED.md); 60 ms still leaves a
   // loopback/LAN retransmission (NACK) a chance.

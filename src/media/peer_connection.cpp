@@ -1,6 +1,7 @@
 #include "media/peer_connection.h"
 
 #include "common/logging.h"
+#include "media/audio_playback.h"
 #include "media/frame_stamp.h"
 #include "media/local_source.h"
 #include "media/recorder.h"
@@ -77,30 +78,6 @@ bool promise_ok(GstPromise* p, const GstStructure** reply, std::string& error) {
   return true;
 }
 
-GstElement* make_sink(const std::string& spec, bool video, bool fullscreen) {
-  std::string factory =
-      spec == "auto" ? (video ? "autovideosink" : "autoaudiosink") : spec;
-  GstElement* sink = make_element(factory.c_str(), nullptr);
-  if (!sink) return nullptr;
-  // Added to a playing pipeline: must not wait for preroll (MEASURED.md).
-  set_if_exists(sink, "async", false);
-  if (fullscreen) set_if_exists(sink, "fullscreen", true);
-  if (GST_IS_BIN(sink)) {
-    // auto*sink makes its real sink on NULL->READY; configure that one.
-    gst_element_set_state(sink, GST_STATE_READY);
-    GstIterator* it = gst_bin_iterate_sinks(GST_BIN(sink));
-    GValue v = G_VALUE_INIT;
-    while (gst_iterator_next(it, &v) == GST_ITERATOR_OK) {
-      auto* child = GST_ELEMENT(g_value_get_object(&v));
-      set_if_exists(child, "async", false);
-      if (fullscreen) set_if_exists(child, "fullscreen", true);
-      g_value_reset(&v);
-    }
-    g_value_unset(&v);
-    gst_iterator_free(it);
-  }
-  return sink;
-}
 }  // namespace
 
 std::string_view to_string(ConnectionState s) {
@@ -124,6 +101,7 @@ PeerConnection::PeerConnection(Config config, Listener* listener)
 PeerConnection::~PeerConnection() {
   signals_.clear();
   missing_media_timer_.cancel();
+  detach_playback();
   for (auto& s : senders_) {
     if (s.tee_pad) {
       if (s.ghost) gst_pad_unlink(s.tee_pad, s.ghost);
@@ -851,7 +829,6 @@ bool PeerConnection::build_video_receive(GstPad* pad, const std::string& enc) {
 
 bool PeerConnection::build_audio_receive(GstPad* pad) {
   std::lock_guard lock(mutex_);
-  const auto& out = config_.options->output;
   GstBin* bin = GST_BIN(bin_);
   GstElement* depay = make_element("rtpopusdepay", nullptr);
   GstElement* enc_tee = make_element("tee", "audio-received-tee");
@@ -867,14 +844,27 @@ bool PeerConnection::build_audio_receive(GstPad* pad) {
 
   std::vector<GstElement*> added;
   GstElement* sink_q = make_element("queue", nullptr);
-  if (!out.audio_sink.empty()) {
+  if (config_.playback && !closing_) {
+    // Into the engine's mixer (one sink and echo probe for all partners),
+    // converted here to the mixer's format so it never renegotiates.
     GstElement* conv = make_element("audioconvert", nullptr);
     GstElement* res = make_element("audioresample", nullptr);
-    GstElement* sink = make_sink(out.audio_sink, false, false);
-    if (!conv || !res || !sink) return false;
-    gst_bin_add_many(bin, sink_q, conv, res, sink, nullptr);
-    link_many({raw_tee, sink_q, conv, res, sink});
-    added = {sink, res, conv, sink_q};
+    GstElement* cf = make_element("capsfilter", "audio-playback-caps");
+    if (!conv || !res || !cf) return false;
+    set_caps(cf, AudioPlayback::input_caps());
+    gst_bin_add_many(bin, sink_q, conv, res, cf, nullptr);
+    if (!link_many({raw_tee, sink_q, conv, res, cf})) return false;
+    GstPad* cf_src = gst_element_get_static_pad(cf, "src");
+    GstPad* ghost = gst_ghost_pad_new("audio_out", cf_src);
+    gst_object_unref(cf_src);
+    gst_pad_set_active(ghost, TRUE);
+    gst_element_add_pad(bin_, ghost);
+    playback_pad_ = config_.playback->link_input(ghost);
+    if (!playback_pad_) return false;
+    playback_out_ = ghost;
+    playback_in_ = gst_element_get_static_pad(sink_q, "sink");
+    gst_object_unref(playback_in_);  // borrowed: the queue lives as long as the bin
+    added = {cf, res, conv, sink_q};
   } else {
     GstElement* sink = make_element("fakesink", "audio-sink");
     g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
@@ -920,7 +910,34 @@ bool PeerConnection::build_audio_receive(GstPad* pad) {
   GstPad* dsink = gst_element_get_static_pad(depay, "sink");
   bool linked = gst_pad_link(pad, dsink) == GST_PAD_LINK_OK;
   gst_object_unref(dsink);
+  if (playback_pad_) {
+    // A new live input behind a jitter buffer: have the engine recompute
+    // the pipeline latency (the mixer's floor normally covers it already).
+    gst_element_post_message(bin_, gst_message_new_latency(GST_OBJECT(bin_)));
+  }
   return linked;
+}
+
+void PeerConnection::detach_playback() {
+  GstPad *in = nullptr, *out = nullptr, *mixer_pad = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;  // a late pad-added builds no new playback branch
+    in = std::exchange(playback_in_, nullptr);
+    out = std::exchange(playback_out_, nullptr);
+    mixer_pad = std::exchange(playback_pad_, nullptr);
+  }
+  if (!mixer_pad) return;
+  // Drop at the branch's entry from now on: upstream (the decoder, a
+  // recording still finishing) keeps getting OK instead of the FLUSHING or
+  // NOT_LINKED of a released pad, and the branch's queue never sees EOS, so
+  // it stops quietly instead of posting a not-linked error.
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+                    +[](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; },
+                    nullptr, nullptr);
+  config_.playback->release_input(out, mixer_pad);
+  gst_object_unref(mixer_pad);
+  log()->debug("peer{}: audio playback detached", id_);
 }
 
 // ---- engine hooks ----------------------------------------------------------------
@@ -962,6 +979,9 @@ void PeerConnection::close(std::function<void()> done) {
     gst_object_unref(s.tee_pad);
     s.tee_pad = nullptr;
   }
+  // The partner is gone: stop playing it now, not when its recording is
+  // finalized.
+  detach_playback();
   Recorder* rec = nullptr;
   {
     std::lock_guard lock(mutex_);

@@ -7,8 +7,13 @@
 //   video: rtpvp8depay ! tee ─ queue ! vp8dec ! tee ─ display sink | fakesink
 //                          │                     └─ RTMP output (optional)
 //                          └─ Recorder (optional, no re-encoding)
-//   audio: rtpopusdepay ! tee ─ queue ! opusdec ! tee ─ audio sink | fakesink
+//   audio: rtpopusdepay ! tee ─ queue ! opusdec ! tee ─ playback branch | fakesink
 //                           └─ Recorder            └─ RTMP output
+//
+// The playback branch (queue ! audioconvert ! audioresample ! capsfilter,
+// out through the bin's "audio_out" ghost pad) feeds a request pad of the
+// engine's shared mixer (AudioPlayback) when the engine plays audio; the
+// pad is released when the peer closes, the mixer keeps running.
 //
 // Created and owned by MediaEngine (MediaEngine::add_peer / remove_peer);
 // the call layer borrows the pointer until it calls remove_peer.
@@ -62,6 +67,7 @@
 
 namespace callagent::media {
 
+class AudioPlayback;
 class LocalSource;
 class Recorder;
 class RtmpOutput;
@@ -158,6 +164,7 @@ class PeerConnection {
     GstBin* pipeline = nullptr;
     LocalSource* video = nullptr;  // nullable
     LocalSource* audio = nullptr;  // nullable
+    AudioPlayback* playback = nullptr;  // nullable: no audio playback
     const MediaOptions* options = nullptr;
     // Allocates the next recording file name when this partner's media is
     // known (so peers that never receive media use up no name); empty: no
@@ -191,6 +198,9 @@ class PeerConnection {
   void handle_remote_pad(GstPad* pad);  // streaming thread
   bool build_video_receive(GstPad* pad, const std::string& encoding);
   bool build_audio_receive(GstPad* pad);
+  // Stops feeding the engine's mixer and releases our pad of it (close()
+  // and the destructor; main thread).
+  void detach_playback();
   void request_promise(const char* signal, GstWebRTCSessionDescription* desc,
                        std::function<void(GstPromise*)> on_reply);
 
@@ -239,6 +249,11 @@ class PeerConnection {
   GstElement* video_raw_tee_ = nullptr;
   GstElement* audio_raw_tee_ = nullptr;
   bool closing_ = false;
+  // The playback branch: its first pad (where data is dropped on detach),
+  // our bin's ghost src pad, and the mixer pad it feeds (a ref).
+  GstPad* playback_in_ = nullptr;
+  GstPad* playback_out_ = nullptr;
+  GstPad* playback_pad_ = nullptr;
 
   std::atomic<uint64_t> video_frames_{0};
   std::atomic<uint64_t> audio_buffers_{0};

@@ -80,6 +80,11 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
     r.push_back({"rtmp2sink", kBad});
     if (!have_factory("fdkaacenc") && !have_factory("voaacenc")) r.push_back({"avenc_aac", kLibav});
   }
+  if (!o.output.audio_sink.empty()) {
+    // The shared playback path (AudioPlayback).
+    r.push_back({"audiomixer", kBase});
+    r.push_back({"webrtcechoprobe", kBad});
+  }
   if (o.output.video_sink == "auto") {
     r.push_back({"autovideosink", kGood});
   } else if (!o.output.video_sink.empty()) {
