@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from harness import Failure, callagent_bin, check, sealed_env, skip
+from harness import Failure, callagent_bin, check, create_room, login, sealed_env, skip
 
 _MARK = "CALLAGENT_TEST_NETNS"
 
@@ -140,6 +140,29 @@ class Agent:
             raise Failure(f"agent {self.name} printed no summary\n{self.tail()}")
         return {"partners": int(m[1]), "video_frames": int(m[2]), "width": int(m[3]),
                 "height": int(m[4]), "audio_buffers": int(m[5])}
+
+
+def teardown(ctx, failed):
+    """Stops the test's server; keeps ctx["tmp"] (logs, recordings) only
+    when a case failed."""
+    ctx["srv"].stop()
+    if failed:
+        print(f"(logs kept in {ctx['tmp']})")
+    else:
+        shutil.rmtree(ctx["tmp"], ignore_errors=True)
+
+
+def new_room(ctx):
+    """A fresh room on the test's server (ctx["srv"])."""
+    srv = ctx["srv"]
+    return create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
+
+
+def casedir(ctx, name):
+    """A directory of the case's own under ctx["tmp"]."""
+    d = os.path.join(ctx["tmp"], name)
+    os.makedirs(d, exist_ok=True)
+    return d
 
 
 def probe(path):

@@ -9,32 +9,14 @@ import tempfile
 import time
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import Agent, check_recording
-from harness import case, check, check_eq, create_room, login, run_cases, start_server
+from callnet import Agent, casedir, check_recording, new_room, teardown
+from harness import case, check, check_eq, run_cases, start_server
 
 
 def setup():
     tmp = tempfile.mkdtemp(prefix="callagent-calls-")
     srv = start_server(tmp)
     return {"tmp": tmp, "srv": srv}
-
-
-def teardown(ctx, failed):
-    ctx["srv"].stop()
-    if failed:
-        print(f"(logs kept in {ctx['tmp']})")
-
-
-def new_room(ctx):
-    srv = ctx["srv"]
-    token = login(srv.url, srv.user, srv.password)
-    return create_room(srv.url, token)[0]
-
-
-def casedir(ctx, name):
-    d = os.path.join(ctx["tmp"], name)
-    os.makedirs(d, exist_ok=True)
-    return d
 
 
 def run_pair(ctx, tmp, room, first, second, delay=1.0):

@@ -29,8 +29,8 @@ import time
 import zlib
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import Agent
-from harness import Failure, case, check, check_eq, create_room, login, run_cases, skip, start_server
+from callnet import Agent, casedir, new_room
+from harness import Failure, case, check, check_eq, run_cases, skip, start_server
 
 SCREEN = (1280, 720)
 VIDEO = (854, 480)  # --video 480p
@@ -269,17 +269,6 @@ def teardown(ctx, failed):
         print(f"(logs and screenshots kept in {ctx['tmp']})")
     else:
         shutil.rmtree(ctx["tmp"], ignore_errors=True)
-
-
-def new_room(ctx):
-    srv = ctx["srv"]
-    return create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
-
-
-def casedir(ctx, name):
-    d = os.path.join(ctx["tmp"], name)
-    os.makedirs(d, exist_ok=True)
-    return d
 
 
 def report_frames(path):

@@ -15,31 +15,14 @@ import time
 import zlib
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import Agent
-from harness import Failure, case, check, check_eq, create_room, login, run_cases, start_server
+from callnet import Agent, casedir, new_room, teardown
+from harness import Failure, case, check, check_eq, run_cases, start_server
 
 
 def setup():
     tmp = tempfile.mkdtemp(prefix="callagent-quality-")
     srv = start_server(tmp)
     return {"tmp": tmp, "srv": srv}
-
-
-def teardown(ctx, failed):
-    ctx["srv"].stop()
-    if failed:
-        print(f"(logs kept in {ctx['tmp']})")
-
-
-def new_room(ctx):
-    srv = ctx["srv"]
-    return create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
-
-
-def casedir(ctx, name):
-    d = os.path.join(ctx["tmp"], name)
-    os.makedirs(d, exist_ok=True)
-    return d
 
 
 def pair(ctx, name, a_extra, b_extra, video="480p", delay=0.5):

@@ -8,19 +8,13 @@ import tempfile
 import time
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import Agent, check_recording, probe
-from harness import case, check, check_eq, create_room, login, run_cases, start_server
+from callnet import Agent, check_recording, teardown
+from harness import case, check_eq, create_room, login, run_cases, start_server
 
 
 def setup():
     tmp = tempfile.mkdtemp(prefix="callagent-recsig-")
     return {"tmp": tmp, "srv": start_server(tmp)}
-
-
-def teardown(ctx, failed):
-    ctx["srv"].stop()
-    if failed:
-        print(f"(logs kept in {ctx['tmp']})")
 
 
 def record_then(ctx, name, sig):

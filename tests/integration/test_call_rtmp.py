@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import Agent, probe
+from callnet import Agent, probe, teardown
 from harness import Failure, case, check, check_eq, create_room, login, run_cases, skip, start_server
 
 MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
@@ -79,12 +79,6 @@ def setup():
         skip("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
     tmp = tempfile.mkdtemp(prefix="callagent-rtmp-")
     return {"tmp": tmp, "srv": start_server(tmp)}
-
-
-def teardown(ctx, failed):
-    ctx["srv"].stop()
-    if failed:
-        print(f"(logs kept in {ctx['tmp']})")
 
 
 def check_flv(path, min_seconds):

@@ -22,8 +22,8 @@ import threading
 import time
 
 import callnet  # noqa: F401  (enters the network namespace first)
-from callnet import LOOPBACK_ICE, Agent
-from harness import (Failure, callagent_bin, case, check, check_eq, create_room, login, run_cases,
+from callnet import LOOPBACK_ICE, Agent, casedir, new_room
+from harness import (Failure, callagent_bin, case, check, check_eq, run_cases,
                      sealed_env, start_server)
 
 COLS = 80
@@ -298,17 +298,6 @@ def teardown(ctx, failed):
         print(f"(logs and what the terminal received kept in {ctx['tmp']})")
     else:
         shutil.rmtree(ctx["tmp"], ignore_errors=True)
-
-
-def new_room(ctx):
-    srv = ctx["srv"]
-    return create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
-
-
-def casedir(ctx, name):
-    d = os.path.join(ctx["tmp"], name)
-    os.makedirs(d, exist_ok=True)
-    return d
 
 
 @case
