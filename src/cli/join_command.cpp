@@ -52,9 +52,11 @@ class JoinCommand final : public Command {
       --video-source v4l2:/dev/video0 --audio-source alsa --display --video-sink kmssink
 
 ROOM is a room URL (http(s)://host[:port]/room/<id>) or a bare id with --server.
-Exit codes: 0 ok, 2 nobody came (--wait-for-partner), 3 call failed, 64 usage,
-66 missing input file, 67 room not found, 69 server unreachable, 75 room full,
-77 bad credentials, 78 configuration (e.g. a missing GStreamer plugin), 79 TLS.)");
+Exit codes: 0 ok, 1 an --expect failed, 2 nobody came (--wait-for-partner),
+3 call failed, 64 usage, 66 missing input file, 67 room not found, 69 server
+unreachable, 73 an output (file, speaker) cannot be opened, 75 room full,
+77 bad credentials, 78 configuration (e.g. a missing GStreamer plugin), 79 TLS.
+The full table is in README.md.)");
     app->add_option("room", room_, "Room URL, or room id with --server");
     app->add_flag("--create", create_, "Create a new room first and print its URL on stdout");
     add_connection_options(*app, conn_);
