@@ -58,8 +58,7 @@ const char* to_string(CallEvent e) {
   return "?";
 }
 
-namespace {
-const char* state_name(Call::State s) {
+const char* to_string(Call::State s) {
   switch (s) {
     case Call::State::Idle: return "idle";
     case Call::State::Alone: return "alone";
@@ -69,7 +68,6 @@ const char* state_name(Call::State s) {
   }
   return "?";
 }
-}  // namespace
 
 // Forwards one peer generation's events; the Call destroys it together with
 // the Peer, so late events of an old peer cannot arrive.
@@ -110,10 +108,10 @@ void Call::set_state(State s) {
     case State::Finished: legal = false; break;
   }
   if (!legal) {
-    log()->error("illegal call state change {} -> {} (ignored)", state_name(state_), state_name(s));
+    log()->error("illegal call state change {} -> {} (ignored)", to_string(state_), to_string(s));
     return;
   }
-  log()->debug("call state {} -> {}", state_name(state_), state_name(s));
+  log()->debug("call state {} -> {}", to_string(state_), to_string(s));
   state_ = s;
 }
 

@@ -186,4 +186,6 @@ class Call {
   Timeout duration_timer_;
 };
 
+const char* to_string(Call::State s);
+
 }  // namespace callagent::call

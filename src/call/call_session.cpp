@@ -352,15 +352,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
 }
 
 std::string CallSession::stats_call_state() {
-  if (!call_) return "finished";
-  switch (call_->state()) {
-    case Call::State::Idle: return "idle";
-    case Call::State::Alone: return "alone";
-    case Call::State::Negotiating: return "negotiating";
-    case Call::State::Connected: return "connected";
-    case Call::State::Finished: return "finished";
-  }
-  return "?";
+  return call_ ? to_string(call_->state()) : "finished";
 }
 
 void CallSession::on_call_finished(ExitCode code, const std::string& reason) {

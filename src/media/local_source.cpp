@@ -386,22 +386,6 @@ void LocalSource::on_file_eos() {
   if (events_.on_eos) events_.on_eos(kind_);
 }
 
-bool LocalSource::recover_from_error(GstObject* src, const std::string& what) {
-  const SourceSpec& spec = spec_of(options_, kind_);
-  if (spec.type != SourceSpec::Type::File || !spec.loop || !source_bin_ || !src) return false;
-  if (src != GST_OBJECT(source_bin_) && !gst_object_has_as_ancestor(src, GST_OBJECT(source_bin_)))
-    return false;
-  auto now = std::chrono::steady_clock::now();
-  quick_recoveries_ = now - last_recovery_ < std::chrono::seconds(10) ? quick_recoveries_ + 1 : 1;
-  last_recovery_ = now;
-  if (quick_recoveries_ > 3) return false;
-  // Seen on loop restarts under load: matroskademux stops with not-linked
-  // right as a fresh uridecodebin starts. Opening the file again recovers.
-  log()->warn("{} file: {}; opening it again", to_string(kind_), what);
-  restart_file();
-  return true;
-}
-
 void LocalSource::restart_file() {
   GstElement* old = source_bin_;
   GstPad* out = gst_element_get_static_pad(old, "src");

@@ -75,12 +75,6 @@ class LocalSource {
   // Asks the encoder for a keyframe (e.g. a new peer connected).
   void request_keyframe();
 
-  // A pipeline error from inside this source's looping file decoder: the
-  // file is opened afresh (a glitch of a few frames) instead of failing the
-  // engine, up to 3 times in a row within 10 s. Returns false when the
-  // error is not this source's or is not recoverable (the engine fails).
-  bool recover_from_error(GstObject* src, const std::string& what);
-
   // Test hook (--test-freeze-at): while paused, raw video frames are
   // dropped before the encoder, so partners see the picture stop.
   void set_paused(bool paused) { paused_ = paused; }
@@ -114,8 +108,6 @@ class LocalSource {
   Lifetime lifetime_ = make_lifetime();
 
   GstElement* source_bin_ = nullptr;   // owned by the pipeline
-  int quick_recoveries_ = 0;            // recover_from_error() in a row
-  std::chrono::steady_clock::time_point last_recovery_{};
   GstElement* chain_input_ = nullptr;  // first element after the source bin
   GstElement* encoder_ = nullptr;
   GstElement* tee_ = nullptr;

@@ -304,13 +304,6 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
         g_free(dbg);
         return;
       }
-      for (auto* source : {video_.get(), audio_.get()}) {
-        if (source && source->recover_from_error(src, what)) {
-          g_clear_error(&err);
-          g_free(dbg);
-          return;
-        }
-      }
       log()->debug("error details: {}", dbg ? dbg : "");
       ExitCode code = exit_code_for(err);
       if (err) g_error_free(err);

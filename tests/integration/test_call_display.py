@@ -263,12 +263,8 @@ def setup():
 
 
 def teardown(ctx, failed):
-    ctx["srv"].stop()
     ctx["xvfb"].stop()
-    if failed:
-        print(f"(logs and screenshots kept in {ctx['tmp']})")
-    else:
-        shutil.rmtree(ctx["tmp"], ignore_errors=True)
+    callnet.teardown(ctx, failed)  # logs and screenshots kept in ctx["tmp"] on failure
 
 
 def report_frames(path):
