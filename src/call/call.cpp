@@ -312,7 +312,7 @@ void Call::make_offer(const char* why) {
 }
 
 void Call::on_offer(const SessionDescription& d) {
-  auto info = parse_sdp_info(d.sdp);
+  auto info = signaling::parse_sdp(d.sdp);
   if (!info) {
     log()->warn("ignoring an offer whose SDP has no valid origin line");
     return;
@@ -335,7 +335,7 @@ void Call::on_offer(const SessionDescription& d) {
   }
   if (peer_ && role_ == Role::Offerer && !remote_description_set_) {
     observer_.on_call_event(CallEvent::Glare, visit_);
-    if (offer_outstanding_ && compare_session_ids(local_session_id_, info->session_id) < 0) {
+    if (offer_outstanding_ && signaling::compare_session_ids(local_session_id_, info->session_id) < 0) {
       log()->info("glare: both offered; ours has the lower session id and wins, keeping theirs in case "
                   "no answer comes");
       pending_offer_ = d;
@@ -358,7 +358,7 @@ void Call::on_offer(const SessionDescription& d) {
   answer_offer(d, *info);
 }
 
-void Call::answer_offer(const SessionDescription& d, const SdpInfo& info) {
+void Call::answer_offer(const SessionDescription& d, const signaling::Sdp& info) {
   if (!peer_ && !new_peer()) return;
   role_ = Role::Answerer;
   remote_ufrag_ = info.ice_ufrag;
@@ -372,7 +372,7 @@ void Call::on_answer(const SessionDescription& d) {
     log()->debug("ignoring an answer: no offer of ours is outstanding");
     return;
   }
-  auto info = parse_sdp_info(d.sdp);
+  auto info = signaling::parse_sdp(d.sdp);
   if (!info) {
     log()->warn("ignoring an answer whose SDP has no valid origin line");
     return;
@@ -392,7 +392,7 @@ void Call::on_remote_candidate(const IceCandidate& c) {
   note_partner_present();
   std::string ufrag = candidate_ufrag(c);
   if (pending_offer_) {
-    auto pinfo = parse_sdp_info(pending_offer_->sdp);
+    auto pinfo = signaling::parse_sdp(pending_offer_->sdp);
     if (pinfo && !ufrag.empty() && ufrag == pinfo->ice_ufrag) {
       if (pending_offer_candidates_.size() < kMaxQueuedCandidates) pending_offer_candidates_.push_back(c);
       return;
@@ -426,7 +426,7 @@ void Call::on_answer_timeout() {
     SessionDescription d = *pending_offer_;
     auto cands = std::move(pending_offer_candidates_);
     drop_peer("glare resolved by timeout");
-    auto info = parse_sdp_info(d.sdp);
+    auto info = signaling::parse_sdp(d.sdp);
     remote_candidates_ = std::move(cands);
     if (info) answer_offer(d, *info);
     return;
@@ -444,7 +444,7 @@ void Call::on_answer_timeout() {
 
 void Call::peer_local_description(const SessionDescription& d) {
   local_description_ = d;
-  if (auto info = parse_sdp_info(d.sdp)) {
+  if (auto info = signaling::parse_sdp(d.sdp)) {
     local_session_id_ = info->session_id;
     local_ufrag_ = info->ice_ufrag;
   }

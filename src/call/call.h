@@ -40,10 +40,10 @@
 //   any --finish()--> Finished
 //
 #include "call/peer.h"
-#include "call/sdp_info.h"
 #include "common/exit_code.h"
 #include "common/main_context.h"
 #include "signaling/protocol.h"
+#include "signaling/sdp.h"
 
 #include <chrono>
 #include <functional>
@@ -135,7 +135,7 @@ class Call {
   bool new_peer();
   void drop_peer(const char* why);
   void make_offer(const char* why);
-  void answer_offer(const SessionDescription& d, const SdpInfo& info);
+  void answer_offer(const SessionDescription& d, const signaling::Sdp& info);
   void on_answer_timeout();
   void resend_offer(const char* why);
   void flush_remote_candidates();

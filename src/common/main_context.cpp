@@ -82,4 +82,9 @@ UnixSignalWatch::~UnixSignalWatch() {
   if (id_) g_source_remove(id_);
 }
 
+GMainContext* thread_default_context() {
+  GMainContext* c = g_main_context_get_thread_default();
+  return c ? c : g_main_context_default();
+}
+
 }  // namespace callagent

@@ -25,6 +25,10 @@ inline Lifetime make_lifetime() { return std::make_shared<int>(0); }
 
 void post(GMainContext* ctx, std::weak_ptr<void> guard, std::function<void()> fn);
 
+// The calling thread's default main context, or the global default one when
+// the thread has none pushed: where an object created here gets its posts.
+GMainContext* thread_default_context();
+
 class Timeout {
  public:
   Timeout() = default;

@@ -1,6 +1,8 @@
 #include "media/local_source.h"
 
 #include "common/logging.h"
+#include "common/main_context.h"
+#include "gst/gst_util.h"
 #include "media/audio_playback.h"
 #include "media/camera_mode.h"
 #include "media/frame_stamp.h"
@@ -15,11 +17,6 @@ namespace callagent::media {
 
 namespace {
 auto log() { return logging::get("media"); }
-
-GMainContext* current_context() {
-  GMainContext* c = g_main_context_get_thread_default();
-  return c ? c : g_main_context_default();
-}
 
 GstClockTime running_time_now(GstElement* e) {
   GstClock* clock = gst_element_get_clock(e);
@@ -82,7 +79,7 @@ LocalSource::LocalSource(GstBin* pipeline, MediaKind kind, const MediaOptions& o
       options_(options),
       events_(std::move(events)),
       echo_probe_(std::move(echo_probe)),
-      ctx_(current_context()) {}
+      ctx_(thread_default_context()) {}
 
 LocalSource::~LocalSource() = default;  // the elements belong to the pipeline
 
@@ -210,14 +207,6 @@ Result<GstElement*> LocalSource::make_source_bin() {
   }
   return bin;
 }
-
-namespace {
-bool have_factory(const char* name) {
-  GstElementFactory* f = gst_element_factory_find(name);
-  if (f) gst_object_unref(f);
-  return f != nullptr;
-}
-}  // namespace
 
 GstElement* LocalSource::select_camera_mode(GstBin* bin, GstElement* src, GstElement* filter) {
   const std::string name = device_name_.empty() ? "(camera)" : device_name_;

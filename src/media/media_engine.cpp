@@ -2,7 +2,7 @@
 
 #include "common/logging.h"
 #include "media/audio_playback.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 #include "media/local_source.h"
 #include "media/plugin_check.h"
 
@@ -52,8 +52,7 @@ Result<std::unique_ptr<MediaEngine>> MediaEngine::create(const MediaOptions& opt
 
 MediaEngine::MediaEngine(const MediaOptions& options, Listener* listener)
     : options_(options), listener_(listener) {
-  GMainContext* c = g_main_context_get_thread_default();
-  ctx_ = c ? c : g_main_context_default();
+  ctx_ = thread_default_context();
 }
 
 MediaEngine::~MediaEngine() { shutdown_pipeline(); }

@@ -42,42 +42,6 @@ int default_payload_type(const std::string& encoding) {
   return 96;  // VP8
 }
 
-// A promise whose reply is handled on the main context, if the target
-// still lives.
-struct PromiseTarget {
-  GMainContext* ctx;
-  std::weak_ptr<void> guard;
-  std::function<void(GstPromise*)> fn;
-};
-
-void on_promise_changed(GstPromise* p, gpointer data) {
-  auto* t = static_cast<PromiseTarget*>(data);
-  std::shared_ptr<GstPromise> keep(gst_promise_ref(p), gst_promise_unref);
-  auto fn = t->fn;
-  post(t->ctx, t->guard, [keep, fn] { fn(keep.get()); });
-}
-
-// Whether a settled promise succeeded; its reply (may be null on success:
-// set-*-description replies without a structure) goes to *reply.
-bool promise_ok(GstPromise* p, const GstStructure** reply, std::string& error) {
-  *reply = nullptr;
-  GstPromiseResult r = gst_promise_wait(p);  // already settled: returns at once
-  if (r != GST_PROMISE_RESULT_REPLIED) {
-    error = "promise interrupted or expired";
-    return false;
-  }
-  const GstStructure* s = gst_promise_get_reply(p);
-  if (s && gst_structure_has_field(s, "error")) {
-    GError* e = nullptr;
-    gst_structure_get(s, "error", G_TYPE_ERROR, &e, nullptr);
-    error = e ? e->message : "unknown error";
-    if (e) g_error_free(e);
-    return false;
-  }
-  *reply = s;
-  return true;
-}
-
 }  // namespace
 
 std::string_view to_string(ConnectionState s) {
@@ -94,8 +58,7 @@ std::string_view to_string(ConnectionState s) {
 
 PeerConnection::PeerConnection(Config config, Listener* listener)
     : config_(std::move(config)), listener_(listener), id_(config_.id) {
-  GMainContext* c = g_main_context_get_thread_default();
-  ctx_ = c ? c : g_main_context_default();
+  ctx_ = thread_default_context();
 }
 
 PeerConnection::~PeerConnection() {
@@ -208,9 +171,7 @@ void PeerConnection::fail(const std::string& what) {
 
 void PeerConnection::request_promise(const char* signal, GstWebRTCSessionDescription* desc,
                                      std::function<void(GstPromise*)> on_reply) {
-  auto* target = new PromiseTarget{ctx_, lifetime_, std::move(on_reply)};
-  GstPromise* p = gst_promise_new_with_change_func(
-      &on_promise_changed, target, [](gpointer d) { delete static_cast<PromiseTarget*>(d); });
+  GstPromise* p = promise_on_context(ctx_, lifetime_, std::move(on_reply));
   if (desc)
     g_signal_emit_by_name(webrtc_, signal, desc, p);
   else
@@ -371,7 +332,7 @@ void PeerConnection::set_local(GstWebRTCSessionDescription* desc, const char* ty
   GCharPtr text(gst_sdp_message_as_text(desc->sdp));
   std::string sdp = text.get();
   local_mids_.clear();
-  if (auto info = parse_sdp_info(sdp))
+  if (auto info = signaling::parse_sdp(sdp))
     for (const auto& m : info->media) local_mids_.push_back(m.mid);
   request_promise("set-local-description", desc,
                   [this, t = std::string(type), sdp](GstPromise* p) { on_local_set(p, t, sdp); });
@@ -398,8 +359,8 @@ void PeerConnection::set_remote_description(const signaling::SessionDescription&
   const bool offer = d.type == "offer";
   if (!offer && d.type != "answer")
     return fail(fmt::format("unsupported remote description type '{}'", d.type));
-  auto info = parse_sdp_info(d.sdp);
-  if (!info) return fail(fmt::format("unparsable remote {} SDP", d.type));
+  auto info = signaling::parse_sdp(d.sdp);
+  if (!info || info->media.empty()) return fail(fmt::format("unparsable remote {} SDP", d.type));
   if (offer && negotiation_ != Negotiation::Idle) {
     // webrtcbin cannot restart ICE/DTLS in place: the call layer makes a
     // new PeerConnection for a partner that re-offers.
@@ -447,20 +408,20 @@ void PeerConnection::on_remote_set(GstPromise* p, bool offer) {
     GstWebRTCRTPTransceiver* trans = nullptr;
     g_signal_emit_by_name(webrtc_, "get-transceiver", m.index, &trans);
     log()->debug("peer{}: remote m-line {} {} mid '{}' sends={} receives={} codecs={}", id_,
-                 m.index, m.kind, m.mid, m.remote_sends, m.remote_receives, m.payload_types.size());
+                 m.index, m.kind, m.mid, m.remote_sends, m.remote_receives, m.codecs.size());
     if (!src || !m.remote_receives) {
       if (trans) g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, nullptr);
       if (trans) gst_object_unref(trans);
       continue;
     }
     if (trans) gst_object_unref(trans);
-    auto pt = m.payload_types.find(src->encoding_name());
-    if (pt == m.payload_types.end()) {
+    auto pt = m.payload_type(src->encoding_name());
+    if (!pt) {
       log()->warn("peer{}: the offer's {} m-line has no {}; not sending {}", id_, m.kind,
                   src->encoding_name(), m.kind);
       continue;
     }
-    if (!link_sender(src, pt->second, m.index))
+    if (!link_sender(src, *pt, m.index))
       return fail(fmt::format("cannot set up sending {}", m.kind));
   }
   set_negotiation(Negotiation::CreatingAnswer);
@@ -646,10 +607,10 @@ void PeerConnection::on_connected() {
 
 // ---- receiving ----------------------------------------------------------------
 
-void PeerConnection::prepare_outputs(const SdpInfo& remote) {
+void PeerConnection::prepare_outputs(const signaling::Sdp& remote) {
   const auto& out = config_.options->output;
-  const SdpMedia* v = remote.find_kind("video");
-  const SdpMedia* a = remote.find_kind("audio");
+  const signaling::SdpMediaSection* v = remote.find_kind("video");
+  const signaling::SdpMediaSection* a = remote.find_kind("audio");
   const bool video = v && v->remote_sends;
   const bool audio = a && a->remote_sends;
   std::lock_guard lock(mutex_);

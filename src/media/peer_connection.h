@@ -47,11 +47,12 @@
 #include "common/main_context.h"
 #include "common/result.h"
 #include "common/signal_connection.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 #include "media/media_options.h"
 #include "media/sdp_info.h"
 #include "media/video_display.h"
 #include "signaling/protocol.h"
+#include "signaling/sdp.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
@@ -194,7 +195,7 @@ class PeerConnection {
   void on_connection_state_changed(int state);
   void on_connected();
   void connect_senders();
-  void prepare_outputs(const SdpInfo& remote);
+  void prepare_outputs(const signaling::Sdp& remote);
   void handle_remote_pad(GstPad* pad);  // streaming thread
   bool build_video_receive(GstPad* pad, const std::string& encoding);
   bool build_audio_receive(GstPad* pad);
@@ -232,7 +233,7 @@ class PeerConnection {
 
   Negotiation negotiation_ = Negotiation::Idle;
   ConnectionState state_ = ConnectionState::New;
-  std::optional<SdpInfo> remote_info_;
+  std::optional<signaling::Sdp> remote_info_;
   std::vector<std::string> local_mids_;
   bool remote_applied_ = false;
   bool local_sent_ = false;

@@ -1,5 +1,7 @@
 #include "media/plugin_check.h"
 
+#include "gst/gst_util.h"
+
 #include <gst/gst.h>
 
 #include <fmt/format.h>
@@ -16,11 +18,6 @@ constexpr const char* kLibav = "gstreamer1.0-libav";
 constexpr const char* kNice = "gstreamer1.0-nice";
 constexpr const char* kPulse = "gstreamer1.0-pulseaudio";
 constexpr const char* kAlsa = "gstreamer1.0-alsa";
-bool have_factory(const char* name) {
-  GstElementFactory* f = gst_element_factory_find(name);
-  if (f) gst_object_unref(f);
-  return f != nullptr;
-}
 }  // namespace
 
 std::vector<RequiredElement> required_elements(const MediaOptions& o) {

@@ -1,7 +1,7 @@
 #include "media/recorder.h"
 
 #include "common/logging.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 
 #include <fmt/format.h>
 
@@ -16,8 +16,7 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
   std::unique_ptr<Recorder> r(new Recorder());
   r->parent_ = parent;
   r->path_ = path;
-  GMainContext* c = g_main_context_get_thread_default();
-  r->ctx_ = c ? c : g_main_context_default();
+  r->ctx_ = thread_default_context();
 
   const bool webm = path.size() > 5 && path.substr(path.size() - 5) == ".webm";
   GstElement* bin = gst_bin_new(nullptr);

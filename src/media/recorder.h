@@ -49,7 +49,7 @@
 
 #include "common/main_context.h"
 #include "common/result.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 #include "media/media_options.h"
 
 #include <gst/gst.h>

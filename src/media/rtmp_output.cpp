@@ -1,7 +1,7 @@
 #include "media/rtmp_output.h"
 
 #include "common/logging.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 
 #include <fmt/format.h>
 
@@ -11,10 +11,8 @@ namespace {
 auto log() { return logging::get("media"); }
 
 const char* aac_encoder() {
-  for (const char* f : {"fdkaacenc", "avenc_aac", "voaacenc"}) {
-    g_autoptr(GstElementFactory) fac = gst_element_factory_find(f);
-    if (fac) return f;
-  }
+  for (const char* f : {"fdkaacenc", "avenc_aac", "voaacenc"})
+    if (have_factory(f)) return f;
   return "avenc_aac";
 }
 

@@ -1,7 +1,7 @@
 #include "media/video_display.h"
 
 #include "common/logging.h"
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 
 #include <fmt/format.h>
 #include <gst/video/videooverlay.h>

@@ -1,6 +1,8 @@
 #include "stats/stats_collector.h"
 
 #include "common/logging.h"
+#include "common/main_context.h"
+#include "gst/gst_util.h"
 #include "stats/report.h"
 
 #include <algorithm>
@@ -14,28 +16,6 @@ namespace {
 auto log() {
   static auto l = logging::get("stats");
   return l;
-}
-
-GMainContext* current_context() {
-  GMainContext* c = g_main_context_get_thread_default();
-  return c ? c : g_main_context_default();
-}
-
-struct PromiseData {
-  GMainContext* ctx;
-  std::weak_ptr<void> guard;
-  std::function<void(std::shared_ptr<GstStructure>)> fn;
-};
-
-void on_stats_promise(GstPromise* p, gpointer data) {
-  auto* d = static_cast<PromiseData*>(data);
-  std::shared_ptr<GstStructure> copy;
-  if (gst_promise_wait(p) == GST_PROMISE_RESULT_REPLIED) {
-    const GstStructure* s = gst_promise_get_reply(p);
-    if (s) copy.reset(gst_structure_copy(s), gst_structure_free);
-  }
-  auto fn = d->fn;
-  post(d->ctx, d->guard, [fn, copy] { fn(copy); });
 }
 
 // The entry of one stream: by SSRC when our probes know it (webrtcbin
@@ -119,11 +99,14 @@ void StatsCollector::poll() {
   if (in_flight_) return;  // the previous answer is still coming
   in_flight_ = true;
   const int64_t asked = g_get_monotonic_time();
-  auto* pd = new PromiseData{current_context(), lifetime_, [this, peer, asked](std::shared_ptr<GstStructure> s) {
-                               on_reply(std::move(s), peer, asked);
-                             }};
-  GstPromise* p = gst_promise_new_with_change_func(&on_stats_promise, pd,
-                                                   [](gpointer d) { delete static_cast<PromiseData*>(d); });
+  GstPromise* p = promise_on_context(thread_default_context(), lifetime_, [this, peer, asked](GstPromise* done) {
+    std::shared_ptr<GstStructure> copy;
+    if (gst_promise_wait(done) == GST_PROMISE_RESULT_REPLIED) {
+      const GstStructure* s = gst_promise_get_reply(done);
+      if (s) copy.reset(gst_structure_copy(s), gst_structure_free);
+    }
+    on_reply(std::move(copy), peer, asked);
+  });
   g_signal_emit_by_name(webrtc, "get-stats", nullptr, p);
   gst_promise_unref(p);
 }

@@ -351,15 +351,17 @@ TEST_CASE("a signaling reconnect drops the old peer and joins again") {
   CHECK(f.sig.joins == 2);
 }
 
-TEST_CASE("sdp info and session id comparison") {
-  auto i = parse_sdp_info(sdp("4611731400430051336", "abcd"));
+TEST_CASE("sdp facts the call needs and session id comparison") {
+  using signaling::compare_session_ids;
+  using signaling::parse_sdp;
+  auto i = parse_sdp(sdp("4611731400430051336", "abcd"));
   REQUIRE(i);
   CHECK(i->session_id == "4611731400430051336");
   CHECK(i->ice_ufrag == "abcd");
-  CHECK(i->has_audio);
-  CHECK(i->has_video);
-  CHECK_FALSE(parse_sdp_info("v=0\r\n"));
-  CHECK_FALSE(parse_sdp_info("o=- x1 2 IN IP4 0.0.0.0\r\n"));
+  CHECK(i->has_kind("audio"));
+  CHECK(i->has_kind("video"));
+  CHECK_FALSE(parse_sdp("v=0\r\n"));
+  CHECK_FALSE(parse_sdp("o=- x1 2 IN IP4 0.0.0.0\r\n"));
   CHECK(compare_session_ids("99", "100") < 0);
   CHECK(compare_session_ids("0100", "100") == 0);
   CHECK(compare_session_ids("18446744073709551615", "18446744073709551614") > 0);

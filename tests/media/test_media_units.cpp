@@ -61,32 +61,6 @@ TEST_CASE("browser candidates are reduced to what libnice parses", "[media][unit
   CHECK(candidate_address("candidate:1 1 udp 2 127.0.0.1 5000 typ host") == "127.0.0.1");
 }
 
-TEST_CASE("remote SDP facts: kinds, mids, directions, payload types", "[media][units]") {
-  const std::string sdp =
-      "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
-      "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
-      "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
-      "m=video 9 UDP/TLS/RTP/SAVPF 120 124 125\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=recvonly\r\n"
-      "a=rtpmap:120 VP8/90000\r\na=rtpmap:124 H264/90000\r\n"
-      "a=fmtp:124 packetization-mode=0\r\na=rtpmap:125 H264/90000\r\n"
-      "a=fmtp:125 packetization-mode=1;profile-level-id=42e01f\r\n";
-  auto info = parse_sdp_info(sdp);
-  REQUIRE(info);
-  REQUIRE(info->media.size() == 2);
-  const SdpMedia* a = info->find_kind("audio");
-  REQUIRE(a);
-  CHECK(a->payload_types.at("OPUS") == 111);
-  CHECK(a->remote_sends);
-  const SdpMedia* v = info->find_kind("video");
-  REQUIRE(v);
-  CHECK(v->index == 1);
-  CHECK(v->payload_types.at("VP8") == 120);
-  CHECK(v->payload_types.at("H264") == 125);
-  CHECK_FALSE(v->remote_sends);
-  CHECK(info->mline_for_mid("1") == 1);
-  CHECK_FALSE(parse_sdp_info("not sdp"));
-}
-
 TEST_CASE("missing plugins name their Debian package", "[media][units]") {
   test::init_gst();
   auto st = check_elements({{"queue", "libgstreamer1.0-0"},

@@ -1,6 +1,6 @@
 // Recording the remote side without re-encoding, read back with ffprobe.
 
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 #include "media_test_util.h"
 
 #include <fmt/format.h>

@@ -1,8 +1,12 @@
 #pragma once
-// Small GStreamer helpers shared by the media classes: RAII deleters for
-// GStreamer's C types, element creation with a logged failure, graph dumps.
+// Small GStreamer helpers shared by the media and stats layers: RAII
+// deleters for GStreamer's C types, element creation with a logged failure,
+// graph dumps, and promises whose reply is handled on the main context.
 
 #include "common/gref.h"
+
+#include <functional>
+#include <memory>
 
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
@@ -21,7 +25,7 @@ CALLAGENT_DEFINE_GDELETER(GstSample, gst_sample_unref);
 CALLAGENT_DEFINE_GDELETER(GstBuffer, gst_buffer_unref);
 }  // namespace callagent
 
-namespace callagent::media {
+namespace callagent {
 
 // A new element (floating reference, to be added to a bin) or nullptr; the
 // failure is logged with the factory name.
@@ -55,4 +59,18 @@ GstElement* make_sink(const std::string& spec, bool video, bool fullscreen);
 // Sets caps of a capsfilter from a string.
 void set_caps(GstElement* capsfilter, const std::string& caps);
 
-}  // namespace callagent::media
+// Whether an element factory is installed (an optional plugin).
+bool have_factory(const char* name);
+
+// A new promise whose reply is handed to `fn` on `ctx`, and only while
+// `guard` still lives (webrtcbin settles promises on its own threads). The
+// caller owns the returned promise: pass it to the signal, then unref it.
+GstPromise* promise_on_context(GMainContext* ctx, std::weak_ptr<void> guard,
+                               std::function<void(GstPromise*)> fn);
+
+// Whether a settled promise succeeded; its reply (may be null on success:
+// set-*-description replies have no structure) goes to *reply, its error
+// text to `error`.
+bool promise_ok(GstPromise* p, const GstStructure** reply, std::string& error);
+
+}  // namespace callagent

@@ -1,10 +1,11 @@
-#include "media/gst_util.h"
+#include "gst/gst_util.h"
 
 #include "common/logging.h"
+#include "common/main_context.h"
 
 #include <fstream>
 
-namespace callagent::media {
+namespace callagent {
 
 GstElement* make_element(const char* factory, const char* name) {
   GstElement* e = gst_element_factory_make(factory, name);
@@ -113,4 +114,51 @@ void set_caps(GstElement* capsfilter, const std::string& caps) {
   gst_caps_unref(c);
 }
 
-}  // namespace callagent::media
+bool have_factory(const char* name) {
+  g_autoptr(GstElementFactory) f = gst_element_factory_find(name);
+  return f != nullptr;
+}
+
+namespace {
+struct PromiseTarget {
+  GMainContext* ctx;
+  std::weak_ptr<void> guard;
+  std::function<void(GstPromise*)> fn;
+};
+
+void on_promise_changed(GstPromise* p, gpointer data) {
+  auto* t = static_cast<PromiseTarget*>(data);
+  std::shared_ptr<GstPromise> keep(gst_promise_ref(p), gst_promise_unref);
+  auto fn = t->fn;
+  post(t->ctx, t->guard, [keep, fn] { fn(keep.get()); });
+}
+}  // namespace
+
+GstPromise* promise_on_context(GMainContext* ctx, std::weak_ptr<void> guard,
+                               std::function<void(GstPromise*)> fn) {
+  auto* target = new PromiseTarget{ctx, std::move(guard), std::move(fn)};
+  return gst_promise_new_with_change_func(&on_promise_changed, target,
+                                          [](gpointer d) { delete static_cast<PromiseTarget*>(d); });
+}
+
+bool promise_ok(GstPromise* p, const GstStructure** reply, std::string& error) {
+  *reply = nullptr;
+  GstPromiseResult r = gst_promise_wait(p);  // already settled: returns at once
+  if (r != GST_PROMISE_RESULT_REPLIED) {
+    error = "promise interrupted or expired";
+    return false;
+  }
+  const GstStructure* s = gst_promise_get_reply(p);
+  if (s && gst_structure_has_field(s, "error")) {
+    GErrorPtr e;
+    GError* raw = nullptr;
+    gst_structure_get(s, "error", G_TYPE_ERROR, &raw, nullptr);
+    e.reset(raw);
+    error = e ? e->message : "unknown error";
+    return false;
+  }
+  *reply = s;
+  return true;
+}
+
+}  // namespace callagent
