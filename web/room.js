@@ -1,8 +1,9 @@
 // The messenger's call page: camera and microphone to one partner through
-// one RTCPeerConnection, signaling over /ws?room=<id> (PROTOCOL.md).
+// one RTCPeerConnection, signaling over /ws?room=<id> (docs/protocol.md).
 //
-// On the wire it does exactly what PROTOCOL.md says the messenger's page
-// does, quirks included, because agents are tested against it:
+// On the wire it does exactly what the messenger's own page does, quirks
+// included, because agents are tested against it (docs/protocol.md,
+// "The page's negotiation rules"):
 //  - WebSocket open -> camera+mic -> peer connection -> {"type":"join","room":id}
 //    (no data); one second later, unless an offer or answer has arrived, it
 //    marks itself the initiator;

@@ -1,5 +1,5 @@
 #pragma once
-// HttpClient: the HTTP side of the messenger server (PROTOCOL.md "HTTP"):
+// HttpClient: the HTTP side of the messenger server (docs/protocol.md, "HTTP"):
 // POST /login and GET /create, and the SoupSession that the WebSocket client
 // shares (same cookie jar, same TLS policy, same credentials).
 //

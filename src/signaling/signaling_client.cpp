@@ -20,7 +20,8 @@ std::string seconds_text(std::chrono::milliseconds d) {
   return o.str();
 }
 
-// The `user` of a relayed frame is the receiver's own id (PROTOCOL.md).
+// The server stamps a relayed frame with the receiver's own id, not the
+// sender's (docs/protocol.md, "Frames a client sends").
 const std::string* relayed_user(const ServerMessage& m) {
   if (auto* j = std::get_if<JoinMsg>(&m)) return j->server_made ? nullptr : &j->user;
   if (auto* o = std::get_if<OfferMsg>(&m)) return &o->user;

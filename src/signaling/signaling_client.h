@@ -136,7 +136,7 @@ class SignalingClient final : private WsClient::Listener {
   // (the server then tells the peer "leave"). on_stopped() follows.
   void stop();
 
-  // Frames a client sends (PROTOCOL.md). false, with a log line, when not
+  // The frames a client may send (docs/protocol.md). false, with a log line, when not
   // Connected: nothing is queued.
   bool send_join();
   bool send_description(const SessionDescription& description);

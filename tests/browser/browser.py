@@ -38,7 +38,8 @@ import websockets
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
-# The flags of MEASURED.md: headless, fake camera/microphone granted without
+# The flags measured for loopback calls (docs/measurements.md, "ICE on
+# loopback"): headless, fake camera/microphone granted without
 # a prompt, candidates on loopback, nothing that talks to the internet.
 BASE_FLAGS = [
     "--headless=new", "--no-sandbox",

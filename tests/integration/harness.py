@@ -8,7 +8,8 @@ Starting a server:
 
     conformance_server(tmp) returns the server named by CALLAGENT_TEST_SERVER
     (+ CALLAGENT_TEST_USER, CALLAGENT_TEST_PASSWORD) when that is set, so the same
-    expectations run against any implementation of PROTOCOL.md; else start_server().
+    expectations run against any implementation of the protocol (docs/protocol.md);
+    else start_server().
 
 HTTP: http_request(url, method, path, headers, body) -> Response (status,
     headers, body, header(), cookies()). No redirects are followed.

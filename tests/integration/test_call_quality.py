@@ -1,4 +1,4 @@
-"""Call quality (issue 5) between two real agents in a private network
+"""Call quality between two real agents in a private network
 namespace: the JSON report and JSON-lines stats validated against the
 schema of docs/report.md with plausible values, --expect passing and
 failing in the same call (exit 1, the failure named with its value), JUnit,

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""PROTOCOL.md, checked on the wire.
+"""The messenger's protocol (docs/protocol.md), checked on the wire.
 
 Runs against `callagent serve` (started here), or against any server named by
 CALLAGENT_TEST_SERVER (+ CALLAGENT_TEST_USER, CALLAGENT_TEST_PASSWORD), so the
 same expectations hold for every implementation of the protocol. Only what
-PROTOCOL.md says is checked here; our server's own limits and options are in
-test_server_own.py.
+docs/protocol.md says a server must do is checked here; our server's own
+limits and options are in test_server_limits.py.
 """
 
 import asyncio
@@ -105,7 +105,7 @@ def login_unreadable_body(c):
         # The reference answers a body it cannot read (cut short) with 400
         # "Invalid request"; over a half-closed socket that is not portable
         # to test, and our server refuses oversized bodies the same way.
-        print("# (external server: skipped, see test_server_own.py)")
+        print("# (external server: skipped, see test_server_limits.py)")
         return
     r = http_request(c.url, "POST", "/login", body="x" * (64 * 1024))
     check_eq((r.status, r.body.strip()), (400, "Invalid request"), "oversized body")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`callagent serve`'s own protections, beyond PROTOCOL.md: login rate
+"""`callagent serve`'s own protections, beyond the protocol (docs/protocol.md,
+"What callagent serve adds"): login rate
 limiting, request body and frame size caps, the connection cap, the
 cross-origin WebSocket guard, and dropping silent (dead) peers."""
 

@@ -1,4 +1,4 @@
-// The protocol codec, quirk by quirk (see ../shared/PROTOCOL.md).
+// The protocol codec, quirk by quirk (docs/protocol.md lists them).
 #include "signaling/protocol.h"
 
 #include <catch2/catch.hpp>
