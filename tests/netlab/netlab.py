@@ -312,7 +312,8 @@ class Turn:
         os.makedirs(d, exist_ok=True)
         self.cert = os.path.join(d, "turn.crt")
         key = os.path.join(d, "turn.key")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
                         "-keyout", key, "-out", self.cert, "-subj", "/CN=netlab-turn",
                         "-addext", f"subjectAltName=IP:{self.host}"],
                        check=True, capture_output=True)
