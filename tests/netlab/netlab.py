@@ -40,7 +40,8 @@ side) and `down` (packets arriving). Per direction, in order:
   1. `allow` (only matching packets pass) and `block` (matching packets
      are dropped): rules "udp", "tcp", "icmp", "any", or (proto, port)
      where port is the far end's (destination port going up, source port
-     coming down) -- like a firewall that drops silently;
+     coming down) -- like a firewall that drops silently. E.g. UDP blocked
+     except TURN's port: allow=["tcp", "icmp", ("udp", 3478)];
   2. `loss` in %: independent random drops;
   3. `rate` (bit/s, or "2mbit", "500kbit"): a serializing bottleneck with
      a drop-tail queue of `queue_ms` (default 100 ms, like tbf's latency).
@@ -159,7 +160,7 @@ def _rules(rules):
         elif isinstance(r, dict):
             out.append(r)
         else:
-            out.append({"proto": r[0], "port": int(r[1])})
+            out.append({"proto": r[0], "port": None if r[1] is None else int(r[1])})
     return out
 
 
@@ -545,7 +546,7 @@ class Lab:
     def agent(self, side, room, extra=(), name=None, **kwargs):
         return Agent(self, side, name or side, room, extra, **kwargs)
 
-    def chromium(self, side, name=None, extra_flags=()):
+    def chromium(self, side, name=None, extra_flags=(), drop_flags=()):
         """A browser.Chromium running in `side`: loopback candidates off,
         the lab's server treated as a secure origin (camera allowed)."""
         from browser import Chromium, chromium_or_skip
@@ -570,7 +571,7 @@ class Lab:
         os.environ["CALLAGENT_CHROMIUM"] = wrapper
         try:
             c = SideChromium(self.tmp, name, extra_flags=flags,
-                             drop_flags=("--allow-loopback-in-peer-connection",))
+                             drop_flags=("--allow-loopback-in-peer-connection",) + tuple(drop_flags))
         finally:
             if old is None:
                 os.environ.pop("CALLAGENT_CHROMIUM", None)
