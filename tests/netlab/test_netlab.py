@@ -426,23 +426,27 @@ def nested():
     return found
 
 
-def start_child(tmp):
-    script = os.path.join(tmp, "child_lab.py")
+def start_child(tmp, name):
+    script = os.path.join(tmp, f"{name}.py")
     with open(script, "w") as f:
         f.write(CHILD % {"here": os.path.dirname(os.path.abspath(__file__))})
     env = dict(os.environ)
     env.pop("CALLAGENT_NETLAB", None)  # the child makes a lab of its own
-    p = subprocess.Popen([sys.executable, script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         env=env, text=True, start_new_session=True)
-    deadline = time.monotonic() + 30
+    return subprocess.Popen([sys.executable, script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env, text=True, start_new_session=True)
+
+
+def child_ready(p, timeout=40):
+    """The child lab's temp dir once it says READY."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = p.stdout.readline()
         if line.startswith("READY"):
-            return p, line.split()[1]
+            return line.split()[1]
         if not line and p.poll() is not None:
             break
     p.kill()
-    raise Failure(f"the child lab did not start (exit code {p.poll()})")
+    raise Failure(f"a child lab did not start (exit code {p.poll()})")
 
 
 def wait_gone(timeout=10):
@@ -456,38 +460,51 @@ def wait_gone(timeout=10):
 
 @case
 def nothing_outlives_a_killed_or_terminated_lab():
-    """A lab in a child process (coturn, the router, a sleep in side b) is
-    ended three ways: SIGTERM to its process group (what meson does on a
-    timeout), SIGKILL to its `unshare` parent, SIGKILL to the lab script
-    itself."""
+    """Three labs in child processes (each with coturn, its router and a
+    sleep in side b) are ended three ways: SIGTERM to the process group
+    (what meson does on a timeout), SIGKILL to the `unshare` parent,
+    SIGKILL to the lab script itself."""
     tmp = tempfile.mkdtemp(prefix="netlab-kill-")
+    hows = ("SIGTERM process group", "SIGKILL unshare", "SIGKILL lab script")
+    children = []
     try:
         check(not nested(), "no nested lab before the case", [], nested())
-        for how in ("SIGTERM process group", "SIGKILL unshare", "SIGKILL lab script"):
-            p, child_tmp = start_child(tmp)
-            procs = nested()
-            cmds = " ".join(c for _, c in procs)
-            check(("turnserver" in cmds or not shutil.which("turnserver")) and "forwarder.py" in cmds
-                  and "sleep 600" in cmds,
-                  "the child lab runs coturn, its router and a process in a side", None, procs)
+        procs = [start_child(tmp, f"child{i}") for i in range(len(hows))]
+        children = [(how, p, child_ready(p)) for how, p in zip(hows, procs)]
+        running = nested()
+        for what, n in (("turnserver -c", 3 if shutil.which("turnserver") else 0), ("forwarder.py", 3),
+                        ("sleep 600", 3)):
+            check(sum(what in c for _, c in running) == n, f"the child labs run {what}", n, running)
+        for how, p, _ in children:
             if how == "SIGKILL lab script":
-                script_pid = [pid for pid, c in procs if "child_lab.py" in c]
-                check(len(script_pid) == 1, "the child lab's script is found", 1, procs)
-                os.kill(script_pid[0], signal.SIGKILL)
+                pid = [int(x) for x in os.listdir("/proc") if x.isdigit() and _ppid(int(x)) == p.pid]
+                check(len(pid) == 1, "the child lab's script is found", 1, pid)
+                os.kill(pid[0], signal.SIGKILL)
             elif how == "SIGKILL unshare":
                 p.send_signal(signal.SIGKILL)
             else:
                 os.killpg(p.pid, signal.SIGTERM)
+        for how, p, _ in children:
             p.wait(15)
-            left = wait_gone()
-            check(not left, f"no process of the lab is left after {how}", [], left)
-            if how.startswith("SIGTERM") or how == "SIGKILL unshare":
+        left = wait_gone()
+        check(not left, "no process of any child lab is left", [], left)
+        for how, p, child_tmp in children:
+            if how != "SIGKILL lab script":
                 check(not os.path.exists(child_tmp), f"after {how} the lab removed its temp dir",
                       None, child_tmp)
+    finally:
+        for _, p, child_tmp in children:
             p.stdout.close()
             subprocess.run(["rm", "-rf", child_tmp])
-    finally:
         subprocess.run(["rm", "-rf", tmp])
+
+
+def _ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 if __name__ == "__main__":
