@@ -21,8 +21,10 @@ Why a userspace router and not the kernel: this kernel has no sch_netem
 and no NFQUEUE, so delay, jitter and reordering cannot be done in the
 kernel, and tbf cannot share one rate between the two directions of a
 link. One process doing all of it keeps a single place that decides every
-packet's fate and counts it. It costs ~20 us of CPU per packet in Python;
-a call at 2.5 Mbit/s each way is ~500 packets/s.
+packet's fate and counts it. Measured: 70-150 us of CPU per packet on a
+busy 2-core machine (6-13 % of a core at 1000 packets/s; a 720p call at
+2.5 Mbit/s each way is ~500 packets/s), delays within ~1-4 ms of the
+setting. It asks for SCHED_FIFO so a loaded machine delays it less.
 """
 
 import ctypes

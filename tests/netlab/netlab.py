@@ -55,6 +55,21 @@ link setting (omitted = perfect); it applies at once, also during a call
 (e.g. lifting a cap after 10 s). Keyword arguments apply to both
 directions; `up`/`down` entries override them per direction.
 
+## Processes in sides
+`lab.popen(side, argv)` runs anything in a side (`ip netns exec`);
+`lab.agent(side, room, extra)` is callnet.Agent there, with
+`--no-stun --ice-ip <side address>`; `lab.chromium(side)` is
+browser.Chromium there (started through a wrapper script named by
+CALLAGENT_CHROMIUM), without loopback candidates, with the lab's server
+treated as a secure origin (plain http on 10.77.0.1 gets the camera); its
+DevTools port is reached through an in-process relay. `lab.turn()` is
+coturn on the relay side: `turn.url("udp"|"tcp"|"tls")` and
+`turn.agent_args(...)` give `callagent join --turn` arguments,
+`turn.ice_servers()` an RTCPeerConnection iceServers list (the messenger's
+page takes `?ice=URL` without credentials, so it cannot use it today).
+`lab.udp_socket(side)`/`lab.tcp_socket(side)` are sockets living in a side,
+for measuring the network itself.
+
 ## Isolation
 Importing this module re-executes the script as
 `unshare --net --mount --pid --fork --mount-proc --kill-child=SIGTERM`:
