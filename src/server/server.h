@@ -1,5 +1,6 @@
 #pragma once
-// `callagent serve`: the signaling server of PROTOCOL.md on libsoup 3.
+// `callagent serve`: the messenger's signaling server (docs/protocol.md) on
+// libsoup 3.
 //
 // Owns the SoupServer, the room database (RoomStore), the sessions
 // (SessionStore), the login rate limiter, the live rooms (RoomHub) and every

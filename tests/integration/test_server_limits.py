@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`callagent serve`'s own protections, beyond PROTOCOL.md: login rate
+"""`callagent serve`'s own protections, beyond the protocol: login rate
 limiting, request body and frame size caps, the connection cap, the
 cross-origin WebSocket guard, and dropping silent (dead) peers."""
 
