@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "common/main_context.h"
 #include "server/account.h"
+#include "server/open_files.h"
 #include "server/server.h"
 
 #include <glib.h>
@@ -78,6 +79,13 @@ class ServeCommand final : public Command {
   ExitCode run() override {
     apply_logging_options(logging_);
     auto log = logging::get("server");
+    // Each WebSocket holds a descriptor: take all the hard limit allows
+    // (the server then caps connections to what fits, see open_files.h).
+    const server::RaiseOutcome files = server::raise_open_files_limit();
+    if (files.error.empty())
+      log->info("{}", server::describe(files));
+    else
+      log->warn("{}", server::describe(files));
 
     std::string password;
     if (demo_) {

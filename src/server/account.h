@@ -1,6 +1,6 @@
 #pragma once
-// The server's one account (PROTOCOL.md: "There is one account; its name and
-// password are server configuration"). Holds the name and password and
+// The server's one account: the messenger has a single account, whose name
+// and password are server configuration. Holds the name and password and
 // checks login attempts against them in constant time, so the time a wrong
 // guess takes tells nothing about how much of it was right.
 

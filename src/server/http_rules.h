@@ -1,7 +1,7 @@
 #pragma once
-// The HTTP rules of PROTOCOL.md that need no socket, as pure functions so
-// unit tests can pin every quirk: where a token may come from, when a
-// request counts as https, what an unauthenticated request gets, the
+// The HTTP rules of the signaling protocol (docs/protocol.md) that need no
+// socket, as pure functions so unit tests can pin every quirk: where a token
+// may come from, when a request counts as https, what an unauthenticated request gets, the
 // cookie's exact attributes, the login body and answers, the room URL.
 // Server applies them to libsoup messages.
 

@@ -1,7 +1,8 @@
 #pragma once
-// Who is in which room right now, and the relay between them (PROTOCOL.md
-// "WebSocket"). No sockets here: connections appear as Peers, so unit tests
-// drive joins, relays and leaves with fakes.
+// Who is in which room right now, and the relay between them (the WebSocket
+// part of the signaling protocol, docs/protocol.md). No sockets here:
+// connections appear as Peers, so unit tests drive joins, relays and leaves
+// with fakes.
 //
 // - join(): at most two connections per room; the newcomer gets a user id
 //   `user_` + 8 hex, and the one already there gets the server-made join.

@@ -1,6 +1,6 @@
 #pragma once
-// The rooms the server ever created, in SQLite (PROTOCOL.md: "The room id is
-// a UUID, stored in the server's database"). Rooms outlive restarts: a room
+// The rooms the server ever created, in SQLite: a room id is a UUID that
+// the server stored when it made the room. Rooms outlive restarts: a room
 // terminal keeps its URL for months. Who is in a room right now is not
 // stored here (see RoomHub).
 //

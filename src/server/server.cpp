@@ -3,9 +3,13 @@
 #include "common/logging.h"
 #include "server/builtin_pages.h"
 #include "server/http_rules.h"
+#include "server/open_files.h"
 #include "signaling/protocol.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <fstream>
 
 namespace callagent::server {
 
@@ -126,6 +130,45 @@ Result<GRef<GSocketAddress>> parse_listen(const std::string& listen) {
   return GRef<GSocketAddress>::adopt(g_inet_socket_address_new(inet.get(), port));
 }
 
+// The kernel's cap on a listen queue (net.core.somaxconn, per network
+// namespace); listen() silently shortens longer queues to it.
+int somaxconn() {
+  std::ifstream f("/proc/sys/net/core/somaxconn");
+  int v = 0;
+  if (f >> v && v > 0) return v;
+  return 4096;
+}
+
+// The listening socket, made here rather than by soup_server_listen(): that
+// one listens with GSocket's default queue of 10 connections. The queue
+// holds connections the kernel has completed but the server has not
+// accept()ed yet; when it is full the kernel drops the client's handshake,
+// and the client retries only after 1 s, 3 s, 7 s... When many clients
+// connect at once (every room terminal after a network outage, a
+// messenger's rush hour), a short queue turns a burst the server could
+// take in a fraction of a second into handshakes that take seconds or time
+// out. So the queue is as long as the kernel allows (Go's net package does
+// the same).
+Result<GRef<GSocket>> listening_socket(GSocketAddress* addr, int backlog) {
+  GError* raw = nullptr;
+  GSocketFamily family = g_socket_address_get_family(addr);
+  auto sock = GRef<GSocket>::adopt(
+      g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &raw));
+  GErrorPtr err(raw);
+  if (!sock) return Error{ExitCode::Unavailable, std::string("cannot make a socket: ") + err->message};
+  if (family == G_SOCKET_FAMILY_IPV6 &&
+      !g_socket_set_option(sock.get(), IPPROTO_IPV6, IPV6_V6ONLY, TRUE, &raw)) {
+    err.reset(raw);
+    log()->debug("IPV6_V6ONLY: {}", err->message);
+  }
+  g_socket_set_listen_backlog(sock.get(), backlog);
+  if (!g_socket_bind(sock.get(), addr, TRUE, &raw) || !g_socket_listen(sock.get(), &raw)) {
+    err.reset(raw);
+    return Error{ExitCode::Unavailable, err->message};
+  }
+  return sock;
+}
+
 }  // namespace
 
 const char* to_string(Server::State s) {
@@ -227,12 +270,37 @@ Result<std::string> Server::start() {
   finished_sig_ = SignalConnection(soup_.get(), "request-finished",
                                    G_CALLBACK(&Server::on_request_finished), this);
 
+  const int backlog = somaxconn();
+  auto sock = listening_socket(addr->get(), backlog);
+  if (!sock) return Error{sock.error().code, "cannot listen on " + config_.listen + ": " + sock.error().message};
   GError* raw = nullptr;
   SoupServerListenOptions opts = tls_cert_ ? SOUP_SERVER_LISTEN_HTTPS : SoupServerListenOptions(0);
-  if (!soup_server_listen(soup_.get(), addr->get(), opts, &raw)) {
+  if (!soup_server_listen_socket(soup_.get(), sock->get(), opts, &raw)) {
     GErrorPtr err(raw);
     return Error{ExitCode::Unavailable, "cannot listen on " + config_.listen + ": " + err->message};
   }
+
+  // WebSockets beyond the open-files limit would make accept() fail, and
+  // libsoup 3.2 stops listening for good after a failed accept(): better
+  // refuse the ones that do not fit (503) than lose the server.
+  max_connections_ = config_.max_connections;
+  const FileLimit files = current_open_files_limit();
+  if (files.soft > 0) {
+    std::size_t fit = connections_that_fit(files.soft);
+    if (fit < max_connections_) {
+      max_connections_ = fit;
+      log()->warn(
+          "the open-files limit {} leaves room for {} WebSocket connections: refusing more than {} "
+          "WebSocket connections (--max-connections {}); raise the hard limit (systemd "
+          "LimitNOFILE=, ulimit -Hn) to allow more",
+          files.soft, fit, fit, config_.max_connections);
+    }
+  }
+  if (static_cast<std::size_t>(backlog) < max_connections_)
+    log()->info(
+        "the listen queue holds {} connections (net.core.somaxconn): more clients than that "
+        "connecting at the same instant will retry after 1 s",
+        backlog);
 
   std::string url;
   GSList* uris = soup_server_get_uris(soup_.get());
@@ -473,9 +541,9 @@ void Server::on_ws_request(SoupServer*, SoupServerMessage* msg, const char* path
     return refuse(SOUP_STATUS_FORBIDDEN, "Forbidden");
   }
   if (s->state_ != State::Running) return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Server shutting down");
-  if (s->connections_.size() >= s->config_.max_connections) {
+  if (s->connections_.size() >= s->max_connections_) {
     log()->warn("{} /ws: refused, {} connections is the maximum", remote_of(msg),
-                s->config_.max_connections);
+                s->max_connections_);
     return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many connections");
   }
 }

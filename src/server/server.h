@@ -1,5 +1,6 @@
 #pragma once
-// `callagent serve`: the signaling server of PROTOCOL.md on libsoup 3.
+// `callagent serve`: the messenger's signaling server (docs/protocol.md) on
+// libsoup 3.
 //
 // Owns the SoupServer, the room database (RoomStore), the sessions
 // (SessionStore), the login rate limiter, the live rooms (RoomHub) and every
@@ -48,7 +49,8 @@ struct ServerConfig {
   std::string tls_cert;                    // PEM files; both or neither
   std::string tls_key;
   std::size_t max_rooms = 100000;
-  std::size_t max_connections = 1000;      // WebSocket connections at once
+  std::size_t max_connections = 1000;      // WebSocket connections at once (also capped
+                                           // by the open-files limit, see open_files.h)
   std::size_t max_sessions = 10000;
   unsigned login_failures_per_minute = 10;
   std::chrono::seconds keepalive{30};      // ping period; silent for 3x -> dropped
@@ -116,6 +118,8 @@ class Server {
   GRef<GTlsCertificate> tls_cert_;
   SignalConnection finished_sig_;
   std::unordered_map<WsConnection*, std::unique_ptr<WsConnection>> connections_;
+  // config_.max_connections, or fewer when the open-files limit is lower.
+  std::size_t max_connections_ = 0;
   Timeout sweep_timer_;
   Timeout stop_timer_;
   std::function<void()> stop_done_;

@@ -1,6 +1,6 @@
 #pragma once
-// Login sessions, in memory only (PROTOCOL.md: a server restart invalidates
-// every token). A session lives `ttl` from login (24 h, the cookie's
+// Login sessions, in memory only: a server restart invalidates every token,
+// as the messenger's own server does. A session lives `ttl` from login (24 h, the cookie's
 // Max-Age) and then is gone.
 //
 // Tokens are not stored: the map's keys are SHA-256 digests of them, so a

@@ -14,7 +14,7 @@
 //     ├──abort()────────────────"closed"──────┤
 //     └──reject(err)──> Rejecting ──(peer EOF or 2 s)── abort() ──┘
 //
-// - reject(): PROTOCOL.md's error frames. Sends {"error":…}, then shuts the
+// - reject(): the protocol's error frames (room missing, not found, full). Sends {"error":…}, then shuts the
 //   socket for writing (FIN right after the frame, so the frame cannot be
 //   lost to a reset) and drops the connection when the peer hangs up or
 //   after a grace period. No close frame is ever sent: the client sees 1006.

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The messenger's protocol (docs/protocol.md), checked on the wire.
+"""The signaling protocol (docs/protocol.md), checked on the wire.
 
 Runs against `callagent serve` (started here), or against any server named by
 CALLAGENT_TEST_SERVER (+ CALLAGENT_TEST_USER, CALLAGENT_TEST_PASSWORD), so the
 same expectations hold for every implementation of the protocol. Only what
-docs/protocol.md says a server must do is checked here; our server's own
-limits and options are in test_server_limits.py.
+the protocol says is checked here; our server's own limits and options are in
+test_server_limits.py and test_server_lifecycle.py.
 """
 
 import asyncio
