@@ -20,10 +20,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("callagent ") + CALLAGENT_VERSION);
   app.set_config("--config", "", "Read options from this INI/TOML file (command line wins)");
   app.require_subcommand(1);
-  app.footer(
-      "Exit codes: 0 ok, 1 expectation failed, 2 no partner, 3 call failed, 64 usage,\n"
-      "66 missing input, 67 room not found, 69 server unavailable, 75 room full,\n"
-      "76 protocol error, 77 not authorized, 78 config, 79 TLS (see README).");
+  app.footer(exit_code_help(kAllCommands));
 
   std::vector<std::unique_ptr<Command>> commands = make_commands();
   std::vector<CLI::App*> subs;

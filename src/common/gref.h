@@ -8,10 +8,13 @@
 // (freshly made GstElements) are sunk by GRef<T>::ref_sink.
 //
 // GUnique<T> is a std::unique_ptr with the right free function for plain C
-// types (GError, gchar*, JsonNode, GstCaps, GstSDPMessage, ...).
+// types (GError, gchar*, GstCaps, GstSDPMessage, a stdio FILE, ...).
+// Deleters for json-glib's types are in common/gjson.h, for GStreamer's in
+// gst/gst_util.h: only the libraries that use them include them.
 
 #include <glib-object.h>
 
+#include <cstdio>
 #include <memory>
 #include <utility>
 
@@ -96,8 +99,12 @@ CALLAGENT_DEFINE_GDELETER(GSource, g_source_unref);
 CALLAGENT_DEFINE_GDELETER(GUri, g_uri_unref);
 CALLAGENT_DEFINE_GDELETER(GHashTable, g_hash_table_unref);
 CALLAGENT_DEFINE_GDELETER(GVariant, g_variant_unref);
+// fclose's result is lost here: where a failed close matters (a file just
+// written), release() and fclose() explicitly.
+CALLAGENT_DEFINE_GDELETER(FILE, std::fclose);
 
 using GErrorPtr = GUnique<GError>;
 using GCharPtr = GUnique<gchar>;
+using FilePtr = GUnique<FILE>;
 
 }  // namespace callagent

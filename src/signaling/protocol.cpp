@@ -1,5 +1,7 @@
 #include "signaling/protocol.h"
 
+#include "common/gjson.h"
+
 #include <json-glib/json-glib.h>
 
 #include <array>
@@ -9,23 +11,15 @@ namespace callagent::signaling {
 
 namespace {
 
-struct NodeDeleter {
-  void operator()(JsonNode* n) const { json_node_unref(n); }
-};
-using NodePtr = std::unique_ptr<JsonNode, NodeDeleter>;
-
-struct GObjectDeleter {
-  void operator()(gpointer p) const { g_object_unref(p); }
-};
+using NodePtr = JsonNodePtr;
 
 // Parses text into a node; nullptr on invalid JSON.
 NodePtr parse(std::string_view text, std::string* error) {
-  std::unique_ptr<JsonParser, GObjectDeleter> parser(json_parser_new_immutable());
-  GError* err = nullptr;
+  auto parser = GRef<JsonParser>::adopt(json_parser_new_immutable());
+  g_autoptr(GError) err = nullptr;
   if (!json_parser_load_from_data(parser.get(), text.data(), static_cast<gssize>(text.size()),
                                   &err)) {
     if (error) *error = std::string("invalid JSON: ") + (err ? err->message : "unknown error");
-    if (err) g_error_free(err);
     return nullptr;
   }
   JsonNode* root = json_parser_get_root(parser.get());
@@ -37,7 +31,7 @@ NodePtr parse(std::string_view text, std::string* error) {
 }
 
 std::string generate(JsonNode* node) {
-  std::unique_ptr<JsonGenerator, GObjectDeleter> gen(json_generator_new());
+  auto gen = GRef<JsonGenerator>::adopt(json_generator_new());
   json_generator_set_root(gen.get(), node);
   gsize len = 0;
   g_autofree gchar* s = json_generator_to_data(gen.get(), &len);

@@ -1,5 +1,5 @@
 #pragma once
-// The messenger's signaling frames (../shared/PROTOCOL.md) as typed values.
+// The messenger's signaling frames (docs/protocol.md) as typed values.
 //
 // A pure codec: no I/O, no GStreamer, no main loop. Text frames in, typed
 // messages out, and back. Every quirk of the reference server and page is

@@ -1,5 +1,7 @@
 #include "stats/report.h"
 
+#include "common/gjson.h"
+
 #include <json-glib/json-glib.h>
 
 #include <fmt/format.h>
@@ -15,9 +17,9 @@ namespace {
 
 // Thin helpers over JsonBuilder.
 struct B {
-  JsonBuilder* b = json_builder_new();  // owned
+  GRef<JsonBuilder> builder = GRef<JsonBuilder>::adopt(json_builder_new());
+  JsonBuilder* b = builder.get();  // borrowed from `builder`
   B() = default;
-  ~B() { g_object_unref(b); }
   B(const B&) = delete;
   B& operator=(const B&) = delete;
   B& obj() { json_builder_begin_object(b); return *this; }
@@ -329,10 +331,10 @@ std::string junit_xml(const std::vector<ExpectationResult>& results, double dura
 
 Status write_text_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "w");
+  FilePtr f(std::fopen(tmp.c_str(), "w"));
   if (!f) return Error{ExitCode::CantCreate, fmt::format("cannot create '{}': {}", path, std::strerror(errno))};
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f.get()) == text.size();
+  const bool closed = std::fclose(f.release()) == 0;  // a failed close is a failed write
   if (!ok || !closed) {
     std::remove(tmp.c_str());
     return Error{ExitCode::IoErr, fmt::format("cannot write '{}'", path)};

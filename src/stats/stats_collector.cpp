@@ -37,7 +37,7 @@ const RtpRaw* pick(const std::vector<RtpRaw>& v, bool video, uint32_t ssrc) {
 Result<std::unique_ptr<StatsCollector>> StatsCollector::create(Options options, Source& source) {
   std::unique_ptr<StatsCollector> c(new StatsCollector(std::move(options), source));
   if (!c->options_.log_path.empty()) {
-    c->log_ = std::fopen(c->options_.log_path.c_str(), "a");
+    c->log_.reset(std::fopen(c->options_.log_path.c_str(), "a"));
     if (!c->log_)
       return Error{ExitCode::CantCreate,
                    "--stats-log: cannot open '" + c->options_.log_path + "': " + std::strerror(errno)};
@@ -50,10 +50,7 @@ StatsCollector::StatsCollector(Options options, Source& source)
   data_.warmup_s = options_.warmup_s;
 }
 
-StatsCollector::~StatsCollector() {
-  timer_.cancel();
-  if (log_) std::fclose(log_);
-}
+StatsCollector::~StatsCollector() { timer_.cancel(); }
 
 void StatsCollector::start() {
   if (started_) return;
@@ -85,7 +82,7 @@ void StatsCollector::stop() {
   ProbeFacts f = source_.take_probe_facts();
   absorb(f, now_ms() / 1000.0);
   data_.freezes = freezes_.freezes();
-  if (log_) std::fflush(log_);
+  if (log_) std::fflush(log_.get());
 }
 
 void StatsCollector::poll() {
@@ -99,19 +96,18 @@ void StatsCollector::poll() {
   if (in_flight_) return;  // the previous answer is still coming
   in_flight_ = true;
   const int64_t asked = g_get_monotonic_time();
-  GstPromise* p = promise_on_context(thread_default_context(), lifetime_, [this, peer, asked](GstPromise* done) {
-    std::shared_ptr<GstStructure> copy;
+  GUnique<GstPromise> p(promise_on_context(thread_default_context(), lifetime_, [this, peer, asked](GstPromise* done) {
+    GUnique<GstStructure> copy;
     if (gst_promise_wait(done) == GST_PROMISE_RESULT_REPLIED) {
       const GstStructure* s = gst_promise_get_reply(done);
-      if (s) copy.reset(gst_structure_copy(s), gst_structure_free);
+      if (s) copy.reset(gst_structure_copy(s));
     }
     on_reply(std::move(copy), peer, asked);
-  });
-  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p);
-  gst_promise_unref(p);
+  }));
+  g_signal_emit_by_name(webrtc, "get-stats", nullptr, p.get());
 }
 
-void StatsCollector::on_reply(std::shared_ptr<GstStructure> reply, int peer, int64_t asked_us) {
+void StatsCollector::on_reply(GUnique<GstStructure> reply, int peer, int64_t asked_us) {
   in_flight_ = false;
   if (stopped_) return;
   const double poll_ms = static_cast<double>(g_get_monotonic_time() - asked_us) / 1000.0;
@@ -128,7 +124,7 @@ void StatsCollector::absorb(ProbeFacts& f, double t_s) {
   if (data_.latency.size() > cap) data_.latency.erase(data_.latency.begin(), data_.latency.begin() + cap / 2);
 }
 
-void StatsCollector::take_snapshot(const RawStats& raw, int peer, double poll_ms) {
+void StatsCollector::take_snapshot(RawStats raw, int peer, double poll_ms) {
   if (peer != peer_) {
     // A new partner visit: counters restart, the gap before its first frame is no freeze.
     peer_ = peer;
@@ -138,7 +134,7 @@ void StatsCollector::take_snapshot(const RawStats& raw, int peer, double poll_ms
   }
   ProbeFacts facts = source_.take_probe_facts();
   const int64_t now = g_get_monotonic_time();
-  Snapshot s = build_snapshot(raw, facts, prev_, now, t0_us_);
+  Snapshot s = build_snapshot(std::move(raw), facts, prev_, now, t0_us_);
   s.state = source_.stats_call_state();
   s.peer = peer;
   s.poll_ms = poll_ms;
@@ -158,16 +154,16 @@ void StatsCollector::take_snapshot(const RawStats& raw, int peer, double poll_ms
   if (data_.series.size() < 1'000'000) data_.series.push_back(s);
   if (log_) {
     std::string line = snapshot_to_json(s);
-    std::fputs(line.c_str(), log_);
-    std::fputc('\n', log_);
-    std::fflush(log_);
+    std::fputs(line.c_str(), log_.get());
+    std::fputc('\n', log_.get());
+    std::fflush(log_.get());
   }
-  last_ = s;
-  if (on_snapshot) on_snapshot(s);
+  last_ = std::move(s);
+  if (on_snapshot) on_snapshot(*last_);
 }
 
-Snapshot StatsCollector::build_snapshot(const RawStats& raw, const ProbeFacts& f, Previous& prev,
-                                        int64_t now_us, int64_t t0_us) {
+Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previous& prev, int64_t now_us,
+                                        int64_t t0_us) {
   Snapshot s;
   s.t = static_cast<double>(now_us - t0_us) / 1e6;
   const double dt = std::max(1e-3, static_cast<double>(now_us - prev.t_us) / 1e6);
@@ -220,7 +216,6 @@ Snapshot StatsCollector::build_snapshot(const RawStats& raw, const ProbeFacts& f
   fill(s.video_out, rvo, pr ? pick(pr->outbound, true, vo) : nullptr, false);
   fill(s.audio_out, rao, pr ? pick(pr->outbound, false, ao) : nullptr, false);
 
-  const ProbeFacts* pf = prev.have_probes ? &prev.probes : nullptr;
   auto delta = [](uint64_t now, uint64_t before) { return now >= before ? now - before : now; };
   // Video in: frames from our probes.
   if (s.video_in.active || f.video_frames_decoded > 0) {
@@ -232,7 +227,7 @@ Snapshot StatsCollector::build_snapshot(const RawStats& raw, const ProbeFacts& f
     v.frames_dropped = f.video_frames_received > f.video_frames_decoded
                            ? f.video_frames_received - f.video_frames_decoded
                            : 0;
-    v.fps = static_cast<double>(delta(f.video_frames_decoded, pf ? pf->video_frames_decoded : 0)) / dt;
+    v.fps = static_cast<double>(delta(f.video_frames_decoded, prev.video_frames_decoded)) / dt;
     v.width = f.video_width;
     v.height = f.video_height;
   }
@@ -240,7 +235,7 @@ Snapshot StatsCollector::build_snapshot(const RawStats& raw, const ProbeFacts& f
     auto& v = s.video_out;
     v.frames_encoded = f.video_frames_encoded;
     v.frames_sent = f.video_frames_sent;
-    v.fps = static_cast<double>(delta(f.video_frames_sent, pf ? pf->video_frames_sent : 0)) / dt;
+    v.fps = static_cast<double>(delta(f.video_frames_sent, prev.video_frames_sent)) / dt;
     v.width = f.out_width;
     v.height = f.out_height;
   }
@@ -266,11 +261,9 @@ Snapshot StatsCollector::build_snapshot(const RawStats& raw, const ProbeFacts& f
     if (st->rtt_ms && !s.rtt_ms) s.rtt_ms = st->rtt_ms;
   if (!s.rtt_ms) s.rtt_ms = prev.rtt_ms;
 
-  prev.raw = raw;
-  prev.probes = f;
-  prev.probes.frame_times_us.clear();
-  prev.probes.latency_ms.clear();
-  prev.have_probes = true;
+  prev.raw = std::move(raw);
+  prev.video_frames_decoded = f.video_frames_decoded;
+  prev.video_frames_sent = f.video_frames_sent;
   prev.t_us = now_us;
   return s;
 }

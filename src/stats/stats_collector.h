@@ -14,6 +14,8 @@
 // Ownership: the owner (CallSession) owns the collector and lends a Source
 // that outlives it.
 
+#include "common/gref.h"
+#include "gst/gst_util.h"
 #include "common/main_context.h"
 #include "common/result.h"
 #include "stats/freeze_detector.h"
@@ -24,7 +26,6 @@
 #include <gst/gst.h>
 
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,29 +78,32 @@ class StatsCollector {
   std::function<void(const Snapshot&)> on_snapshot;
 
   // Builds a Snapshot from a parsed reply and probe facts; `prev` holds
-  // the previous poll's raw values (updated). Public for tests.
+  // what the next poll needs of this one (updated; the reply is moved into
+  // it). Public for tests.
   struct Previous {
     std::optional<RawStats> raw;
-    ProbeFacts probes;
+    // The probes' frame counters at the previous poll (0 before the first:
+    // the first rate is over everything counted so far).
+    uint64_t video_frames_decoded = 0;
+    uint64_t video_frames_sent = 0;
     int64_t t_us = 0;
-    bool have_probes = false;
     std::optional<double> rtt_ms;  // the last RTT seen (RTCP comes every few seconds)
   };
-  static Snapshot build_snapshot(const RawStats& raw, const ProbeFacts& facts, Previous& prev,
-                                 int64_t now_us, int64_t t0_us);
+  static Snapshot build_snapshot(RawStats raw, const ProbeFacts& facts, Previous& prev, int64_t now_us,
+                                 int64_t t0_us);
 
  private:
   StatsCollector(Options options, Source& source);
   void poll();
-  void on_reply(std::shared_ptr<GstStructure> reply, int peer, int64_t asked_us);
-  void take_snapshot(const RawStats& raw, int peer, double poll_ms);
+  void on_reply(GUnique<GstStructure> reply, int peer, int64_t asked_us);
+  void take_snapshot(RawStats raw, int peer, double poll_ms);
   void absorb(ProbeFacts& facts, double t_s);
 
   Options options_;
   Source& source_;
   Lifetime lifetime_ = make_lifetime();
   Timeout timer_;
-  FILE* log_ = nullptr;
+  FilePtr log_;  // --stats-log, or null
   int64_t t0_us_ = 0;
   bool started_ = false, stopped_ = false;
   bool in_flight_ = false;

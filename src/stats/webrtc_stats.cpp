@@ -57,11 +57,9 @@ std::string enum_nick(const GstStructure* s, const char* f) {
   if (!v) return "";
   if (G_VALUE_HOLDS_STRING(v)) return g_value_get_string(v);
   if (G_VALUE_HOLDS_ENUM(v)) {
-    GEnumClass* k = static_cast<GEnumClass*>(g_type_class_ref(G_VALUE_TYPE(v)));
-    GEnumValue* ev = g_enum_get_value(k, g_value_get_enum(v));
-    std::string r = ev ? ev->value_nick : "";
-    g_type_class_unref(k);
-    return r;
+    g_autoptr(GTypeClass) k = static_cast<GTypeClass*>(g_type_class_ref(G_VALUE_TYPE(v)));
+    GEnumValue* ev = g_enum_get_value(G_ENUM_CLASS(k), g_value_get_enum(v));
+    return ev ? ev->value_nick : "";
   }
   return "";
 }

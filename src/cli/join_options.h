@@ -1,0 +1,76 @@
+#pragma once
+// The command line of `callagent join`, as typed: JoinOptions holds the raw
+// values (strings for durations and sources, so that errors can quote what
+// the user wrote) and add_join_options() registers them with CLI11 in their
+// --help groups. join_session_options.h translates them for the call layer;
+// join_report.h writes them, secrets masked, into the report.
+//
+// JoinOptions is a plain value: tests build one directly.
+
+#include "cli/common_options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callagent::cli {
+
+struct JoinOptions {
+  ConnectionOptions conn;
+  LoggingOptions log;
+  std::string room;
+  bool create = false;
+  bool reconnect = true;
+  // Sending.
+  std::string video_source = "auto";
+  std::string audio_source = "auto";
+  bool loop = false;
+  std::string video_preset = "1080p";
+  int fps = 30;
+  std::string audio_preset = "high";
+  std::string codec = "vp8";
+  std::optional<int> video_bitrate;
+  std::optional<int> audio_bitrate;
+  bool audio_processing = true;
+  bool echo_cancel = true;
+  bool mute_audio = false;
+  bool mute_video = false;
+  // Network.
+  std::string stun = "stun:stun.l.google.com:19302";
+  bool no_stun = false;
+  std::vector<std::string> turn;  // may hold user:password: see secret_mask.h
+  std::vector<std::string> ice_ips;
+  int jitter_ms = 60;
+  // Remote media.
+  bool display = false;
+  std::string video_sink;
+  std::string audio_sink;
+  bool fullscreen = true;
+  std::string record;
+  std::string rtmp;  // its last path segment is the stream key (a secret)
+  std::string dot_dir;
+  std::string snapshot;
+  std::string snapshot_every;
+  // Call quality.
+  std::string stats_interval = "1s";
+  std::string stats_log;
+  std::string report;
+  std::string junit;
+  std::vector<std::string> expect;
+  std::string warmup = "2s";
+  bool latency_probe = false;
+  bool status = true;
+  std::string test_freeze;      // hidden, AT:FOR
+  std::string test_send_delay;  // hidden
+  // Lifetime.
+  std::string duration;
+  bool leave_when_alone = false;
+  std::string wait_for_partner;
+};
+
+// Registers ROOM and every option of join, in --help's order.
+void add_join_options(CLI::App& app, JoinOptions& o);
+
+}  // namespace callagent::cli
