@@ -119,6 +119,8 @@ void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
     start_probe(now_us, 3 * current_);
   else if (probe_further_ || path_faster)
     start_probe(now_us, 2 * current_);
+  else if (probe_app_limited_ && delay_.acked_bps() && *delay_.acked_bps() >= 0.85 * current_)
+    start_probe(now_us, 2 * current_);
 }
 
 void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
@@ -131,6 +133,7 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
   probe_start_us_ = now_us;
   probe_state_ = ProbeState::Probing;
   probe_further_ = false;
+  probe_app_limited_ = false;
   ++probes_started_;
   sample_sent_bytes_ = sample_recv_bytes_ = 0;
   sample_first_send_ = sample_last_send_ = sample_first_arrival_ = sample_last_arrival_ = -1;
@@ -188,6 +191,7 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
       ok = true;
     } else {
       result = std::max(pre_probe_bps_, std::min(sent_bps, probe_bps_));  // the encoder sent less
+      probe_app_limited_ = true;
     }
   } else {
     result = AimdRateControl::kBeta * recv_bps;  // a queue formed

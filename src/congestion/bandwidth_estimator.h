@@ -30,8 +30,10 @@
 // Probing (TWCC only). We cannot send padding clusters as browsers do, so a
 // probe is the encoder's target itself raised for a moment:
 //  - when: first feedback (x3 the current target), after a successful probe
-//    (x2, "probe further"), and when the delay-based rate rose past the
-//    link capacity it had learned (the path got faster: x2). Never while
+//    (x2, "probe further"), when the delay-based rate rose past the
+//    link capacity it had learned (the path got faster: x2), and when the
+//    encoder fills its target again (>= 85 % acknowledged) after a probe
+//    it could not fill (a still picture needs few bits: x2). Never while
 //    overusing or above 10 % loss; 1 s after a success, 5 s after any other
 //    outcome; only while the target is below its cap (max, REMB).
 //  - the target and the delay-based rate are set to the probe rate; the
@@ -44,6 +46,12 @@
 //    above the old target); it arrived slower (a queue) -> 0.85 x the
 //    arrival rate. A probe without an answer after 3 s is undone.
 //  Without TWCC there is no probing: the target climbs at 8 %/s.
+//  An encoder that sends much less than its target (a still picture) keeps
+//  the delay-based rate at 1.5 x what arrives + 10 kbit/s (we cannot claim
+//  bandwidth nobody used, and we have no padding to test it); the
+//  "fills again" probe above recovers within seconds when motion returns.
+// If TWCC feedback stops, the last delay-based rate stays a cap; the
+// loss-based rules go on with the receiver reports.
 //
 // Units: bit/s; times in microseconds from one monotonic clock of the
 // caller (the injected clock: every call carries `now_us`); RTT in ms;
@@ -135,7 +143,7 @@ class BandwidthEstimator {
   ProbeState probe_state_ = ProbeState::Idle;
   double probe_bps_ = 0, pre_probe_bps_ = 0;
   int64_t probe_start_us_ = 0, last_probe_end_us_ = -1'000'000'000;
-  bool last_probe_ok_ = false, probe_further_ = false;
+  bool last_probe_ok_ = false, probe_further_ = false, probe_app_limited_ = false;
   int seen_capacity_resets_ = 0;
   int probes_started_ = 0, probes_succeeded_ = 0;
   int64_t sample_sent_bytes_ = 0, sample_recv_bytes_ = 0;

@@ -20,7 +20,8 @@ std::optional<double> number(std::string_view s) {
   if (s.empty()) return std::nullopt;
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  // Bounded so every conversion below stays in range (1e12 ms: 30 years).
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || std::fabs(v) > 1e12) return std::nullopt;
   return v;
 }
 
@@ -88,7 +89,7 @@ Result<std::vector<TraceEvent>> parse_trace(std::string_view text) {
         if (parts.size() != 3) return bad("packet must be SEND_MS:ARRIVAL_MS:BYTES");
         const auto send = number(parts[0]);
         const auto size = number(parts[2]);
-        if (!send || !size || *size < 0) return bad("bad packet");
+        if (!send || !size || *size < 0 || *size > 65535) return bad("bad packet");
         PacketResult r;
         r.send_us = ms_to_us(*send);
         r.size_bytes = static_cast<int>(*size);

@@ -21,13 +21,12 @@ double FreezeDetector::threshold_ms() const {
 
 void FreezeDetector::reset_stream() {
   last_us_ = -1;
-  expect_us_ = -1;
   gaps_ms_.clear();
   sum_ms_ = 0;
 }
 
 void FreezeDetector::expect_frames(int64_t t_us) {
-  if (last_us_ >= 0 || expect_us_ >= 0) return;
+  if (last_us_ >= 0) return;
   expect_us_ = t_us;
 }
 
@@ -55,6 +54,7 @@ void FreezeDetector::finish(int64_t t_us) {
     if (gap >= kEndGraceMs) freezes_.push_back(Freeze{expect_us_, gap});
   }
   reset_stream();
+  expect_us_ = -1;
 }
 
 void FreezeDetector::on_frame(int64_t t_us) {

@@ -33,15 +33,17 @@ struct Freeze {
 class FreezeDetector {
  public:
   void on_frame(int64_t t_us);
-  // Frames are due from t_us on (the connection). Ignored once a frame
-  // arrived; the first call counts.
+  // Frames are due from t_us on (a connection). Ignored while a stream is
+  // flowing (its stops are gaps); otherwise the latest call counts.
   void expect_frames(int64_t t_us);
   // The end of the call at t_us: a gap still open since the last frame (or
   // since expect_frames() with no frame) becomes a freeze if it passes the
   // rule and kEndGraceMs. Idempotent; a frame after it starts a new stream.
   void finish(int64_t t_us);
-  // Forget the frame history and the expectation (a new peer: the gap to
-  // its first frame is not a freeze). Detected freezes stay.
+  // Forget the frame history (a new peer: the gap to its first frame is
+  // not a freeze). Detected freezes stay, and so does an expectation set
+  // since the last frame: the new peer's connection may well be reported
+  // before the caller notices the peer changed.
   void reset_stream();
 
   int count() const { return static_cast<int>(freezes_.size()); }

@@ -64,6 +64,7 @@ class LinkSim {
     for (; t_ < end_us; t_ += 1000) step();
   }
   int64_t now() const { return t_; }
+  void set_encoder_fill(double f) { c_.encoder_fill = f; }
 
   // Queue delay now (ms).
   double queue_ms() const { return std::max<double>(0, static_cast<double>(link_free_us_ - t_) / 1000.0); }

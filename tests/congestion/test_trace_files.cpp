@@ -49,6 +49,9 @@ TEST_CASE("trace parser: errors name the line", "[congestion][trace]") {
   CHECK_FALSE(parse_trace("5,tick\n4,tick\n").ok());
   CHECK_FALSE(parse_trace("1,twcc,1:2\n").ok());
   CHECK_FALSE(parse_trace("1,bogus\n").ok());
+  CHECK_FALSE(parse_trace("1,twcc,1:2:99999999999\n").ok());
+  CHECK_FALSE(parse_trace("1e300,tick\n").ok());
+  CHECK_FALSE(parse_trace("1,remb,nan\n").ok());
   auto ok = parse_trace("0.5,twcc,0.1:20.3:1200 0.2:x:1200\n1,rr,0.02,\n2,remb,500000\n3,tick\n");
   REQUIRE(ok.ok());
   REQUIRE(ok->size() == 4);
