@@ -51,6 +51,92 @@ TEST_CASE("freezes: the first frames and a new stream are not freezes", "[stats]
   CHECK(d.count() == 0);
 }
 
+TEST_CASE("freezes: a stream that stops is one freeze up to the end of the call", "[stats][freeze]") {
+  FreezeDetector d;
+  int64_t t = 0;
+  for (int i = 0; i < 90; ++i) d.on_frame(t += 33'333);
+  const int64_t last = t;
+  // Still frozen 5 s later (live view), not yet counted.
+  auto open = d.open_freeze(last + 5'000'000);
+  REQUIRE(open);
+  CHECK(open->start_us == last);
+  CHECK(open->duration_ms == Approx(5000));
+  CHECK_FALSE(d.open_freeze(last + 100'000));  // under the 183 ms threshold
+  CHECK(d.count() == 0);
+  d.finish(last + 10'000'000);
+  REQUIRE(d.count() == 1);
+  CHECK(d.freezes()[0].start_us == last);
+  CHECK(d.freezes()[0].duration_ms == Approx(10000));
+  d.finish(last + 20'000'000);  // idempotent
+  CHECK(d.count() == 1);
+}
+
+TEST_CASE("freezes: a stream that stops and resumes counts up to the next frame", "[stats][freeze]") {
+  FreezeDetector d;
+  int64_t t = 0;
+  for (int i = 0; i < 90; ++i) d.on_frame(t += 33'333);
+  d.on_frame(t += 7'000'000);
+  for (int i = 0; i < 30; ++i) d.on_frame(t += 33'333);
+  d.finish(t + 20'000);
+  REQUIRE(d.count() == 1);
+  CHECK(d.freezes()[0].duration_ms == Approx(7000));
+}
+
+TEST_CASE("freezes: no frame at all after the connection is one freeze to the end", "[stats][freeze]") {
+  FreezeDetector d;
+  d.expect_frames(1'000'000);
+  d.expect_frames(2'000'000);  // a reconnection: the latest counts
+  d.reset_stream();            // the caller noticed the new peer after its connection
+  REQUIRE(d.open_freeze(4'000'000));
+  d.finish(32'000'000);
+  REQUIRE(d.count() == 1);
+  CHECK(d.freezes()[0].start_us == 2'000'000);
+  CHECK(d.freezes()[0].duration_ms == Approx(30000));
+  CHECK(d.total_ms() == Approx(30000));
+  // A flowing stream ignores a late expectation.
+  FreezeDetector f;
+  for (int64_t x = 0; x < 3'000'000; x += 33'333) f.on_frame(x);
+  f.expect_frames(2'000'000);
+  f.finish(3'000'000);
+  CHECK(f.count() == 0);
+  // Nothing expected, nothing seen: no freeze.
+  FreezeDetector idle;
+  idle.finish(10'000'000);
+  CHECK(idle.count() == 0);
+}
+
+TEST_CASE("freezes: the end of a healthy call, a late first frame and a new peer are no freezes", "[stats][freeze]") {
+  // The call ends 400 ms after the last frame (the partner hung up).
+  FreezeDetector d;
+  d.expect_frames(0);
+  int64_t t = 1'500'000;  // first frame 1.5 s after the connection: setup time
+  for (int i = 0; i < 90; ++i) d.on_frame(t += 33'333);
+  d.finish(t + 400'000);
+  CHECK(d.count() == 0);
+  // A connection that ends within the grace with no frame.
+  FreezeDetector quick;
+  quick.expect_frames(0);
+  quick.finish(800'000);
+  CHECK(quick.count() == 0);
+  // A peer that leaves: reset_stream() forgets its stream and expectation.
+  FreezeDetector p;
+  p.expect_frames(0);
+  for (int64_t x = 100'000; x < 3'000'000; x += 33'333) p.on_frame(x);
+  p.reset_stream();
+  p.expect_frames(20'000'000);
+  p.on_frame(20'300'000);
+  for (int64_t x = 20'300'000; x < 25'000'000; x += 33'333) p.on_frame(x);
+  p.finish(25'000'000);
+  CHECK(p.count() == 0);
+  // Only one frame and then nothing: a dead stream too (no average yet).
+  FreezeDetector one;
+  one.expect_frames(0);
+  one.on_frame(500'000);
+  one.finish(10'500'000);
+  REQUIRE(one.count() == 1);
+  CHECK(one.freezes()[0].duration_ms == Approx(10000));
+}
+
 TEST_CASE("percentiles interpolate", "[stats][metrics]") {
   CHECK(percentile({}, 50) == 0);
   CHECK(percentile({5}, 95) == 5);

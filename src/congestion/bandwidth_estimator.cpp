@@ -1,0 +1,222 @@
+#include "congestion/bandwidth_estimator.h"
+
+#include <algorithm>
+
+namespace callagent::congestion {
+
+BandwidthEstimator::BandwidthEstimator(BandwidthConfig config)
+    : config_(config),
+      current_(static_cast<double>(std::clamp(config.start_bps, config.min_bps, config.max_bps))),
+      delay_(current_, static_cast<double>(config.min_bps), static_cast<double>(config.max_bps)) {}
+
+double BandwidthEstimator::upper_limit() const {
+  double u = static_cast<double>(config_.max_bps);
+  if (twcc_seen_) u = std::min(u, delay_.rate_bps());
+  if (remb_) u = std::min(u, *remb_);
+  return u;
+}
+
+void BandwidthEstimator::set_current(int64_t now_us, double bps) {
+  (void)now_us;
+  current_ = std::max(std::min(bps, upper_limit()), static_cast<double>(config_.min_bps));
+}
+
+int64_t BandwidthEstimator::target_bps() const {
+  const double t = std::max(std::min(current_, upper_limit()), static_cast<double>(config_.min_bps));
+  return static_cast<int64_t>(t);
+}
+
+void BandwidthEstimator::set_bounds(int64_t min_bps, int64_t max_bps) {
+  config_.min_bps = min_bps;
+  config_.max_bps = std::max(min_bps, max_bps);
+  delay_.set_bounds(static_cast<double>(config_.min_bps), static_cast<double>(config_.max_bps));
+  current_ = std::clamp(current_, static_cast<double>(config_.min_bps), static_cast<double>(config_.max_bps));
+}
+
+bool BandwidthEstimator::loss_recent(int64_t now_us) const {
+  return last_loss_ && now_us - last_loss_us_ <= kReportValidUs;
+}
+
+void BandwidthEstimator::update_min_history(int64_t now_us) {
+  while (!min_history_.empty() && now_us - min_history_.front().first > kIncreaseWindowUs)
+    min_history_.pop_front();
+  // Only the minimum matters: drop newer entries that are not below us.
+  while (!min_history_.empty() && current_ <= min_history_.back().second) min_history_.pop_back();
+  min_history_.emplace_back(now_us, current_);
+}
+
+void BandwidthEstimator::update_loss_based(int64_t now_us) {
+  update_min_history(now_us);
+  if (!loss_recent(now_us)) {
+    set_current(now_us, current_);  // caps only
+    return;
+  }
+  const double loss = *last_loss_;
+  if (loss <= kLowLoss) {
+    set_current(now_us, min_history_.front().second * kIncreasePerSecond + 1000.0);
+  } else if (loss > kHighLoss) {
+    const int64_t interval = kDecreaseIntervalUs + static_cast<int64_t>(rtt_ms_ * 1000.0);
+    if (!decreased_since_report_ && now_us - last_decrease_us_ >= interval) {
+      last_decrease_us_ = now_us;
+      decreased_since_report_ = true;
+      set_current(now_us, current_ * (1.0 - 0.5 * loss));
+      if (probe_state_ == ProbeState::Probing) end_probe(now_us, false);
+    } else {
+      set_current(now_us, current_);
+    }
+  } else {
+    set_current(now_us, current_);
+  }
+}
+
+void BandwidthEstimator::on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms) {
+  last_loss_ = std::clamp(fraction_lost, 0.0, 1.0);
+  last_loss_us_ = now_us;
+  decreased_since_report_ = false;
+  if (rtt_ms && *rtt_ms >= 0) {
+    rtt_ms_ = *rtt_ms;
+    delay_.set_rtt_ms(*rtt_ms);
+  }
+  update_loss_based(now_us);
+}
+
+void BandwidthEstimator::on_remb(int64_t now_us, int64_t bps) {
+  remb_ = static_cast<double>(std::max<int64_t>(bps, 0));
+  set_current(now_us, current_);
+}
+
+void BandwidthEstimator::on_tick(int64_t now_us) {
+  if (probe_state_ == ProbeState::Probing && now_us - probe_start_us_ > kProbeTimeoutUs) {
+    // No answer: undo.
+    current_ = pre_probe_bps_;
+    delay_.set_estimate(now_us, pre_probe_bps_);
+    end_probe(now_us, false);
+  }
+  update_loss_based(now_us);
+}
+
+void BandwidthEstimator::on_transport_feedback(int64_t now_us, std::span<const PacketResult> packets) {
+  twcc_seen_ = true;
+  const auto u = delay_.on_feedback(now_us, packets);
+  set_current(now_us, current_);
+  if (probe_state_ == ProbeState::Probing) probe_feedback(now_us, packets, u.decreased);
+  if (probe_state_ == ProbeState::Idle) maybe_start_probe(now_us);
+}
+
+void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
+  if (!config_.probing) return;
+  const int resets = delay_.aimd().capacity_resets();
+  const bool path_faster = resets > seen_capacity_resets_;
+  seen_capacity_resets_ = resets;
+  double cap = static_cast<double>(config_.max_bps);
+  if (remb_) cap = std::min(cap, *remb_);
+  if (current_ >= 0.95 * cap) return;
+  if (delay_.usage() == BandwidthUsage::Overusing) return;
+  if (loss_recent(now_us) && *last_loss_ > kHighLoss) return;
+  const int64_t gap = last_probe_ok_ ? kProbeGapAfterSuccessUs : kProbeGapUs;
+  if (probes_started_ > 0 && now_us - last_probe_end_us_ < gap) return;
+  if (probes_started_ == 0)
+    start_probe(now_us, 3 * current_);
+  else if (probe_further_ || path_faster)
+    start_probe(now_us, 2 * current_);
+  else if (probe_app_limited_ && delay_.acked_bps() && *delay_.acked_bps() >= 0.85 * current_)
+    start_probe(now_us, 2 * current_);
+}
+
+void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
+  double cap = static_cast<double>(config_.max_bps);
+  if (remb_) cap = std::min(cap, *remb_);
+  bps = std::min(bps, cap);
+  if (bps < 1.1 * current_) return;
+  pre_probe_bps_ = current_;
+  probe_bps_ = bps;
+  probe_start_us_ = now_us;
+  probe_state_ = ProbeState::Probing;
+  probe_further_ = false;
+  probe_app_limited_ = false;
+  ++probes_started_;
+  sample_sent_bytes_ = sample_recv_bytes_ = 0;
+  sample_first_send_ = sample_last_send_ = sample_first_arrival_ = sample_last_arrival_ = -1;
+  sample_packets_ = 0;
+  delay_.set_estimate(now_us, bps);
+  current_ = bps;
+  min_history_.clear();
+  set_current(now_us, current_);
+}
+
+void BandwidthEstimator::end_probe(int64_t now_us, bool success) {
+  probe_state_ = ProbeState::Idle;
+  last_probe_end_us_ = now_us;
+  last_probe_ok_ = success;
+  probe_further_ = success && probe_bps_ < 0.95 * static_cast<double>(config_.max_bps);
+  if (success) ++probes_succeeded_;
+}
+
+void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketResult> packets, bool cut) {
+  if (cut) {  // the queue grew: the normal cut already applied
+    end_probe(now_us, false);
+    return;
+  }
+  bool complete = false;
+  for (const auto& p : packets) {
+    const int64_t since = p.send_us - probe_start_us_;
+    if (since >= kProbeSampleEndUs) complete = true;
+    if (since < kProbeSampleStartUs || since >= kProbeSampleEndUs) continue;
+    ++sample_packets_;
+    sample_sent_bytes_ += p.size_bytes;
+    if (sample_first_send_ < 0) sample_first_send_ = p.send_us;
+    sample_last_send_ = std::max(sample_last_send_, p.send_us);
+    if (p.arrival_us) {
+      sample_recv_bytes_ += p.size_bytes;
+      if (sample_first_arrival_ < 0 || *p.arrival_us < sample_first_arrival_) sample_first_arrival_ = *p.arrival_us;
+      sample_last_arrival_ = std::max(sample_last_arrival_, *p.arrival_us);
+    }
+  }
+  if (!complete) return;
+  const double send_span = static_cast<double>(sample_last_send_ - sample_first_send_) / 1e6;
+  const double recv_span = static_cast<double>(sample_last_arrival_ - sample_first_arrival_) / 1e6;
+  if (sample_packets_ < 5 || send_span <= 0 || recv_span <= 0) {
+    current_ = pre_probe_bps_;
+    delay_.set_estimate(now_us, pre_probe_bps_);
+    end_probe(now_us, false);
+    return;
+  }
+  const double sent_bps = static_cast<double>(sample_sent_bytes_) * 8.0 / send_span;
+  const double recv_bps = static_cast<double>(sample_recv_bytes_) * 8.0 / recv_span;
+  double result;
+  bool ok = false;
+  if (recv_bps >= 0.9 * sent_bps) {
+    if (sent_bps >= 0.8 * probe_bps_) {
+      result = probe_bps_;
+      ok = true;
+    } else {
+      result = std::max(pre_probe_bps_, std::min(sent_bps, probe_bps_));  // the encoder sent less
+      probe_app_limited_ = true;
+    }
+  } else {
+    result = AimdRateControl::kBeta * recv_bps;  // a queue formed
+  }
+  delay_.set_estimate(now_us, result);
+  current_ = result;
+  min_history_.clear();
+  set_current(now_us, current_);
+  end_probe(now_us, ok);
+}
+
+BandwidthEstimator::Status BandwidthEstimator::status() const {
+  Status s;
+  s.target_bps = target_bps();
+  s.loss_based_bps = static_cast<int64_t>(current_);
+  if (twcc_seen_) s.delay_based_bps = static_cast<int64_t>(delay_.rate_bps());
+  if (remb_) s.remb_bps = static_cast<int64_t>(*remb_);
+  if (delay_.acked_bps()) s.acked_bps = static_cast<int64_t>(*delay_.acked_bps());
+  s.usage = delay_.usage();
+  s.last_loss = last_loss_.value_or(0);
+  s.rtt_ms = rtt_ms_;
+  s.probe = probe_state_;
+  s.probes_started = probes_started_;
+  s.probes_succeeded = probes_succeeded_;
+  return s;
+}
+
+}  // namespace callagent::congestion

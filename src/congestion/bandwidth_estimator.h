@@ -1,0 +1,155 @@
+#pragma once
+// BandwidthEstimator: the sender's target bitrate (audio + video, bit/s)
+// from what the receiver tells us: RTCP receiver reports (loss, RTT),
+// transport-wide congestion control feedback (per-packet arrival times) when
+// negotiated, and REMB (the receiver's own estimate) when the peer sends it.
+// Owned by the media adapter of one peer connection; fed on the main
+// context; the adapter reads target_bps() after each event and hands it to
+// the RateAllocator.
+//
+// The target combines three limits, like libwebrtc's send-side estimator:
+//
+//  target = clamp(min(loss_based, delay_based, remb), min, max)
+//
+// Loss-based (on each receiver report and on every tick):
+//  - fraction lost <= 2 %: rise to 1.08 x the lowest target of the last
+//    second + 1 kbit/s (so about +8 % per second, from what was really
+//    allowed, never from a runaway value);
+//  - 2-10 %: hold (random loss on Wi-Fi or a lossy path is no congestion:
+//    cutting on it would only starve the call);
+//  - > 10 %: x (1 - loss / 2), once per report and at most every
+//    300 ms + RTT.
+//  A report older than 6 s (RTCP stopped; 1.2 x the longest normal RTCP
+//  interval) no longer justifies an increase: the target holds.
+// Delay-based (TWCC only): DelayBasedEstimator (trendline detector + AIMD:
+//  x0.85 of the acknowledged rate on a growing queue, +8 %/s or additive
+//  near the last cut otherwise). Cutting through it takes one feedback
+//  interval plus the detector's ~100-300 ms: well within a second.
+// REMB: caps the target (the last value received holds until the next).
+//
+// Probing (TWCC only). We cannot send padding clusters as browsers do, so a
+// probe is the encoder's target itself raised for a moment:
+//  - when: first feedback (x3 the current target), after a successful probe
+//    (x2, "probe further"), when the delay-based rate rose past the
+//    link capacity it had learned (the path got faster: x2), and when the
+//    encoder fills its target again (>= 85 % acknowledged) after a probe
+//    it could not fill (a still picture needs few bits: x2). Never while
+//    overusing or above 10 % loss; 1 s after a success, 5 s after any other
+//    outcome; only while the target is below its cap (max, REMB).
+//  - the target and the delay-based rate are set to the probe rate; the
+//    packets sent between 250 ms and 1 s into the probe are the sample.
+//  - an overuse or > 10 % loss during the probe ends it (the normal cut
+//    applies: back to 0.85 x what arrived). When the sample is fully
+//    acknowledged: it arrived as fast as it left (>= 90 %) and we sent
+//    >= 80 % of the probe rate -> success, the probe rate stays; it
+//    arrived as fast but the encoder sent less -> keep what was sent (if
+//    above the old target); it arrived slower (a queue) -> 0.85 x the
+//    arrival rate. A probe without an answer after 3 s is undone.
+//  Without TWCC there is no probing: the target climbs at 8 %/s.
+//  An encoder that sends much less than its target (a still picture) keeps
+//  the delay-based rate at 1.5 x what arrives + 10 kbit/s (we cannot claim
+//  bandwidth nobody used, and we have no padding to test it); the
+//  "fills again" probe above recovers within seconds when motion returns.
+// If TWCC feedback stops, the last delay-based rate stays a cap; the
+// loss-based rules go on with the receiver reports.
+//
+// Units: bit/s; times in microseconds from one monotonic clock of the
+// caller (the injected clock: every call carries `now_us`); RTT in ms;
+// fraction lost 0..1. Pure (no GStreamer, no timers): the adapter calls
+// on_tick() every 100-200 ms.
+
+#include "congestion/delay_based_estimator.h"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+
+namespace callagent::congestion {
+
+struct BandwidthConfig {
+  int64_t start_bps = 300'000;
+  int64_t min_bps = 100'000;   // audio (32k) + the smallest video we would send
+  int64_t max_bps = 2'500'000; // the preset's top rate, or --video-bitrate + audio
+  bool probing = true;
+};
+
+class BandwidthEstimator {
+ public:
+  explicit BandwidthEstimator(BandwidthConfig config = {});
+
+  // One report block about our stream (the video SSRC's; fraction_lost
+  // 0..1 as in remote-inbound-rtp), with the RTT if the block gave one.
+  void on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms);
+  // One TWCC feedback message, packets in transport sequence order.
+  void on_transport_feedback(int64_t now_us, std::span<const PacketResult> packets);
+  void on_remb(int64_t now_us, int64_t bps);
+  // Periodic: the loss-based increase and probe timeouts advance here.
+  void on_tick(int64_t now_us);
+  // New bounds (e.g. --video-bitrate changed); the target is clamped.
+  void set_bounds(int64_t min_bps, int64_t max_bps);
+
+  int64_t target_bps() const;
+
+  enum class ProbeState { Idle, Probing };
+  struct Status {
+    int64_t target_bps = 0;
+    int64_t loss_based_bps = 0;
+    std::optional<int64_t> delay_based_bps;  // TWCC seen
+    std::optional<int64_t> remb_bps;
+    std::optional<int64_t> acked_bps;
+    BandwidthUsage usage = BandwidthUsage::Normal;
+    double last_loss = 0;
+    double rtt_ms = 0;
+    ProbeState probe = ProbeState::Idle;
+    int probes_started = 0, probes_succeeded = 0;
+  };
+  Status status() const;
+
+  static constexpr double kLowLoss = 0.02, kHighLoss = 0.10;
+  static constexpr double kIncreasePerSecond = 1.08;
+  static constexpr int64_t kIncreaseWindowUs = 1'000'000;
+  static constexpr int64_t kDecreaseIntervalUs = 300'000;
+  static constexpr int64_t kReportValidUs = 6'000'000;
+  static constexpr int64_t kProbeSampleStartUs = 250'000, kProbeSampleEndUs = 1'000'000;
+  static constexpr int64_t kProbeTimeoutUs = 3'000'000;
+  static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
+
+ private:
+  double upper_limit() const;
+  void set_current(int64_t now_us, double bps);
+  void update_loss_based(int64_t now_us);
+  void update_min_history(int64_t now_us);
+  void maybe_start_probe(int64_t now_us);
+  void start_probe(int64_t now_us, double bps);
+  void end_probe(int64_t now_us, bool success);
+  void probe_feedback(int64_t now_us, std::span<const PacketResult> packets, bool cut);
+  bool loss_recent(int64_t now_us) const;
+
+  BandwidthConfig config_;
+  double current_;
+  std::deque<std::pair<int64_t, double>> min_history_;
+  std::optional<double> last_loss_;
+  int64_t last_loss_us_ = 0;
+  bool decreased_since_report_ = false;
+  int64_t last_decrease_us_ = -1'000'000'000;
+  double rtt_ms_ = 0;
+
+  DelayBasedEstimator delay_;
+  bool twcc_seen_ = false;
+  std::optional<double> remb_;
+
+  // probing
+  ProbeState probe_state_ = ProbeState::Idle;
+  double probe_bps_ = 0, pre_probe_bps_ = 0;
+  int64_t probe_start_us_ = 0, last_probe_end_us_ = -1'000'000'000;
+  bool last_probe_ok_ = false, probe_further_ = false, probe_app_limited_ = false;
+  int seen_capacity_resets_ = 0;
+  int probes_started_ = 0, probes_succeeded_ = 0;
+  int64_t sample_sent_bytes_ = 0, sample_recv_bytes_ = 0;
+  int64_t sample_first_send_ = -1, sample_last_send_ = -1;
+  int64_t sample_first_arrival_ = -1, sample_last_arrival_ = -1;
+  int sample_packets_ = 0;
+};
+
+}  // namespace callagent::congestion

@@ -1,0 +1,70 @@
+#pragma once
+// DelayBasedEstimator: the send rate the path's queue allows, from
+// transport-wide congestion control feedback (TWCC: for each packet, when
+// we sent it and when it arrived, or that it was lost).
+//
+// Per feedback message:
+//  - every received packet goes to the TrendlineDetector (queue growth) and
+//    to the acknowledged-rate window (bytes that arrived in the last 500 ms
+//    of arrival time, over that span: the rate the receiver really got);
+//  - then the detector's verdict goes to AimdRateControl: on Overusing the
+//    rate is cut to 0.85 x acknowledged (at most once per RTT), otherwise
+//    it rises (x1.08/s, or additively near the known capacity) or holds.
+// Lost packets count only for the loss figure of the feedback (the loss
+// decisions live in BandwidthEstimator).
+//
+// Units: bit/s, bytes, microseconds. Pure: time is passed in.
+
+#include "congestion/aimd_rate_control.h"
+#include "congestion/trendline_detector.h"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+
+namespace callagent::congestion {
+
+// One packet of a TWCC feedback message.
+struct PacketResult {
+  int64_t send_us = 0;                 // our clock, when it left
+  std::optional<int64_t> arrival_us;   // the receiver's clock; none: lost
+  int size_bytes = 0;                  // RTP packet size (headers included)
+};
+
+class DelayBasedEstimator {
+ public:
+  DelayBasedEstimator(double start_bps, double min_bps, double max_bps);
+
+  struct Update {
+    double rate_bps = 0;            // the delay-based limit after this feedback
+    BandwidthUsage usage = BandwidthUsage::Normal;
+    bool decreased = false;         // an overuse cut happened now
+    int received = 0, lost = 0;     // packets in this feedback
+  };
+  Update on_feedback(int64_t now_us, std::span<const PacketResult> packets);
+
+  void set_rtt_ms(double rtt_ms) { aimd_.set_rtt_ms(rtt_ms); }
+  void set_estimate(int64_t now_us, double bps) { aimd_.set_estimate(now_us, bps); }
+  void set_bounds(double min_bps, double max_bps) { aimd_.set_bounds(min_bps, max_bps); }
+
+  double rate_bps() const { return aimd_.rate_bps(); }
+  std::optional<double> acked_bps() const { return acked_bps_; }
+  BandwidthUsage usage() const { return detector_.state(); }
+  const AimdRateControl& aimd() const { return aimd_; }
+  const TrendlineDetector& detector() const { return detector_; }
+
+  static constexpr int64_t kAckedWindowUs = 500'000;
+
+ private:
+  void add_acked(int64_t arrival_us, int size_bytes);
+
+  TrendlineDetector detector_;
+  AimdRateControl aimd_;
+  struct Acked { int64_t arrival_us; int bytes; };
+  std::deque<Acked> acked_;
+  int64_t acked_bytes_ = 0;
+  std::optional<double> acked_bps_;
+};
+
+}  // namespace callagent::congestion

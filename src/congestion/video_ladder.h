@@ -1,0 +1,89 @@
+#pragma once
+// VideoLadder: which resolution and frame rate the sender encodes, given
+// the video bitrate the allocator grants. Like a browser, a starved encoder
+// sends fewer, sharper pixels instead of a blocky full-size picture.
+//
+// Rungs, from the configured preset down (never above it):
+//   the preset itself, then the standard heights below it among
+//   540, 360, 270, 180 (the preset's aspect ratio, even widths), then the
+//   smallest of them at half the frame rate (presets of >= 20 fps).
+// Each rung has a minimum rate, by pixel count (linear in between):
+//   180p 150k, 270p 200k, 360p 300k, 540p 500k, 720p 900k, 1080p 2M
+// (the VP8 minimums libwebrtc uses for 270p-720p; 180p and 1080p are our
+// extension), scaled by fps / 30 for presets below 30 fps. The
+// half-frame-rate bottom rung has none.
+//
+// Steps:
+//  - down when the rate stayed below the current rung's minimum for 1 s:
+//    straight to the best rung the rate meets (one caps change, one
+//    keyframe, rather than one per rung);
+//  - up when the rate stayed >= 1.2 x a higher rung's minimum for 3 s: to
+//    the best such rung (the 20 % margin keeps a rate near a boundary from
+//    flapping);
+//  - never two steps within 5 s, the start counting as a step: vp8enc
+//    re-creates its encoder and sends a keyframe on every caps change.
+// update() returns the new format when a step happens; the adapter changes
+// the capsfilter (and the encoder keeps target-bitrate from the allocator).
+//
+// Units: bit/s, microseconds. Pure: time is passed in.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callagent::congestion {
+
+struct VideoFormat {
+  int width = 1280;
+  int height = 720;
+  int fps = 30;
+  bool operator==(const VideoFormat&) const = default;
+};
+std::string to_string(const VideoFormat& f);
+
+struct VideoRung {
+  VideoFormat format;
+  int64_t min_bps = 0;  // leave below this
+  int64_t up_bps = 0;   // enter at or above this
+};
+
+struct VideoLadderConfig {
+  VideoFormat preset;
+  int64_t min_step_interval_us = 5'000'000;
+  int64_t down_hold_us = 1'000'000;
+  int64_t up_hold_us = 3'000'000;
+  double up_margin = 1.2;
+};
+
+class VideoLadder {
+ public:
+  explicit VideoLadder(VideoLadderConfig config = {});
+
+  // The rungs for a preset (first = the preset).
+  static std::vector<VideoRung> build(const VideoFormat& preset, double up_margin = 1.2);
+  // The minimum rate for a format by the table above.
+  static int64_t min_bps_for(const VideoFormat& f);
+
+  // Feed the video rate; returns the new format if it steps now.
+  std::optional<VideoFormat> update(int64_t now_us, int64_t video_bps);
+
+  const VideoFormat& current() const { return rungs_[index_].format; }
+  size_t index() const { return index_; }
+  const std::vector<VideoRung>& rungs() const { return rungs_; }
+  int steps() const { return steps_; }
+
+ private:
+  size_t best_for_down(int64_t bps) const;
+  size_t best_for_up(int64_t bps) const;
+
+  VideoLadderConfig config_;
+  std::vector<VideoRung> rungs_;
+  size_t index_ = 0;
+  bool started_ = false;
+  int64_t last_step_us_ = 0;
+  std::optional<int64_t> below_since_, above_since_;
+  int steps_ = 0;
+};
+
+}  // namespace callagent::congestion

@@ -1,0 +1,85 @@
+#include "congestion/video_ladder.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+using namespace callagent::congestion;
+
+TEST_CASE("ladder: the rungs of a 720p30 preset", "[congestion][ladder]") {
+  const auto r = VideoLadder::build(VideoFormat{1280, 720, 30});
+  REQUIRE(r.size() == 6);
+  CHECK(r[0].format == VideoFormat{1280, 720, 30});
+  CHECK(r[1].format == VideoFormat{960, 540, 30});
+  CHECK(r[2].format == VideoFormat{640, 360, 30});
+  CHECK(r[3].format == VideoFormat{480, 270, 30});
+  CHECK(r[4].format == VideoFormat{320, 180, 30});
+  CHECK(r[5].format == VideoFormat{320, 180, 15});
+  CHECK(r[0].min_bps == 900'000);
+  CHECK(r[1].min_bps == 500'000);
+  CHECK(r[2].min_bps == 300'000);
+  CHECK(r[3].min_bps == 200'000);
+  CHECK(r[5].min_bps == 0);
+  CHECK(r[0].up_bps == 1'080'000);
+  // Never above the preset: a 360p preset starts at 360p.
+  const auto s = VideoLadder::build(VideoFormat{640, 360, 30});
+  CHECK(s[0].format == VideoFormat{640, 360, 30});
+  CHECK(s.size() == 4);
+  // A 4:3 preset keeps its aspect ratio, 15 fps has no frame-rate rung.
+  const auto q = VideoLadder::build(VideoFormat{640, 480, 15});
+  CHECK(q[1].format == VideoFormat{480, 360, 15});
+  CHECK(q.back().format.fps == 15);
+  CHECK(q.back().min_bps == 0);
+  CHECK(VideoLadder::min_bps_for(VideoFormat{640, 480, 30}) > 300'000);
+  CHECK(VideoLadder::min_bps_for(VideoFormat{640, 480, 30}) < 500'000);
+}
+
+TEST_CASE("ladder: steps down and up with hysteresis, >= 5 s apart", "[congestion][ladder]") {
+  VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
+  int64_t t = 0;
+  std::vector<std::pair<double, std::string>> steps;
+  auto feed = [&](int64_t bps, double seconds) {
+    for (int i = 0; i < seconds * 10; ++i, t += 100'000)
+      if (auto f = l.update(t, bps)) steps.emplace_back(static_cast<double>(t) / 1e6, to_string(*f));
+  };
+  feed(2'400'000, 10);  // plenty
+  CHECK(steps.empty());
+  feed(700'000, 10);    // 720p needs 900k: one step to 540p, after the 1 s hold
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0].first == Approx(11.0));
+  CHECK(steps[0].second == "960x540@30");
+  feed(250'000, 3);     // collapses: straight to 270p, but not before 5 s after the last step
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1].first == Approx(21.0).margin(0.15));  // below since 20 s, hold 1 s, last step at 11 s
+  CHECK(steps[1].second == "480x270@30");
+  feed(100'000, 7);     // below 180p's 150k: the half-frame-rate rung
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[2].second == "320x180@15");
+  CHECK(steps[2].first - steps[1].first >= 5.0);
+  // Flapping around a boundary does nothing.
+  const size_t before = steps.size();
+  for (int i = 0; i < 20; ++i) feed(i % 2 ? 170'000 : 190'000, 1);
+  CHECK(steps.size() == before);
+  // The rate returns: up, to the best rung with 20 % margin, after 3 s.
+  feed(2'400'000, 20);
+  REQUIRE(steps.size() == before + 1);
+  CHECK(steps.back().second == "1280x720@30");
+  for (size_t i = 1; i < steps.size(); ++i) CHECK(steps[i].first - steps[i - 1].first >= 5.0);
+  std::printf("ladder: steps");
+  for (const auto& [at, f] : steps) std::printf(" %.1fs:%s", at, f.c_str());
+  std::printf("\n");
+}
+
+TEST_CASE("ladder: the start counts as a step (no caps change in the first 5 s)", "[congestion][ladder]") {
+  VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
+  // The estimator starts at 300 kbit/s and probes up within seconds.
+  int64_t t = 0;
+  std::optional<VideoFormat> first;
+  for (; t < 5'000'000 && !first; t += 100'000) first = l.update(t, t < 2'000'000 ? 268'000 : 2'000'000);
+  CHECK_FALSE(first);
+  CHECK(l.current() == VideoFormat{1280, 720, 30});
+  // Staying starved after that does step.
+  for (; t < 12'000'000 && !first; t += 100'000) first = l.update(t, 268'000);
+  REQUIRE(first);
+  CHECK(*first == VideoFormat{480, 270, 30});
+}
