@@ -90,7 +90,9 @@ Status LocalSource::build_audio_chain(ElementChain& chain) {
   auto processing = AudioProcessing::append(chain, options_, echo_probe_);
   if (!processing) return processing.error();
   processing_ = std::move(*processing);
-  // Opus always runs at 48 kHz, whatever the preset asks of the device.
+  // Opus always runs at 48 kHz, whatever the preset asks of the device;
+  // the processing chain ends in a resampler, else one goes here.
+  if (!processing_ && a.rate != 48000) chain.add("audioresample");
   if (GstElement* ocf = chain.add("capsfilter", "audio-opus-rate"))
     set_caps(ocf, fmt::format("audio/x-raw,rate=48000,channels={}", a.channels));
   GstElement* volume = chain.add("volume", "audio-mute");

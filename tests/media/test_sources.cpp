@@ -49,6 +49,24 @@ TEST_CASE("v4l2 and ALSA source chains build and encode", "[media][sources]") {
   CHECK(l.errors.empty());
 }
 
+TEST_CASE("every audio preset encodes a test tone (no audio processing)", "[media][sources]") {
+  // Without webrtcdsp's resampler in the chain, the preset's rate must
+  // still reach Opus' 48 kHz.
+  TestContext tc;
+  for (const char* preset : {"high", "medium", "low"}) {
+    INFO(preset);
+    EngineListener l;
+    MediaOptions o = loopback_options();
+    o.video_source.type = SourceSpec::Type::None;
+    o.audio = *parse_audio_preset(preset);
+    auto e = MediaEngine::create(o, &l);
+    INFO((e.ok() ? std::string() : e.error().message));
+    REQUIRE(e.ok());
+    REQUIRE(tc.run_until([&] { return (*e)->counters().audio_buffers_encoded > 15; }, 10s));
+    CHECK(l.errors.empty());
+  }
+}
+
 TEST_CASE("auto source without devices fails naming --video-source test", "[media][sources]") {
   TestContext tc;
   if (access("/dev/video0", F_OK) == 0) {
