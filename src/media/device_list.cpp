@@ -42,7 +42,7 @@ std::vector<DeviceInfo> list_devices() {
   gst_device_monitor_add_filter(mon, "Video/Source", nullptr);
   gst_device_monitor_add_filter(mon, "Audio/Source", nullptr);
   if (!gst_device_monitor_start(mon)) return out;
-  GList* devices = gst_device_monitor_get_devices(mon);
+  g_autolist(GstDevice) devices = gst_device_monitor_get_devices(mon);
   for (GList* l = devices; l; l = l->next) {
     GstDevice* d = GST_DEVICE(l->data);
     DeviceInfo info;
@@ -66,7 +66,6 @@ std::vector<DeviceInfo> list_devices() {
     info.caps_summary = summarize_caps(caps);
     out.push_back(std::move(info));
   }
-  g_list_free_full(devices, gst_object_unref);
   gst_device_monitor_stop(mon);
   return out;
 }

@@ -73,8 +73,9 @@ struct IceOptions {
   std::vector<std::string> turn_urls;   // "turn(s)://user:pass@host:port"
   // When non-empty, libnice gathers only on these addresses (emitted as
   // add-local-ip-address before set-local-description). Required in a
-  // network namespace that has only lo (MEASURED.md), and the way tests keep
-  // ICE on 127.0.0.1.
+  // network namespace that has only lo, where libnice otherwise gathers
+  // nothing and never completes (docs/measurements.md), and the way tests
+  // keep ICE on 127.0.0.1.
   std::vector<std::string> local_addresses;
   bool tcp = true;
   bool udp = true;
@@ -108,7 +109,7 @@ struct MediaOptions {
   // cancel echo themselves (--no-echo-cancel).
   bool echo_cancel = true;
   // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
-  // ~150 ms glass-to-glass over 50 ms (MEASURED.md); 60 ms still leaves a
+  // ~150 ms glass-to-glass over 50 ms (docs/measurements.md); 60 ms still leaves a
   // loopback/LAN retransmission (NACK) a chance.
   unsigned latency_ms = 60;
   IceOptions ice;
@@ -118,7 +119,7 @@ struct MediaOptions {
   // errors; empty = don't.
   std::string dot_dir;
 
-  // Call quality (issue 5; see src/stats).
+  // Call quality (see src/stats).
   // --latency-probe: draw the capture time into every sent video frame
   // (media/frame_stamp.h) and read it back from every received one.
   bool latency_stamp = false;

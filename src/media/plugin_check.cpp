@@ -1,6 +1,7 @@
 #include "media/plugin_check.h"
 
 #include "gst/gst_util.h"
+#include "media/codec.h"
 
 #include <gst/gst.h>
 
@@ -27,19 +28,21 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
       {"queue", kCore},           {"tee", kCore},             {"fakesink", kCore},
       {"capsfilter", kCore},      {"videoconvert", kBase},    {"videoscale", kBase},
       {"videorate", kBase},       {"audioconvert", kBase},    {"audioresample", kBase},
-      {"volume", kBase},          {"opusenc", kBase},         {"opusdec", kBase},
-      {"rtpopuspay", kGood},      {"rtpopusdepay", kGood},    {"vp8dec", kGood},
-      {"rtpvp8depay", kGood},
+      {"volume", kBase},
   };
-  switch (o.codec) {
-    case VideoCodec::VP8: r.push_back({"vp8enc", kGood}), r.push_back({"rtpvp8pay", kGood}); break;
-    case VideoCodec::VP9: r.push_back({"vp9enc", kGood}), r.push_back({"rtpvp9pay", kGood}); break;
-    case VideoCodec::H264:
-      r.push_back({"x264enc", kUgly});
-      r.push_back({"h264parse", kBad});
-      r.push_back({"rtph264pay", kGood});
-      break;
-  }
+  // Codecs (media/codec.h): Opus and VP8 are always received; the chosen
+  // video codec is sent. Where a codec has a hardware encoder, the software
+  // one must exist all the same (the fallback).
+  auto need = [&](const Factory& f) { r.push_back({f.name, f.package}); };
+  const CodecInfo& opus = opus_codec();
+  const CodecInfo& vp8 = codec_info(Codec::VP8);
+  for (const Factory& f : {opus.encoder, opus.decoder, opus.payloader, opus.depayloader,
+                           vp8.decoder, vp8.depayloader})
+    need(f);
+  const CodecInfo& sent = codec_info(o.codec);
+  need(sent.encoder);
+  if (sent.parser) need(sent.parser);
+  need(sent.payloader);
   using T = SourceSpec::Type;
   auto source = [&](const SourceSpec& s, MediaKind kind) {
     switch (s.type) {
@@ -57,7 +60,7 @@ std::vector<RequiredElement> required_elements(const MediaOptions& o) {
       case T::Auto:
       case T::None: break;
     }
-    // Cameras deliver 720p/1080p as MJPEG (LocalSource::select_camera_mode);
+    // Cameras deliver 720p/1080p as MJPEG (CaptureSource::select_camera_mode);
     // v4l2jpegdec is used instead where the kernel has one, jpegdec is the
     // fallback that must exist.
     if (kind == MediaKind::Video && s.is_capture_device()) r.push_back({"jpegdec", kGood});

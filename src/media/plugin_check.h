@@ -1,7 +1,7 @@
 #pragma once
 // Start-up check that every GStreamer element the configured call needs is
-// installed, naming the Debian package that provides a missing one
-// (DESIGN.md rule 7). Returns ExitCode::Config on failure.
+// installed, naming the Debian package that provides a missing one, at
+// start-up rather than mid-call. Returns ExitCode::Config on failure.
 
 #include "common/result.h"
 #include "media/media_options.h"

@@ -3,6 +3,8 @@
 
 #include "media/camera_mode.h"
 
+#include "gst/gst_util.h"
+
 #include <catch2/catch.hpp>
 #include <gst/gst.h>
 
@@ -14,19 +16,17 @@ using namespace callagent::media;
 namespace {
 
 struct Caps {
-  GstCaps* caps;
-  explicit Caps(const std::string& s) : caps(nullptr) {
+  GUnique<GstCaps> owned;
+  GstCaps* caps;  // borrowed from owned
+  explicit Caps(const std::string& s) : owned(parse(s)), caps(owned.get()) { REQUIRE(caps); }
+  static GstCaps* parse(const std::string& s) {
     static bool init = [] {
       gst_init(nullptr, nullptr);
       return true;
     }();
     (void)init;
-    caps = gst_caps_from_string(s.c_str());
-    REQUIRE(caps);
+    return gst_caps_from_string(s.c_str());
   }
-  ~Caps() { gst_caps_unref(caps); }
-  Caps(const Caps&) = delete;
-  Caps& operator=(const Caps&) = delete;
 };
 
 VideoPreset preset(const char* size, int fps) { return *parse_video_preset(size, fps); }

@@ -1,5 +1,6 @@
 // Parsing and helpers of src/media that need no running pipeline.
 
+#include "media/codec.h"
 #include "media/plugin_check.h"
 #include "media/recorder.h"
 #include "media/sdp_info.h"
@@ -95,9 +96,9 @@ TEST_CASE("a camera source requires jpegdec (gstreamer1.0-plugins-good)", "[medi
 TEST_CASE("recorder: caps after a resolution change keep the first caps' other fields",
           "[media][units]") {
   test::init_gst();
-  auto str = [](GstCaps* c) {
-    GCharPtr s(gst_caps_to_string(c));
-    gst_caps_unref(c);
+  auto str = [](GstCaps* transfer_full) {
+    GUnique<GstCaps> c(transfer_full);
+    GCharPtr s(gst_caps_to_string(c.get()));
     return std::string(s.get());
   };
   GUnique<GstCaps> first(gst_caps_from_string(
@@ -136,4 +137,181 @@ TEST_CASE("a named display sink is checked at start-up", "[media][units]") {
   CHECK(st.error().message.find("no-such-sink-xyz") != std::string::npos);
   o.output.video_sink = "auto";
   CHECK(has(required_elements(o), "autovideosink", "gstreamer1.0-plugins-good"));
+}
+
+// ---- the codec table (media/codec.h) ----------------------------------------
+
+namespace {
+// The factory's klass metadata ("Codec/Encoder/Video", ...).
+std::string klass_of(const char* factory) {
+  GRef<GstElementFactory> f = GRef<GstElementFactory>::adopt(gst_element_factory_find(factory));
+  if (!f) return {};
+  const char* k = gst_element_factory_get_metadata(f.get(), GST_ELEMENT_METADATA_KLASS);
+  return k ? k : "";
+}
+
+// Whether `factory`'s pad template `pad` can carry `caps`.
+bool template_accepts(const char* factory, const char* pad, const std::string& caps) {
+  GRef<GstElementFactory> f = GRef<GstElementFactory>::adopt(gst_element_factory_find(factory));
+  if (!f) return false;
+  GUnique<GstCaps> want(gst_caps_from_string(caps.c_str()));
+  for (const GList* l = gst_element_factory_get_static_pad_templates(f.get()); l; l = l->next) {
+    auto* t = static_cast<GstStaticPadTemplate*>(l->data);
+    if (std::string(t->name_template) != pad) continue;
+    GUnique<GstCaps> tc(gst_static_caps_get(&t->static_caps));
+    return gst_caps_can_intersect(tc.get(), want.get());
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("codec table: names, clock rates and payload types", "[media][units]") {
+  REQUIRE(all_codecs().size() == 4);
+  for (size_t i = 0; i < all_codecs().size(); ++i)
+    CHECK(static_cast<size_t>(all_codecs()[i].codec) == i);  // indexed by Codec
+  const auto& vp8 = codec_info(VideoCodec::VP8);
+  const auto& vp9 = codec_info(VideoCodec::VP9);
+  const auto& h264 = codec_info(VideoCodec::H264);
+  const auto& opus = opus_codec();
+  CHECK(std::string(vp8.encoding_name) == "VP8");
+  CHECK(std::string(vp9.encoding_name) == "VP9");
+  CHECK(std::string(h264.encoding_name) == "H264");
+  CHECK(std::string(opus.encoding_name) == "OPUS");
+  CHECK(std::string(vp8.sdp_rtpmap) == "VP8/90000");
+  CHECK(std::string(h264.sdp_rtpmap) == "H264/90000");
+  CHECK(std::string(opus.sdp_rtpmap) == "opus/48000/2");
+  CHECK(vp8.default_payload_type == 96);
+  CHECK(vp9.default_payload_type == 98);
+  CHECK(h264.default_payload_type == 102);
+  CHECK(opus.default_payload_type == 111);
+  for (const auto& c : all_codecs()) {
+    CHECK(c.clock_rate == (c.kind == MediaKind::Video ? 90000 : 48000));
+    CHECK(c.channels == (c.kind == MediaKind::Audio ? 2 : 0));
+  }
+  CHECK(find_codec("vp8") == &vp8);
+  CHECK(find_codec("H264") == &h264);
+  CHECK(find_codec("opus") == &opus);
+  CHECK(find_codec("OPUS") == &opus);
+  CHECK(find_codec("RTX") == nullptr);
+  CHECK(find_codec("VP") == nullptr);
+  CHECK(find_codec("") == nullptr);
+}
+
+TEST_CASE("codec table: RTP caps", "[media][units]") {
+  test::init_gst();
+  CHECK(rtp_caps(codec_info(VideoCodec::VP8)) ==
+        "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000");
+  CHECK(rtp_caps(codec_info(VideoCodec::VP9)) ==
+        "application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000");
+  CHECK(rtp_caps(codec_info(VideoCodec::H264)) ==
+        "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
+        "packetization-mode=(string)1");
+  CHECK(rtp_caps(opus_codec()) ==
+        "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+        "encoding-params=(string)2");
+  CHECK(rtp_caps(opus_codec(), 111) ==
+        "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+        "encoding-params=(string)2,payload=111");
+  for (const auto& c : all_codecs()) {
+    GUnique<GstCaps> caps(gst_caps_from_string(rtp_caps(c, c.default_payload_type).c_str()));
+    REQUIRE(caps);
+    const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
+    int pt = 0, rate = 0;
+    CHECK(gst_structure_get_int(s, "payload", &pt));
+    CHECK(pt == c.default_payload_type);
+    CHECK(gst_structure_get_int(s, "clock-rate", &rate));
+    CHECK(rate == c.clock_rate);
+    CHECK(std::string(gst_structure_get_string(s, "encoding-name")) == c.encoding_name);
+  }
+}
+
+TEST_CASE("codec table: every element is installed and does its job", "[media][units]") {
+  test::init_gst();
+  for (const auto& c : all_codecs()) {
+    INFO(c.encoding_name);
+    const std::string caps = rtp_caps(c, c.default_payload_type);
+    for (const Factory* f : {&c.encoder, &c.payloader, &c.depayloader, &c.decoder}) {
+      REQUIRE(*f);
+      INFO(f->name);
+      CHECK(have_factory(f->name));
+      CHECK(std::string(f->package).rfind("gstreamer1.0-", 0) == 0);
+    }
+    CHECK(klass_of(c.encoder.name).find("Encoder") != std::string::npos);
+    CHECK(klass_of(c.decoder.name).find("Decoder") != std::string::npos);
+    CHECK(klass_of(c.payloader.name).find("Payloader") != std::string::npos);
+    CHECK(klass_of(c.depayloader.name).find("Depayloader") != std::string::npos);
+    // The payloader sends and the depayloader takes exactly our RTP caps.
+    CHECK(template_accepts(c.payloader.name, "src", caps));
+    CHECK(template_accepts(c.depayloader.name, "sink", caps));
+    if (c.parser) {
+      CHECK(have_factory(c.parser.name));
+      CHECK(klass_of(c.parser.name).find("Parser") != std::string::npos);
+    }
+    // Without a hardware encoder installed, the software one is used.
+    if (!c.hardware_encoder || !have_factory(c.hardware_encoder))
+      CHECK(std::string(encoder_factory(c)) == c.encoder.name);
+  }
+  CHECK(codec_info(VideoCodec::H264).parser);
+  CHECK_FALSE(codec_info(VideoCodec::VP8).parser);
+}
+
+TEST_CASE("codec table: encoders are configured for the preset", "[media][units]") {
+  test::init_gst();
+  MediaOptions o;
+  o.video = *parse_video_preset("480p", 30);
+  o.audio = *parse_audio_preset("low");
+  auto vs = encoder_settings(o, MediaKind::Video);
+  CHECK(vs.bitrate_kbps == o.video.effective_bitrate_kbps());
+  auto as = encoder_settings(o, MediaKind::Audio);
+  CHECK(as.bitrate_kbps == 32);
+  CHECK_FALSE(as.voice);  // a test tone
+  o.audio_source = *parse_source_spec("alsa", MediaKind::Audio);
+  CHECK(encoder_settings(o, MediaKind::Audio).voice);
+
+  auto vp8 = make_encoder_elements(codec_info(VideoCodec::VP8), vs);
+  REQUIRE(vp8.ok());
+  REQUIRE(vp8->size() == 1);
+  GstElement* enc = vp8->front().get();
+  CHECK(std::string(GST_ELEMENT_NAME(enc)) == "video-encoder");
+  int target = 0;
+  g_object_get(enc, "target-bitrate", &target, nullptr);
+  CHECK(target == vs.bitrate_kbps * 1000);
+
+  auto opus = make_encoder_elements(opus_codec(), encoder_settings(o, MediaKind::Audio));
+  REQUIRE(opus.ok());
+  REQUIRE(opus->size() == 1);
+  CHECK(std::string(GST_ELEMENT_NAME(opus->front().get())) == "audio-encoder");
+  int bitrate = 0;
+  g_object_get(opus->front().get(), "bitrate", &bitrate, nullptr);
+  CHECK(bitrate == 32000);
+
+  auto h264 = make_encoder_elements(codec_info(VideoCodec::H264), vs);
+  REQUIRE(h264.ok());
+  REQUIRE(h264->size() == 3);  // encoder, profile caps, parser
+  CHECK(std::string(GST_ELEMENT_NAME((*h264)[1].get())) == "video-encoder-caps");
+  GstElementFactory* parse = gst_element_get_factory((*h264)[2].get());
+  CHECK(std::string(GST_OBJECT_NAME(parse)) == "h264parse");
+}
+
+TEST_CASE("the plugin check asks for the sent codec's elements", "[media][units]") {
+  auto factories = [](const MediaOptions& o) {
+    std::vector<std::string> f;
+    for (const auto& e : required_elements(o)) f.push_back(e.factory);
+    return f;
+  };
+  auto has = [](const std::vector<std::string>& v, const char* f) {
+    return std::find(v.begin(), v.end(), f) != v.end();
+  };
+  MediaOptions o;
+  auto vp8 = factories(o);
+  for (const char* f : {"vp8enc", "rtpvp8pay", "rtpvp8depay", "vp8dec", "opusenc", "opusdec",
+                        "rtpopuspay", "rtpopusdepay"})
+    CHECK(has(vp8, f));
+  CHECK_FALSE(has(vp8, "x264enc"));
+  o.codec = VideoCodec::H264;
+  auto h264 = factories(o);
+  for (const char* f : {"x264enc", "h264parse", "rtph264pay"}) CHECK(has(h264, f));
+  CHECK_FALSE(has(h264, "vp8enc"));
+  o.codec = VideoCodec::VP9;
+  CHECK(has(factories(o), "vp9enc"));
 }

@@ -49,6 +49,24 @@ TEST_CASE("v4l2 and ALSA source chains build and encode", "[media][sources]") {
   CHECK(l.errors.empty());
 }
 
+TEST_CASE("every audio preset encodes a test tone (no audio processing)", "[media][sources]") {
+  // Without webrtcdsp's resampler in the chain, the preset's rate must
+  // still reach Opus' 48 kHz.
+  TestContext tc;
+  for (const char* preset : {"high", "medium", "low"}) {
+    INFO(preset);
+    EngineListener l;
+    MediaOptions o = loopback_options();
+    o.video_source.type = SourceSpec::Type::None;
+    o.audio = *parse_audio_preset(preset);
+    auto e = MediaEngine::create(o, &l);
+    INFO((e.ok() ? std::string() : e.error().message));
+    REQUIRE(e.ok());
+    REQUIRE(tc.run_until([&] { return (*e)->counters().audio_buffers_encoded > 15; }, 10s));
+    CHECK(l.errors.empty());
+  }
+}
+
 TEST_CASE("auto source without devices fails naming --video-source test", "[media][sources]") {
   TestContext tc;
   if (access("/dev/video0", F_OK) == 0) {
@@ -118,19 +136,19 @@ TEST_CASE("file sources: loop restarts, no loop ends with an event", "[media][so
 
 namespace {
 
-GstElement* find_element(MediaEngine& e, const char* name) {
-  return gst_bin_get_by_name(GST_BIN(e.pipeline()), name);  // recursive; transfer full
+GRef<GstElement> find_element(MediaEngine& e, const char* name) {
+  // Recursive; transfer full.
+  return GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(e.pipeline()), name));
 }
 
 std::string caps_of_filter(MediaEngine& e, const char* name) {
-  GstElement* f = find_element(e, name);
+  GRef<GstElement> f = find_element(e, name);
   if (!f) return {};
-  GstCaps* c = nullptr;
-  g_object_get(f, "caps", &c, nullptr);
-  gst_object_unref(f);
+  GstCaps* raw = nullptr;
+  g_object_get(f.get(), "caps", &raw, nullptr);
+  GUnique<GstCaps> c(raw);
   if (!c) return {};
-  GCharPtr s(gst_caps_to_string(c));
-  gst_caps_unref(c);
+  GCharPtr s(gst_caps_to_string(c.get()));
   return s.get();
 }
 
@@ -138,7 +156,7 @@ std::string caps_of_filter(MediaEngine& e, const char* name) {
 struct BufferCounter {
   std::atomic<uint64_t> n{0};
   void attach(GstElement* e) {
-    GstPad* p = gst_element_get_static_pad(e, "src");
+    g_autoptr(GstPad) p = gst_element_get_static_pad(e, "src");
     REQUIRE(p);
     gst_pad_add_probe(p, GST_PAD_PROBE_TYPE_BUFFER,
                       +[](GstPad*, GstPadProbeInfo*, gpointer d) {
@@ -146,23 +164,19 @@ struct BufferCounter {
                         return GST_PAD_PROBE_OK;
                       },
                       this, nullptr);
-    gst_object_unref(p);
   }
 };
 
 std::pair<int, int> encoder_input_size(MediaEngine& e) {
-  GstElement* enc = find_element(e, "video-encoder");
+  GRef<GstElement> enc = find_element(e, "video-encoder");
   REQUIRE(enc);
-  GstPad* p = gst_element_get_static_pad(enc, "sink");
-  GstCaps* c = gst_pad_get_current_caps(p);
+  g_autoptr(GstPad) p = gst_element_get_static_pad(enc.get(), "sink");
+  GUnique<GstCaps> c(gst_pad_get_current_caps(p));
   int w = 0, h = 0;
   if (c) {
-    gst_structure_get_int(gst_caps_get_structure(c, 0), "width", &w);
-    gst_structure_get_int(gst_caps_get_structure(c, 0), "height", &h);
-    gst_caps_unref(c);
+    gst_structure_get_int(gst_caps_get_structure(c.get(), 0), "width", &w);
+    gst_structure_get_int(gst_caps_get_structure(c.get(), 0), "height", &h);
   }
-  gst_object_unref(p);
-  gst_object_unref(enc);
   return {w, h};
 }
 
@@ -198,14 +212,9 @@ gboolean union_cam_query(GstPad* pad, GstObject* parent, GstQuery* q) {
   if (GST_QUERY_TYPE(q) != GST_QUERY_CAPS) return g_ghost_query(pad, parent, q);
   GstCaps* filter = nullptr;
   gst_query_parse_caps(q, &filter);
-  GstCaps* all = gst_caps_from_string(kUnionCamCaps);
-  if (filter) {
-    GstCaps* i = gst_caps_intersect_full(filter, all, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(all);
-    all = i;
-  }
-  gst_query_set_caps_result(q, all);
-  gst_caps_unref(all);
+  GUnique<GstCaps> all(gst_caps_from_string(kUnionCamCaps));
+  if (filter) all.reset(gst_caps_intersect_full(filter, all.get(), GST_CAPS_INTERSECT_FIRST));
+  gst_query_set_caps_result(q, all.get());
   return TRUE;
 }
 
@@ -214,14 +223,12 @@ void union_cam_init(UnionCam* self) {
   GstElement* cf = gst_element_factory_make("capsfilter", nullptr);
   GstElement* enc = gst_element_factory_make("jpegenc", nullptr);
   g_object_set(src, "is-live", TRUE, nullptr);
-  GstCaps* c = gst_caps_from_string("video/x-raw,width=1280,height=720,framerate=30/1");
-  g_object_set(cf, "caps", c, nullptr);
-  gst_caps_unref(c);
+  GUnique<GstCaps> c(gst_caps_from_string("video/x-raw,width=1280,height=720,framerate=30/1"));
+  g_object_set(cf, "caps", c.get(), nullptr);
   gst_bin_add_many(GST_BIN(self), src, cf, enc, nullptr);
   gst_element_link_many(src, cf, enc, nullptr);
-  GstPad* target = gst_element_get_static_pad(enc, "src");
-  GstPad* g = gst_ghost_pad_new("src", target);
-  gst_object_unref(target);
+  g_autoptr(GstPad) target = gst_element_get_static_pad(enc, "src");
+  GstPad* g = gst_ghost_pad_new("src", target);  // floating: the element takes it
   g_ghost_query = GST_PAD_QUERYFUNC(g);
   gst_pad_set_query_function(g, union_cam_query);
   gst_element_add_pad(GST_ELEMENT(self), g);
@@ -244,11 +251,10 @@ TEST_CASE("an MJPEG-only camera is decoded and encoded at the preset", "[media][
     // The device capsfilter asks for the MJPEG mode; a JPEG decoder follows.
     CHECK(caps_of_filter(**e, "video-device-caps") ==
           "image/jpeg, width=(int)1280, height=(int)720, framerate=(fraction)30/1");
-    GstElement* dec = find_element(**e, "video-jpeg-decoder");
+    GRef<GstElement> dec = find_element(**e, "video-jpeg-decoder");
     REQUIRE(dec);
     BufferCounter decoded;
-    decoded.attach(dec);
-    gst_object_unref(dec);
+    decoded.attach(dec.get());
     REQUIRE(tc.run_until([&] { return (*e)->counters().video_frames_encoded > 30; }, 10s));
     CHECK(decoded.n.load() > 20);  // videorate may duplicate a late frame: not equal
     CHECK(encoder_input_size(**e) == std::make_pair(1280, 720));
@@ -294,9 +300,7 @@ TEST_CASE("a camera below the preset: scaled, and the log says so", "[media][sou
     CHECK(caps_of_filter(**e, "video-device-caps") ==
           "video/x-raw, format=(string)YUY2, width=(int)640, height=(int)480, "
           "framerate=(fraction)30/1");
-    GstElement* dec = find_element(**e, "video-jpeg-decoder");
-    CHECK_FALSE(dec);
-    if (dec) gst_object_unref(dec);
+    CHECK_FALSE(find_element(**e, "video-jpeg-decoder"));
     REQUIRE(tc.run_until([&] { return (*e)->counters().video_frames_encoded > 15; }, 10s));
     CHECK(encoder_input_size(**e) == std::make_pair(1280, 720));
     CHECK(l.errors.empty());

@@ -1,0 +1,55 @@
+#pragma once
+// The encoder of a LocalSource: the elements the codec table makes for its
+// codec and preset (media/codec.h), appended to the encode chain, and what
+// the rest of the agent asks of an encoder while it runs: keyframes (a new
+// peer, PLI/FIR), and counts of encoded buffers and of keyframe requests
+// that reached it from downstream. The place where run-time changes of the
+// encoder (bitrate, resolution) belong.
+//
+// Owned by LocalSource; the pipeline owns the elements. Main thread; the
+// counting probe runs on the streaming thread and touches only atomics.
+
+#include "common/result.h"
+#include "media/codec.h"
+#include "media/element_chain.h"
+#include "media/pad_probe.h"
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace callagent::media {
+
+class Encoder {
+ public:
+  // Appends `codec`'s encode elements, configured for `settings`, to
+  // `chain`; an Error names a missing element.
+  static Result<std::unique_ptr<Encoder>> append(ElementChain& chain, const CodecInfo& codec,
+                                                 const EncoderSettings& settings);
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+
+  const CodecInfo& codec() const { return codec_; }
+  GstElement* element() const { return encoder_; }
+
+  // Asks for a keyframe (video; nothing for audio).
+  void request_keyframe();
+
+  // GstForceKeyUnit events that reached the encoder from downstream.
+  uint64_t keyframe_requests() const { return keyframe_requests_.load(); }
+  uint64_t buffers_encoded() const { return buffers_encoded_.load(); }
+
+ private:
+  Encoder(const CodecInfo& codec, GstElement* encoder);
+  static GstPadProbeReturn on_probe(GstPad*, GstPadProbeInfo*, gpointer);
+
+  const CodecInfo& codec_;   // an entry of the constant codec table
+  GstElement* encoder_;      // owned by the pipeline
+  std::atomic<uint64_t> keyframe_requests_{0};
+  std::atomic<uint64_t> buffers_encoded_{0};
+  PadProbe probe_;  // last: removed before the counters go
+};
+
+}  // namespace callagent::media
