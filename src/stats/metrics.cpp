@@ -303,13 +303,18 @@ Summary summarize(const CallData& d) {
         const bool time = name == "video.in.freeze_time";
         double all = 0, after = 0;
         for (const auto& f : d.freezes) {
-          const double v = time ? f.duration_ms : 1.0;
-          all += v;
-          if (wu && static_cast<double>(f.start_us) / 1e6 >= *wu) after += v;
+          all += time ? f.duration_ms : 1.0;
+          // After the warm-up counts every freeze still going on then (a
+          // stream that died at the start is one long freeze), with only its
+          // part after the warm-up for the frozen time.
+          const double start_s = static_cast<double>(f.start_us) / 1e6;
+          const double end_s = start_s + f.duration_ms / 1000.0;
+          if (wu && end_s > *wu) after += time ? std::min(f.duration_ms, (end_s - *wu) * 1000.0) : 1.0;
         }
         m.n = d.freezes.size();
-        // Freezes are only meaningful once video flowed.
-        bool video = false;
+        // Without freezes, the value only means something once video flowed;
+        // a stream that never started is reported as the freeze it is.
+        bool video = !d.freezes.empty();
         for (const auto& ev : d.timeline) video |= ev.name == "first_video";
         if (video) {
           m.total = all;

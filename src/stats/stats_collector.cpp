@@ -81,6 +81,8 @@ void StatsCollector::stop() {
   // and latency.
   ProbeFacts f = source_.take_probe_facts();
   absorb(f, now_ms() / 1000.0);
+  // A stream that stopped (or never started) is one freeze up to the end.
+  freezes_.finish(g_get_monotonic_time() - t0_us_);
   data_.freezes = freezes_.freezes();
   if (log_) std::fflush(log_.get());
 }

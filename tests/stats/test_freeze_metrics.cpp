@@ -244,3 +244,25 @@ TEST_CASE("summary: a call that never connected has no data after the warm-up", 
   CHECK_FALSE(sum["video.in.freezes"].after_warmup);
   CHECK(*sum["setup.login"].value == 40);
 }
+
+TEST_CASE("summary: a video stream that never started is a freeze after the warm-up", "[stats][metrics]") {
+  CallData d;
+  d.warmup_s = 2.0;
+  d.timeline = {{"login", 40}, {"dtls_connected", 1000}};  // no first_video
+  for (int i = 1; i <= 8; ++i) {
+    Snapshot s;
+    s.t = i;
+    s.interval = 1;
+    d.series.push_back(s);
+  }
+  // What FreezeDetector::expect_frames(1 s) + finish(8 s) make of it.
+  d.freezes = {{1'000'000, 7000}};
+  auto sum = summarize(d);
+  REQUIRE(warmup_end(d));
+  REQUIRE(sum["video.in.freezes"].after_warmup);
+  CHECK(*sum["video.in.freezes"].after_warmup == 1);
+  CHECK(*sum["video.in.freezes"].total == 1);
+  // Only the frozen time after the warm-up (3 s .. 8 s).
+  CHECK(*sum["video.in.freeze_time"].after_warmup == Approx(5000));
+  CHECK(*sum["video.in.freeze_time"].total == Approx(7000));
+}
