@@ -1,67 +1,62 @@
 #pragma once
-// Call: the state machine of one participant in a room.
+// Call: one participant in a room, from joining to finishing.
 //
-// It decides who offers, resolves glare, keeps remote candidates until their
-// description is applied, replaces the peer connection when the partner
-// changes or the connection fails, and ends the call (duration, partner
-// gone, nobody came). It owns the current Peer (one per partner visit) and
-// borrows the CallSignaling, PeerFactory and CallObserver, which must
-// outlive it. Everything runs on the main context.
+// It keeps what any signaling has: the connection to the server going up
+// and down, partners arriving and leaving, one partner visit (a Negotiation
+// over its own Peer) at a time, the queue of the partner's candidates that
+// have no peer connection to go to yet (see RemoteCandidateQueue), and the
+// call's clocks: --wait-for-partner, --duration (from the first
+// connection), --leave-when-alone, finishing. Who offers, glare, resends and
+// repeated offers are the NegotiationPolicy's (MessengerPolicy unless told
+// otherwise), which acts through the Call.
 //
-// How it interoperates with the messenger's page (PROTOCOL.md):
-// - first in the room: the partner's arrival shows as a server-made join;
-//   we offer when the partner says it is ready (its own, relayed, join),
-//   or after `partner_ready_wait` if that never comes;
-// - second: the page (or agent) already there offers on our join; if no
-//   offer comes within `second_peer_offer_after` we offer ourselves (two
-//   pages that joined together would both wait forever);
-// - a repeated offer of the same session (same ICE ufrag: the page offers
-//   once per join it receives) gets our current answer again instead of a
-//   renegotiation; an offer with a new ufrag means a new peer connection on
-//   the other side (page rebuilt it after a failure, or reloaded): we start
-//   afresh and answer it;
-// - glare (both offered): the offer with the numerically lower SDP session
-//   id wins on both sides; the loser drops its offer and answers. The page
-//   never yields, so if we "win" and no answer comes within
-//   `answer_timeout`, we yield to the page's offer after all;
-// - an offer made while we were alone (the second-peer fallback) is kept
-//   and sent again to a newcomer once it is ready;
-// - the partner's own join while our offer is unanswered makes us send the
-//   same offer again at once (a page drops offers that arrive before its
-//   peer connection exists, and its join says it has one now);
-// - an unanswered offer is sent again (a newcomer page drops offers that
-//   arrive before its peer connection exists), up to `max_offer_resends`.
+// It owns the current Negotiation and the policy, and borrows the
+// CallSignaling, PeerFactory, CallObserver and Timers, which must outlive
+// it. Everything runs on the main context.
 //
-// States:
+// States (set_state() is the one transition function: it logs every move
+// and refuses, with an error in the log, any move is_legal_transition()
+// does not allow):
 //
-//   Idle --signaling up--> Alone --partner seen--> Negotiating --ICE+DTLS--> Connected
-//                           ^                          |                       |
-//                           +-------- partner left / failed / signaling lost --+
-//   any --finish()--> Finished
+//   Idle --signaling up--> Alone --negotiation starts--> Negotiating --peer connected--> Connected
+//                           ^ ^                              |   ^                           |
+//                           | +----- negotiation closed -----+   +---- a new negotiation ----+
+//                           +---------------------- negotiation closed ----------------------+
+//   Idle, Alone, Negotiating, Connected --finish()--> Finished
 //
+// A negotiation is closed when the partner leaves, a new partner arrives,
+// the connection fails, our offer is never answered, or the signaling
+// reconnects (the partner then sees us as someone new). A new negotiation
+// replaces the current one when the partner offers a new ICE session or
+// wins glare. Losing the signaling connection alone changes no state: the
+// media keeps flowing until it is back.
+
+#include "call/negotiation.h"
+#include "call/negotiation_policy.h"
 #include "call/peer.h"
+#include "call/remote_candidate_queue.h"
+#include "call/timers.h"
 #include "common/exit_code.h"
-#include "common/main_context.h"
 #include "signaling/protocol.h"
 #include "signaling/sdp.h"
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace callagent::call {
 
 using namespace std::chrono_literals;
 
 struct CallOptions {
+  // The messenger policy's timing (MessengerPolicy::Options).
   std::chrono::milliseconds second_peer_offer_after = 2000ms;
   std::chrono::milliseconds partner_ready_wait = 1500ms;
   std::chrono::milliseconds answer_timeout = 4000ms;
   int max_offer_resends = 3;
   std::chrono::milliseconds reoffer_after_failure = 1000ms;
+  // The call's.
   std::optional<std::chrono::milliseconds> wait_for_partner;  // fail with NoPartner
   std::optional<std::chrono::milliseconds> duration;          // from the first connection
   bool leave_when_alone = false;
@@ -95,14 +90,20 @@ class CallObserver {
   virtual void on_call_finished(ExitCode code, const std::string& reason) = 0;
 };
 
-class Call {
+class Call final : private Negotiation::Listener, private NegotiationPolicy::Host {
  public:
   enum class State { Idle, Alone, Negotiating, Connected, Finished };
 
+  // Real timers on the main context, the messenger's policy.
   Call(CallOptions options, CallSignaling& signaling, PeerFactory& peers, CallObserver& observer);
-  ~Call();
+  // Borrowed timers; `make_policy` empty: the messenger's policy.
+  Call(CallOptions options, CallSignaling& signaling, PeerFactory& peers, CallObserver& observer, Timers& timers,
+       const MakeNegotiationPolicy& make_policy = {});
+  ~Call() override;
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
+
+  static bool is_legal_transition(State from, State to);
 
   // Starts the call's clocks (wait-for-partner). Signaling may connect later.
   void start();
@@ -117,12 +118,14 @@ class Call {
 
   State state() const { return state_; }
   int visit() const { return visit_; }
-  bool has_peer() const { return peer_ != nullptr; }
+  bool has_peer() const { return negotiation_ != nullptr; }
+  // The current partner visit's negotiation, or nullptr.
+  const Negotiation* negotiation() const { return negotiation_.get(); }
   const std::string& own_id() const { return own_id_; }
 
  private:
-  class PeerSlot;  // PeerEvents of one peer generation
-  enum class Role { None, Offerer, Answerer };
+  Call(CallOptions options, CallSignaling& signaling, PeerFactory& peers, CallObserver& observer,
+       std::unique_ptr<Timers> owned, Timers* borrowed, const MakeNegotiationPolicy& make_policy);
 
   void set_state(State s);
   void on_partner_joined(const std::string& id);
@@ -131,59 +134,46 @@ class Call {
   void on_offer(const SessionDescription& d);
   void on_answer(const SessionDescription& d);
   void on_remote_candidate(const IceCandidate& c);
-
-  bool new_peer();
-  void drop_peer(const char* why);
-  void make_offer(const char* why);
-  void answer_offer(const SessionDescription& d, const signaling::Sdp& info);
-  void on_answer_timeout();
-  void resend_offer(const char* why);
-  void flush_remote_candidates();
-  void arm_second_peer_fallback();
   void note_partner_present();
+  bool start_negotiation();
+  void flush_remote_candidates();
 
-  // PeerEvents of the current generation.
-  void peer_local_description(const SessionDescription& d);
-  void peer_local_candidate(IceCandidate c);
-  void peer_state(PeerState s);
-  void peer_remote_media(MediaKind k);
-  void peer_error(const Error& e);
+  // NegotiationPolicy::Host
+  Negotiation* current_negotiation() override { return negotiation_.get(); }
+  bool partner_present() const override { return partner_present_; }
+  void offer(const char* why) override;
+  void answer(const SessionDescription& offer, const signaling::Sdp& info, const char* why) override;
+  void close_negotiation(const char* why) override;
+  void note_glare() override;
+
+  // Negotiation::Listener
+  void on_offer_sent(Negotiation& n) override;
+  void on_answer_sent(Negotiation& n) override;
+  void on_connecting(Negotiation& n) override;
+  void on_connected(Negotiation& n) override;
+  void on_failed(Negotiation& n) override;
+  void on_first_remote_media(Negotiation& n, MediaKind kind) override;
+  void on_peer_error(Negotiation& n, const Error& e) override;
 
   CallOptions opt_;
   CallSignaling& signaling_;
   PeerFactory& factory_;
   CallObserver& observer_;
+  std::unique_ptr<Timers> owned_timers_;
+  Timers& timers_;
 
   State state_ = State::Idle;
   std::string own_id_;      // learned from relayed frames
   std::string partner_id_;  // learned from a server-made join (empty if unknown)
   bool partner_present_ = false;
+  bool ever_connected_ = false;
   int visit_ = 0;
 
-  std::unique_ptr<PeerSlot> slot_;
-  std::unique_ptr<Peer> peer_;
-  Role role_ = Role::None;
-  bool offer_outstanding_ = false;  // sent an offer, no answer yet
-  bool offer_for_newcomer_ = false;  // an unseen offer waits for the newcomer's join
-  int offer_resends_ = 0;
-  bool remote_description_set_ = false;
-  std::string remote_ufrag_;
-  std::string local_ufrag_;
-  std::string local_session_id_;
-  std::optional<SessionDescription> local_description_;
-  std::optional<SessionDescription> pending_offer_;  // remote offer that lost glare
-  std::vector<IceCandidate> remote_candidates_;      // until the description is applied
-  std::vector<IceCandidate> pending_offer_candidates_;
-  bool ever_connected_ = false;
-  bool seen_audio_ = false;
-  bool seen_video_ = false;
-
-  Timeout second_peer_timer_;
-  Timeout ready_timer_;
-  Timeout answer_timer_;
-  Timeout reoffer_timer_;
-  Timeout wait_partner_timer_;
-  Timeout duration_timer_;
+  std::unique_ptr<Negotiation> negotiation_;
+  RemoteCandidateQueue remote_candidates_;
+  std::unique_ptr<NegotiationPolicy> policy_;
+  std::unique_ptr<Timer> wait_partner_timer_;
+  std::unique_ptr<Timer> duration_timer_;
 };
 
 const char* to_string(Call::State s);

@@ -34,7 +34,9 @@ class CallSignaling {
 class PeerEvents {
  public:
   virtual ~PeerEvents() = default;
-  // Our description was set locally: send it (before its candidates).
+  // Our description was set locally: send it. The peer delivers its local
+  // candidates only after this (the page drops candidates that precede
+  // their description), so the Call sends them as they come.
   virtual void on_local_description(const SessionDescription& d) = 0;
   virtual void on_local_candidate(const IceCandidate& c) = 0;
   virtual void on_peer_state(PeerState s) = 0;
@@ -50,7 +52,9 @@ class Peer {
   // An offer makes the peer create and set an answer (then
   // on_local_description); an answer completes our offer.
   virtual void set_remote_description(const SessionDescription& d) = 0;
-  // Candidates before the remote description are queued by the peer.
+  // Applied at once. The Call hands a peer the partner's candidates only
+  // once it has given it the partner's description (it queues earlier ones
+  // itself), in the order they came.
   virtual void add_remote_candidate(const IceCandidate& c) = 0;
 };
 
