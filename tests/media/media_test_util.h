@@ -102,11 +102,23 @@ struct LoopbackSide : PeerConnection::Listener {
   std::vector<std::string> errors;
   std::string description_type;
 
+  // Optional: hold our description back this long, so that our
+  // candidates reach the other side before it (they are not held).
+  std::chrono::milliseconds description_delay{0};
+  bool description_forwarded = false;
+  size_t candidates_before_description = 0;  // forwarded before it
+  Timeout description_timer;
+
   void on_local_description(const signaling::SessionDescription& d) override {
     description_type = d.type;
-    post(ctx, lifetime, [this, d] {
+    auto forward = [this, d] {
+      description_forwarded = true;
       if (other) other->set_remote_description(d);
-    });
+    };
+    if (description_delay.count() > 0)
+      description_timer.start_once(description_delay, forward);
+    else
+      post(ctx, lifetime, forward);
   }
   // Optional: what the "signaling" does to a candidate on its way (tests
   // hide addresses behind mDNS names, as browsers do).
@@ -117,6 +129,7 @@ struct LoopbackSide : PeerConnection::Listener {
     auto sent = c;
     if (rewrite_candidate) sent.candidate = rewrite_candidate(c.candidate);
     post(ctx, lifetime, [this, sent] {
+      if (!description_forwarded) ++candidates_before_description;
       if (other) other->add_remote_candidate(sent);
     });
   }
