@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "common/main_context.h"
 #include "media/media_engine.h"
+#include "media/sdp_info.h"
 
 #include <catch2/catch.hpp>
 #include <gst/gst.h>
@@ -107,7 +108,7 @@ struct LoopbackSide : PeerConnection::Listener {
   std::chrono::milliseconds description_delay{0};
   bool description_forwarded = false;
   size_t candidates_before_description = 0;  // forwarded before it
-  Timeout description_timer;
+  std::shared_ptr<Timeout> description_timer = std::make_shared<Timeout>();
 
   void on_local_description(const signaling::SessionDescription& d) override {
     description_type = d.type;
@@ -116,7 +117,7 @@ struct LoopbackSide : PeerConnection::Listener {
       if (other) other->set_remote_description(d);
     };
     if (description_delay.count() > 0)
-      description_timer.start_once(description_delay, forward);
+      description_timer->start_once(description_delay, forward);
     else
       post(ctx, lifetime, forward);
   }
