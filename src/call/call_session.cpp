@@ -14,15 +14,23 @@ auto log() {
 }
 }  // namespace
 
-// Adapts one media::PeerConnection to call::Peer. Its listener side posts
-// every event to the main context instead of calling the Call inline, so
-// that the Call may tear the peer down in reaction without pulling the
-// PeerConnection out from under its own callback.
+// Adapts one media::PeerConnection to call::Peer. PeerConnection delivers
+// every event on the main context, never inside a call we made into it, and
+// tolerates being removed from inside its own callback (remove_peer only
+// closes it; the engine destroys it later): so the events go to the Call
+// directly, without a second post.
+//
+// Ownership: the Call owns this adapter; the adapter holds the engine's
+// peer (borrowed pointer, valid until remove_peer) and gives it back when
+// the Call drops it. The engine then reports the retirement to the session
+// (MediaEngine::Listener::on_peer_retired -> CallSession::retire_peer): the
+// adapter itself reaches nothing above it.
 class CallSession::MediaPeer final : public Peer, public media::PeerConnection::Listener {
  public:
-  MediaPeer(CallSession& s, PeerEvents& events) : session_(s), events_(events) {}
+  MediaPeer(media::MediaEngine& engine, std::function<void(const std::string&)> mark, PeerEvents& events)
+      : engine_(engine), mark_(std::move(mark)), events_(events) {}
   ~MediaPeer() override {
-    if (pc_) session_.retire_peer(pc_);
+    if (pc_) engine_.remove_peer(pc_);
   }
 
   void attach(media::PeerConnection* pc) { pc_ = pc; }
@@ -32,13 +40,10 @@ class CallSession::MediaPeer final : public Peer, public media::PeerConnection::
   void set_remote_description(const SessionDescription& d) override { pc_->set_remote_description(d); }
   void add_remote_candidate(const IceCandidate& c) override { pc_->add_remote_candidate(c); }
 
-  // media::PeerConnection::Listener
-  void on_local_description(const SessionDescription& d) override {
-    later([d](PeerEvents& e) { e.on_local_description(d); });
-  }
-  void on_local_candidate(const IceCandidate& c) override {
-    later([c](PeerEvents& e) { e.on_local_candidate(c); });
-  }
+  // media::PeerConnection::Listener. Each call is the last thing done
+  // here: the Call may destroy this adapter in reaction.
+  void on_local_description(const SessionDescription& d) override { events_.on_local_description(d); }
+  void on_local_candidate(const IceCandidate& c) override { events_.on_local_candidate(c); }
   void on_connection_state(media::ConnectionState s) override {
     std::optional<PeerState> mapped;
     switch (s) {
@@ -52,31 +57,23 @@ class CallSession::MediaPeer final : public Peer, public media::PeerConnection::
         log()->warn("peer connection {}: disconnected, waiting for ICE to recover", pc_ ? pc_->id() : 0);
         break;
     }
-    if (mapped) later([st = *mapped](PeerEvents& e) { e.on_peer_state(st); });
+    if (mapped) events_.on_peer_state(*mapped);
   }
-  void on_ice_connected() override {
-    post(g_main_context_get_thread_default(), lifetime_, [this] { session_.mark("ice_connected"); });
-  }
+  void on_ice_connected() override { mark_("ice_connected"); }
   void on_remote_media(media::MediaKind kind) override {
-    auto k = kind == media::MediaKind::Audio ? MediaKind::Audio : MediaKind::Video;
-    later([k](PeerEvents& e) { e.on_remote_media(k); });
+    events_.on_remote_media(kind == media::MediaKind::Audio ? MediaKind::Audio : MediaKind::Video);
   }
   void on_error(const Error& err) override {
     // A peer's own failure (DTLS, a sink) ends this peer, not the call.
     log()->error("peer connection {}: {}", pc_ ? pc_->id() : 0, err.message);
-    later([](PeerEvents& e) { e.on_peer_state(PeerState::Failed); });
+    events_.on_peer_state(PeerState::Failed);
   }
 
  private:
-  void later(std::function<void(PeerEvents&)> fn) {
-    post(g_main_context_get_thread_default(), lifetime_,
-         [this, fn = std::move(fn)] { fn(events_); });
-  }
-
-  CallSession& session_;
+  media::MediaEngine& engine_;  // the session's; outlives the Call and so this adapter
+  std::function<void(const std::string&)> mark_;
   PeerEvents& events_;
-  media::PeerConnection* pc_ = nullptr;
-  Lifetime lifetime_ = make_lifetime();
+  media::PeerConnection* pc_ = nullptr;  // the engine's, until remove_peer
 };
 
 Result<std::unique_ptr<CallSession>> CallSession::create(SessionOptions options, Done done) {
@@ -228,7 +225,7 @@ void CallSession::on_source_eos(media::MediaKind kind) {
 
 Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& events) {
   if (phase_ != Phase::Running) return Error{ExitCode::Software, "no new peer while stopping"};
-  auto peer = std::make_unique<MediaPeer>(*this, events);
+  auto peer = std::make_unique<MediaPeer>(*engine_, [this](const std::string& e) { mark(e); }, events);
   media::PeerConnection* pc = engine_->add_peer(peer.get());
   if (!pc) return Error{ExitCode::CallFailed, "could not build a peer connection (see the log above)"};
   peer->attach(pc);
@@ -237,15 +234,14 @@ Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& ev
   return std::unique_ptr<Peer>(std::move(peer));
 }
 
-void CallSession::retire_peer(media::PeerConnection* pc) {
+void CallSession::on_peer_retired(const media::PeerConnection& pc) { retire_peer(pc); }
+
+void CallSession::retire_peer(const media::PeerConnection& pc) {
   if (!options_.snapshot_path.empty()) {
-    if (auto smp = pc->last_video_sample()) last_sample_ = std::move(smp);
+    if (auto smp = pc.last_video_sample()) last_sample_ = std::move(smp);
   }
-  add_peer_totals(totals_, *pc);
-  if (pc == current_) current_ = nullptr;
-  // While stopping, engine_->stop() finalizes and removes every peer at once.
-  if (phase_ == Phase::Running && engine_ && engine_->state() == media::MediaEngine::State::Running)
-    engine_->remove_peer(pc);
+  add_peer_totals(totals_, pc);
+  if (&pc == current_) current_ = nullptr;
 }
 
 // ---- call ---------------------------------------------------------------

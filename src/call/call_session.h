@@ -34,7 +34,7 @@ struct SessionOptions {
   bool mute_audio = false;  // start muted (silence / black frames keep the tracks)
   bool mute_video = false;
 
-  // Call quality (issue 5).
+  // Call quality.
   stats::StatsCollector::Options stats;     // interval 0: no polling
   bool status_line = true;                  // the live status (stats polling on)
   bool status_tty = false;                  // redraw in place (stderr is a terminal)
@@ -93,6 +93,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   // MediaEngine::Listener
   void on_engine_error(const Error& e) override;
   void on_source_eos(media::MediaKind kind) override;
+  void on_peer_retired(const media::PeerConnection& pc) override;
   // CallObserver
   void on_call_event(CallEvent e, int visit) override;
   void on_call_finished(ExitCode code, const std::string& reason) override;
@@ -109,7 +110,10 @@ class CallSession final : private signaling::SignalingClient::Listener,
   stats::ProbeFacts take_probe_facts() override;
   std::string stats_call_state() override;
 
-  void retire_peer(media::PeerConnection* pc);
+  // A partner's peer connection is being removed (by the engine, when the
+  // Call dropped its Peer or the engine stops): count what it received and
+  // keep its last frame.
+  void retire_peer(const media::PeerConnection& pc);
   void mark(const std::string& event);
   void write_snapshot(const std::string& path);
   void on_first_connection();
@@ -124,6 +128,8 @@ class CallSession final : private signaling::SignalingClient::Listener,
   Lifetime lifetime_ = make_lifetime();
 
   SessionTotals totals_;  // of retired peers
+  // The current partner's peer connection: the engine's (borrowed), from
+  // create_peer until its retirement.
   media::PeerConnection* current_ = nullptr;
 
   enum class Phase { Created, Running, StoppingMedia, StoppingSignaling, Done };

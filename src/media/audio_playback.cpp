@@ -58,7 +58,7 @@ Status AudioPlayback::build(const MediaOptions& options) {
   for (GstElement* e : all) ok &= e != nullptr;
   if (!ok) {
     for (GstElement* e : all)
-      if (e) gst_object_unref(gst_object_ref_sink(e));
+      if (e) GRef<GstElement>::ref_sink(e).reset();
     mixer_ = probe_ = sink_ = nullptr;
     return Error{ExitCode::Config,
                  fmt::format("cannot build the audio playback path (sink '{}')",
@@ -100,7 +100,7 @@ GstPad* AudioPlayback::link_input(GstPad* src) {
     log()->error("audio playback: cannot link {} to the mixer: {}", object_path(GST_OBJECT(src)),
                  gst_pad_link_get_name(r));
     gst_element_release_request_pad(mixer_, pad);
-    gst_object_unref(pad);
+    GRef<GstPad>::adopt(pad).reset();
     return nullptr;
   }
   log()->debug("audio playback: {} -> {}", object_path(GST_OBJECT(src)), GST_PAD_NAME(pad));

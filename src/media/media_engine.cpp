@@ -58,51 +58,49 @@ MediaEngine::MediaEngine(const MediaOptions& options, Listener* listener)
 MediaEngine::~MediaEngine() { shutdown_pipeline(); }
 
 Status MediaEngine::build() {
-  pipeline_ = gst_pipeline_new("callagent");
-  gst_object_ref_sink(pipeline_);
+  pipeline_ = GRef<GstElement>::ref_sink(gst_pipeline_new("callagent"));
+  GstBin* pipeline = GST_BIN(pipeline_.get());
   LocalSource::Events events;
   events.on_eos = [this](MediaKind k) {
     if (listener_) listener_->on_source_eos(k);
   };
   if (options_.video_source.type != SourceSpec::Type::None) {
-    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Video, options_, events);
+    auto s = LocalSource::create(pipeline, MediaKind::Video, options_, events);
     if (!s) return s.error();
     video_ = std::move(*s);
   }
   if (!options_.output.audio_sink.empty()) {
     // Before the microphone: its webrtcdsp looks the echo probe up by name.
-    auto p = AudioPlayback::create(GST_BIN(pipeline_), options_);
+    auto p = AudioPlayback::create(pipeline, options_);
     if (!p) return p.error();
     playback_ = std::move(*p);
   }
   if (options_.audio_source.type != SourceSpec::Type::None) {
-    auto s = LocalSource::create(GST_BIN(pipeline_), MediaKind::Audio, options_, events,
+    auto s = LocalSource::create(pipeline, MediaKind::Audio, options_, events,
                                  playback_ ? playback_->probe_name() : std::string());
     if (!s) return s.error();
     audio_ = std::move(*s);
   }
-  GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(pipeline_));
-  bus_watch_ = gst_bus_create_watch(bus);
-  g_source_set_callback(bus_watch_, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&MediaEngine::on_bus_message)),
+  auto bus = GRef<GstBus>::adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
+  bus_watch_.reset(gst_bus_create_watch(bus.get()));
+  g_source_set_callback(bus_watch_.get(),
+                        reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&MediaEngine::on_bus_message)),
                         this, nullptr);
-  g_source_attach(bus_watch_, ctx_);
+  g_source_attach(bus_watch_.get(), ctx_);
 
-  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     std::string why = "cannot start the media pipeline";
     ExitCode code = ExitCode::Software;
-    if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
-      GError* err = nullptr;
-      gst_message_parse_error(m, &err, nullptr);
-      why = fmt::format("{}: {}", object_path(GST_MESSAGE_SRC(m)), err ? err->message : "?");
-      code = exit_code_for(err);
-      if (err) g_error_free(err);
-      gst_message_unref(m);
+    if (GUnique<GstMessage> m{gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)}) {
+      GError* e = nullptr;
+      gst_message_parse_error(m.get(), &e, nullptr);
+      GErrorPtr err(e);
+      why = fmt::format("{}: {}", object_path(GST_MESSAGE_SRC(m.get())), err ? err->message : "?");
+      code = exit_code_for(err.get());
     }
-    gst_object_unref(bus);
     dump_graph("start-failed");
     return Error{code, why};
   }
-  gst_object_unref(bus);
   log()->info("media engine running: video {} {}x{}@{} {} {} kbps, audio {} {} Hz x{} {} kbps",
               to_string(options_.video_source), options_.video.width, options_.video.height,
               options_.video.fps, to_string(options_.codec),
@@ -143,7 +141,7 @@ PeerConnection* MediaEngine::add_peer(PeerConnection::Listener* listener) {
   }
   PeerConnection::Config cfg;
   cfg.id = next_peer_id_++;
-  cfg.pipeline = GST_BIN(pipeline_);
+  cfg.pipeline = GST_BIN(pipeline_.get());
   cfg.video = video_.get();
   cfg.audio = audio_.get();
   cfg.playback = playback_.get();
@@ -165,6 +163,7 @@ void MediaEngine::remove_peer(PeerConnection* peer, std::function<void()> done) 
     return;
   }
   log()->info("removing peer{}", peer->id());
+  if (listener_) listener_->on_peer_retired(*peer);
   closing_.push_back(std::move(*it));
   peers_.erase(it);
   auto finished = std::make_shared<bool>(false);
@@ -179,6 +178,7 @@ void MediaEngine::remove_peer(PeerConnection* peer, std::function<void()> done) 
                               [&](auto& p) { return p.get() == peer; });
       if (it2 != closing_.end()) closing_.erase(it2);
       if (done) done();
+      maybe_stopped();
     });
   };
   timer->start_once(options_.stop_timeout, [finish, peer] {
@@ -194,47 +194,48 @@ void MediaEngine::stop(std::function<void()> done) {
     return;
   }
   if (state_ == State::Running) set_state(State::Stopping);
-  auto remaining = std::make_shared<size_t>(peers_.size());
-  auto all_done = [this, done = std::move(done)]() {
+  stop_done_ = [this, done = std::move(done)]() {
     stop_timer_.cancel();
     shutdown_pipeline();
     set_state(State::Stopped);
     log()->info("media engine stopped");
     if (done) done();
   };
-  if (*remaining == 0) {
-    post(ctx_, lifetime_, all_done);
+  if (peers_.empty() && closing_.empty()) {
+    post(ctx_, lifetime_, [this] {
+      if (auto f = std::exchange(stop_done_, nullptr)) f();
+    });
     return;
   }
-  auto shared_done = std::make_shared<std::function<void()>>(all_done);
-  stop_timer_.start_once(options_.stop_timeout + std::chrono::seconds(1), [shared_done] {
-    if (auto f = std::exchange(*shared_done, nullptr)) f();
+  stop_timer_.start_once(options_.stop_timeout + std::chrono::seconds(1), [this] {
+    if (auto f = std::exchange(stop_done_, nullptr)) f();
   });
+  // Also waits for peers already being removed (their recordings).
   std::vector<PeerConnection*> raw;
   for (auto& p : peers_) raw.push_back(p.get());
-  for (auto* p : raw)
-    remove_peer(p, [remaining, shared_done] {
-      if (--*remaining == 0)
-        if (auto f = std::exchange(*shared_done, nullptr)) f();
-    });
+  for (auto* p : raw) remove_peer(p);
+}
+
+// Ends stop() once the last peer is gone.
+void MediaEngine::maybe_stopped() {
+  if (!stop_done_ || !peers_.empty() || !closing_.empty()) return;
+  if (auto f = std::exchange(stop_done_, nullptr)) f();
 }
 
 void MediaEngine::shutdown_pipeline() {
   if (bus_watch_) {
-    g_source_destroy(bus_watch_);
-    g_source_unref(bus_watch_);
-    bus_watch_ = nullptr;
+    g_source_destroy(bus_watch_.get());
+    bus_watch_.reset();
   }
   stop_timer_.cancel();
   closing_.clear();
   peers_.clear();
   if (pipeline_) {
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     video_.reset();
     audio_.reset();
     playback_.reset();
-    gst_object_unref(pipeline_);
-    pipeline_ = nullptr;
+    pipeline_.reset();
   }
 }
 
@@ -261,7 +262,7 @@ MediaEngine::Counters MediaEngine::counters() const {
 }
 
 std::string MediaEngine::dump_graph(const std::string& name) const {
-  return dump_dot(GST_BIN(pipeline_), options_.dot_dir, name);
+  return dump_dot(GST_BIN(pipeline_.get()), options_.dot_dir, name);
 }
 
 gboolean MediaEngine::on_bus_message(GstBus*, GstMessage* msg, gpointer data) {
@@ -280,33 +281,34 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
     case GST_MESSAGE_ERROR: {
       for (auto& p : peers_) {
         if (p->owns(src)) {
-          if (auto path = dump_graph(fmt::format("peer{}-error", p->id())); !path.empty())
+          // The listener may remove the peer from peers_ meanwhile: hold
+          // the pointer, not the vector's slot.
+          PeerConnection* peer = p.get();
+          if (auto path = dump_graph(fmt::format("peer{}-error", peer->id())); !path.empty())
             log()->error("pipeline graph: {}", path);
-          p->on_pipeline_error(msg);
+          peer->on_pipeline_error(msg);
           return;
         }
       }
       for (auto& p : closing_)
         if (p->owns(src)) return;  // a peer going away
-      GError* err = nullptr;
-      gchar* dbg = nullptr;
-      gst_message_parse_error(msg, &err, &dbg);
+      GError* e = nullptr;
+      gchar* d = nullptr;
+      gst_message_parse_error(msg, &e, &d);
+      GErrorPtr err(e);
+      GCharPtr dbg(d);
       std::string what =
           fmt::format("{}: {}", object_path(src), err ? err->message : "unknown error");
-      if (src && GST_OBJECT(pipeline_) != src &&
-          !gst_object_has_as_ancestor(src, GST_OBJECT(pipeline_))) {
+      GstObject* pipeline = GST_OBJECT(pipeline_.get());
+      if (src && pipeline != src && !gst_object_has_as_ancestor(src, pipeline)) {
         // Posted before its element left the pipeline (a looping file
         // source whose demuxer failed, then pushed EOS, which reopened the
         // file): nothing of it is left to fail.
         log()->warn("{} (from an element already removed; ignored)", what);
-        g_clear_error(&err);
-        g_free(dbg);
         return;
       }
-      log()->debug("error details: {}", dbg ? dbg : "");
-      ExitCode code = exit_code_for(err);
-      if (err) g_error_free(err);
-      g_free(dbg);
+      log()->debug("error details: {}", dbg ? dbg.get() : "");
+      ExitCode code = exit_code_for(err.get());
       if (state_ == State::Failed || state_ == State::Stopped) return;
       fail(what);
       set_state(State::Failed);
@@ -314,18 +316,18 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
       break;
     }
     case GST_MESSAGE_WARNING: {
-      GError* err = nullptr;
-      gst_message_parse_warning(msg, &err, nullptr);
+      GError* e = nullptr;
+      gst_message_parse_warning(msg, &e, nullptr);
+      GErrorPtr err(e);
       log()->warn("{}: {}", object_path(src), err ? err->message : "?");
-      if (err) g_error_free(err);
       break;
     }
     case GST_MESSAGE_LATENCY:
       // Sinks come and go with peers: the pipeline latency must follow.
-      gst_bin_recalculate_latency(GST_BIN(pipeline_));
+      gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
       break;
     case GST_MESSAGE_STATE_CHANGED:
-      if (src == GST_OBJECT(pipeline_)) {
+      if (src == GST_OBJECT(pipeline_.get())) {
         GstState old_s, new_s;
         gst_message_parse_state_changed(msg, &old_s, &new_s, nullptr);
         log()->debug("pipeline {} -> {}", gst_element_state_get_name(old_s),

@@ -27,7 +27,10 @@
 // Ownership: the engine owns the pipeline, the sources and the peers; a
 // PeerConnection* stays valid until remove_peer() or the engine's
 // destruction. Listeners are borrowed and must outlive their registration
-// (a removed peer calls nothing any more).
+// (a removed peer calls nothing any more). Retirement is explicit: every
+// peer leaves through remove_peer() (stop() calls it for each), which
+// first tells the engine's Listener (on_peer_retired) while the peer can
+// still be read, and stop() waits for every peer being removed.
 //
 // Errors: a failing element inside a peer (DTLS, ICE, a sink) fails that
 // peer only (PeerConnection::Listener::on_error); an RTMP output restarts
@@ -37,6 +40,7 @@
 // State: Running -> Stopping -> Stopped (or Failed). The bus watch is
 // removed and all handlers disconnected before the pipeline goes to NULL.
 
+#include "common/gref.h"
 #include "common/main_context.h"
 #include "common/result.h"
 #include "media/media_options.h"
@@ -63,6 +67,9 @@ class MediaEngine {
     virtual void on_engine_error(const Error& e) = 0;
     // A local file source ended (no loop): the call should end.
     virtual void on_source_eos(MediaKind kind) {}
+    // remove_peer() is about to close `peer`: its counters, recording path
+    // and last frame are final (readable now, not after the call).
+    virtual void on_peer_retired(const PeerConnection& peer) {}
   };
 
   enum class State { Running, Stopping, Stopped, Failed };
@@ -103,7 +110,7 @@ class MediaEngine {
   const MediaOptions& options() const { return options_; }
   Counters counters() const;
   State state() const { return state_; }
-  GstElement* pipeline() const { return pipeline_; }
+  GstElement* pipeline() const { return pipeline_.get(); }
   // The shared playback path (mixer, echo probe, sink); nullptr without
   // options.output.audio_sink.
   const AudioPlayback* playback() const { return playback_.get(); }
@@ -118,6 +125,7 @@ class MediaEngine {
   void fail(const std::string& what);
   void set_state(State to);
   void shutdown_pipeline();
+  void maybe_stopped();
   std::string next_record_path();
 
   MediaOptions options_;
@@ -125,8 +133,8 @@ class MediaEngine {
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
   State state_ = State::Running;
-  GstElement* pipeline_ = nullptr;  // owned
-  GSource* bus_watch_ = nullptr;
+  GRef<GstElement> pipeline_;
+  GUnique<GSource> bus_watch_;  // attached to ctx_ while it exists
   std::unique_ptr<AudioPlayback> playback_;  // before the peers: they link to it
   std::unique_ptr<LocalSource> video_;
   std::unique_ptr<LocalSource> audio_;
@@ -137,6 +145,7 @@ class MediaEngine {
   int recordings_ = 0;
   bool playing_graph_written_ = false;
   Timeout stop_timer_;
+  std::function<void()> stop_done_;  // stop()'s callback, until every peer is gone
 };
 
 }  // namespace callagent::media

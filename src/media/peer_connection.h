@@ -1,82 +1,56 @@
 #pragma once
 // One WebRTC peer connection: a fresh webrtcbin for one partner, in its own
-// bin inside the engine's running pipeline, fed from the engine's encoder
-// tees (queue ! payloader per kind) and feeding per-partner receive chains
-// (no decodebin, MEASURED.md):
+// bin ("peerN") inside the engine's running pipeline. A facade over the
+// parts that each do one job:
 //
-//   video: rtpvp8depay ! tee ─ queue ! vp8dec ! tee ─ display sink | fakesink
-//                          │                     └─ RTMP output (optional)
-//                          └─ Recorder (optional, no re-encoding)
-//   audio: rtpopusdepay ! tee ─ queue ! opusdec ! tee ─ playback branch | fakesink
-//                           └─ Recorder            └─ RTMP output
-//
-// The playback branch (queue ! audioconvert ! audioresample ! capsfilter,
-// out through the bin's "audio_out" ghost pad) feeds a request pad of the
-// engine's shared mixer (AudioPlayback) when the engine plays audio; the
-// pad is released when the peer closes, the mixer keeps running.
+//   WebrtcEndpoint   webrtcbin, offer/answer, connection state, candidates
+//     SendBranch       per sent kind: engine tee -> queue ! payloader -> webrtcbin
+//     RemoteCandidates clean-up, dedupe, mDNS lookup of the partner's candidates
+//   ReceiveChain     per received kind: depayloader ! tee ! decoder ! tee
+//   PeerOutputs      recorder, RTMP, display, playback mixer pad; finish()
+//   ReceiveProbes    counters, frame log, latency stamps, audio energy, last frame
 //
 // Created and owned by MediaEngine (MediaEngine::add_peer / remove_peer);
 // the call layer borrows the pointer until it calls remove_peer.
 //
 // Threading: the public methods and every Listener callback run on the main
-// context the engine was created on. webrtcbin's signals, promises and pad
-// callbacks fire on streaming threads; they copy their arguments and post()
-// to the main context behind a Lifetime guard, except pad-added, which
-// builds the receive chain synchronously (the first RTP packet follows it
-// at once) touching only the peer's bin and atomics.
+// context the engine was created on. Each event reaches the Listener with
+// at most one post: webrtcbin's threads post to the main context, and
+// there the Listener is called at once; an event found inside one of our
+// public methods (a failure of set_remote_description, say) is posted, so
+// that a Listener never runs inside a call the caller made into us and may
+// remove this peer from any callback. pad-added builds the receive chain
+// synchronously on the streaming thread (the first RTP packet follows it
+// at once), touching only the peer's bin, PeerOutputs (mutex) and atomics.
 //
-// Negotiation (one transition function, illegal moves are logged):
-//
-//   Idle ──create_offer()──> CreatingOffer ──set-local ok──> WaitingAnswer
-//   WaitingAnswer ──set_remote_description(answer)──> ApplyingAnswer ──ok──> Stable
-//   Idle ──set_remote_description(offer)──> ApplyingOffer ──ok──> CreatingAnswer
-//   CreatingAnswer ──set-local ok──> Stable
-//   any ──error──> Failed;  any ──close──> Closed
-//
-// A partner that re-offers (a browser rebuilding its connection) is a new
-// negotiation with new ICE/DTLS: the call layer removes this peer and adds a
-// new one.
-//
-// Remote candidates that arrive before the remote description are queued and
-// applied after it. Browser candidates are reduced to the fields libnice
-// parses; duplicates (Chromium sends each for sdpMid "0" and "1") and
-// end-of-candidates are dropped. Local candidates are held back until
-// on_local_description has been delivered, so the caller can always send the
-// description first.
+// Candidates: remote ones are applied at once (webrtcbin queues those that
+// come before the remote description); local ones are held back until
+// on_local_description has been delivered, so the caller can always send
+// the description first (WebrtcEndpoint).
 
+#include "common/gref.h"
 #include "common/main_context.h"
 #include "common/result.h"
-#include "common/signal_connection.h"
 #include "gst/gst_util.h"
 #include "media/media_options.h"
-#include "media/sdp_info.h"
-#include "media/video_display.h"
+#include "media/receive_probes.h"
+#include "media/webrtc_endpoint.h"
 #include "signaling/protocol.h"
-#include "signaling/sdp.h"
 
 #include <gst/gst.h>
-#include <gst/webrtc/webrtc.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
 namespace callagent::media {
 
 class AudioPlayback;
 class LocalSource;
-class Recorder;
-class RtmpOutput;
+class PeerOutputs;
+class ReceiveChain;
 
-enum class ConnectionState { New, Connecting, Connected, Disconnected, Failed, Closed };
-std::string_view to_string(ConnectionState s);
-
-class PeerConnection {
+class PeerConnection final : private WebrtcEndpoint::Events {
  public:
   class Listener {
    public:
@@ -112,29 +86,11 @@ class PeerConnection {
   };
 
   // Per-frame facts for the stats (MediaOptions::frame_log /
-  // latency_stamp), drained by take_frame_log(). Bounded: when nobody
-  // drains, the oldest entries are dropped.
-  struct FrameLog {
-    std::vector<int64_t> video_decode_times_us;  // g_get_monotonic_time() at decoder output
-    std::vector<double> latency_ms;              // now - stamp of each stamped frame
-    double audio_sum_squares = 0;                // decoded samples, normalized to [-1, 1]
-    uint64_t audio_samples = 0;
-    double audio_concealed_ms = 0;               // cumulative (not reset by take)
-  };
+  // latency_stamp), drained by take_frame_log().
+  using FrameLog = ReceiveProbes::FrameLog;
+  using Negotiation = WebrtcEndpoint::Negotiation;
 
-  enum class Negotiation {
-    Idle,
-    CreatingOffer,
-    WaitingAnswer,
-    ApplyingAnswer,
-    ApplyingOffer,
-    CreatingAnswer,
-    Stable,
-    Failed,
-    Closed
-  };
-
-  ~PeerConnection();
+  ~PeerConnection() override;
   PeerConnection(const PeerConnection&) = delete;
   PeerConnection& operator=(const PeerConnection&) = delete;
 
@@ -146,25 +102,25 @@ class PeerConnection {
   void add_remote_candidate(const signaling::IceCandidate& c);
 
   int id() const { return id_; }
-  ConnectionState state() const { return state_; }
-  Negotiation negotiation() const { return negotiation_; }
+  ConnectionState state() const { return endpoint_->state(); }
+  Negotiation negotiation() const { return endpoint_->negotiation(); }
   Counters counters() const;
   // The recording of this partner, "" if none.
   std::string recording_path() const;
   // The webrtcbin (borrowed), for stats.
-  GstElement* webrtcbin() const { return webrtc_; }
-  FrameLog take_frame_log();
+  GstElement* webrtcbin() const { return endpoint_->webrtcbin(); }
+  FrameLog take_frame_log() { return probes_->take_frame_log(); }
   // The last decoded remote video frame (MediaOptions::keep_last_frame), a
   // new sample, or null.
-  GUnique<GstSample> last_video_sample() const;
+  GUnique<GstSample> last_video_sample() const { return probes_->last_video_sample(); }
 
  private:
   friend class MediaEngine;
   struct Config {
     int id = 0;
     GstBin* pipeline = nullptr;
-    LocalSource* video = nullptr;  // nullable
-    LocalSource* audio = nullptr;  // nullable
+    LocalSource* video = nullptr;       // nullable
+    LocalSource* audio = nullptr;       // nullable
     AudioPlayback* playback = nullptr;  // nullable: no audio playback
     const MediaOptions* options = nullptr;
     // Allocates the next recording file name when this partner's media is
@@ -175,103 +131,41 @@ class PeerConnection {
   PeerConnection(Config config, Listener* listener);
   Status build();
   // Engine hooks.
-  bool owns(GstObject* o) const;           // o is inside this peer's bin
+  bool owns(GstObject* o) const;            // o is inside this peer's bin
   void on_pipeline_error(GstMessage* msg);  // an error from inside our bin
-  void close(std::function<void()> done);   // EOS outputs, detach listener
-  void detach_listener() { listener_ = nullptr; }
+  // Stops sending and playing, detaches the listener, finalizes the
+  // outputs; `done` runs on the main context when they are complete.
+  void close(std::function<void()> done);
 
-  void set_negotiation(Negotiation to);
-  void fail(const std::string& what);
-  bool link_sender(LocalSource* src, int payload_type, std::optional<int> mline);
-  void add_recv_transceiver(MediaKind kind);
-  void on_offer_created(GstPromise* p);
-  void on_answer_created(GstPromise* p);
-  void set_local(GstWebRTCSessionDescription* desc, const char* what);
-  void on_local_set(GstPromise* p, std::string type, std::string sdp);
-  void on_remote_set(GstPromise* p, bool offer);
-  void apply_candidate(const signaling::IceCandidate& c);
-  void resolve_mdns_candidate(std::string line, std::string name, int mline);
-  void emit_local_candidate(int mline, std::string candidate);
-  void on_connection_state_changed(int state);
-  void on_connected();
-  void connect_senders();
-  void prepare_outputs(const signaling::Sdp& remote);
-  void handle_remote_pad(GstPad* pad);  // streaming thread
-  bool build_video_receive(GstPad* pad, const std::string& encoding);
-  bool build_audio_receive(GstPad* pad);
-  // Stops feeding the engine's mixer and releases our pad of it (close()
-  // and the destructor; main thread).
-  void detach_playback();
-  void request_promise(const char* signal, GstWebRTCSessionDescription* desc,
-                       std::function<void(GstPromise*)> on_reply);
+  // WebrtcEndpoint::Events
+  void on_remote_description(const signaling::Sdp& remote) override;
+  void on_local_description(const signaling::SessionDescription& d) override;
+  void on_local_candidate(const signaling::IceCandidate& c) override;
+  void on_connection_state(ConnectionState s) override;
+  void on_ice_connected() override;
+  void on_failed(const Error& e) override;
+  void on_remote_pad(GstPad* pad) override;  // streaming thread
 
-  static void on_pad_added(GstElement*, GstPad*, gpointer);
-  static void on_ice_candidate(GstElement*, guint, gchar*, gpointer);
-  static void on_connection_state_notify(GObject*, GParamSpec*, gpointer);
-  static void on_ice_state_notify(GObject*, GParamSpec*, gpointer);
-  static GstPadProbeReturn on_decoded(GstPad*, GstPadProbeInfo*, gpointer);
-  void log_video_frame(GstPad* pad, GstBuffer* buf);  // streaming thread
-  void log_audio_buffer(GstPad* pad, GstBuffer* buf);  // streaming thread
+  // Calls the listener now, or posts the call when inside one of our public
+  // methods (see the header comment).
+  void notify(std::function<void(Listener&)> fn);
+  struct InCall;
 
   Config config_;
-  Listener* listener_;  // borrowed; nullptr once removed
+  Listener* listener_;  // borrowed; nullptr once closed
   const int id_;
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
+  int in_call_ = 0;
 
-  GstElement* bin_ = nullptr;     // ours until added to the pipeline, then the pipeline's
-  GstElement* webrtc_ = nullptr;  // inside bin_
-  std::vector<SignalConnection> signals_;
-  struct SendBranch {
-    LocalSource* source = nullptr;
-    GstPad* tee_pad = nullptr;    // request pad on the engine's tee (we own a ref);
-                                  // linked once the connection is up
-    GstPad* ghost = nullptr;      // our bin's ghost sink pad (borrowed)
-    GstElement* payloader = nullptr;  // borrowed (in bin_)
-  };
-  std::vector<SendBranch> senders_;
-
-  Negotiation negotiation_ = Negotiation::Idle;
-  ConnectionState state_ = ConnectionState::New;
-  std::optional<signaling::Sdp> remote_info_;
-  std::vector<std::string> local_mids_;
-  bool remote_applied_ = false;
-  bool local_sent_ = false;
-  std::vector<signaling::IceCandidate> pending_remote_;
-  std::vector<std::pair<int, std::string>> pending_local_;
-  std::set<std::string> seen_remote_;
-  Timeout missing_media_timer_;
-
-  // Touched by pad-added (streaming thread) and the main thread.
-  mutable std::mutex mutex_;
-  std::unique_ptr<Recorder> recorder_;
-  std::unique_ptr<RtmpOutput> rtmp_;
-  std::unique_ptr<VideoDisplay> display_;  // --display: outlives bin_'s NULL state (destructor)
-  GstElement* video_raw_tee_ = nullptr;
-  GstElement* audio_raw_tee_ = nullptr;
-  bool closing_ = false;
-  // The playback branch: its first pad (where data is dropped on detach),
-  // our bin's ghost src pad, and the mixer pad it feeds (a ref).
-  GstPad* playback_in_ = nullptr;
-  GstPad* playback_out_ = nullptr;
-  GstPad* playback_pad_ = nullptr;
-
-  std::atomic<uint64_t> video_frames_{0};
-  std::atomic<uint64_t> audio_buffers_{0};
-  std::atomic<int> width_{0};
-  std::atomic<int> height_{0};
-  std::atomic<bool> first_video_{false};
-  std::atomic<bool> first_audio_{false};
-  std::atomic<uint64_t> video_frames_received_{0};
-  std::atomic<uint64_t> video_frames_sent_{0};
-  std::atomic<uint32_t> video_in_ssrc_{0};
-  std::atomic<uint32_t> audio_in_ssrc_{0};
-
-  // Stats facts, written on streaming threads.
-  mutable std::mutex log_mutex_;
-  FrameLog frame_log_;
-  GUnique<GstBuffer> last_video_;  // with its caps
-  GUnique<GstCaps> last_video_caps_;
+  GRef<GstElement> bin_;  // added to the pipeline by build()
+  std::unique_ptr<ReceiveProbes> probes_;
+  std::unique_ptr<PeerOutputs> outputs_;
+  std::unique_ptr<WebrtcEndpoint> endpoint_;
+  // Written by pad-added (streaming thread) only; kept until the bin is
+  // in NULL.
+  std::unique_ptr<ReceiveChain> video_chain_;
+  std::unique_ptr<ReceiveChain> audio_chain_;
 };
 
 }  // namespace callagent::media

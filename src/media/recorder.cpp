@@ -19,11 +19,14 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
   r->ctx_ = thread_default_context();
 
   const bool webm = path.size() > 5 && path.substr(path.size() - 5) == ".webm";
-  GstElement* bin = gst_bin_new(nullptr);
+  // Ours until it is added to `parent`.
+  auto bin_ref = GRef<GstElement>::ref_sink(gst_bin_new(nullptr));
+  GstElement* bin = bin_ref.get();
   GstElement* mux = make_element(webm ? "webmmux" : "matroskamux", nullptr);
   GstElement* sink = make_element("filesink", nullptr);
   if (!mux || !sink) {
-    gst_object_unref(gst_object_ref_sink(bin));
+    for (GstElement* e : {mux, sink})
+      if (e) GRef<GstElement>::ref_sink(e).reset();
     return Error{ExitCode::Config, "cannot create matroskamux/filesink"};
   }
   // Timestamps are RTP-derived running times: start the file at zero.
@@ -63,32 +66,25 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
         last = cf;
       }
     }
-    GstPad* mux_pad =
-        gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video_%u" : "audio_%u");
-    GstPad* src = gst_element_get_static_pad(last, "src");
+    auto mux_pad = GRef<GstPad>::adopt(
+        gst_element_request_pad_simple(mux, kind == MediaKind::Video ? "video_%u" : "audio_%u"));
+    auto src = GRef<GstPad>::adopt(gst_element_get_static_pad(last, "src"));
     if (kind == MediaKind::Video)
-      gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_video_caps,
+      gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_video_caps,
                         r.get(), nullptr);
-    bool ok = mux_pad && gst_pad_link(src, mux_pad) == GST_PAD_LINK_OK;
-    gst_object_unref(src);
-    if (mux_pad) gst_object_unref(mux_pad);
-    if (!ok) return nullptr;
-    GstPad* target = gst_element_get_static_pad(q, "sink");
-    GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", target);
-    gst_object_unref(target);
+    if (!mux_pad || gst_pad_link(src.get(), mux_pad.get()) != GST_PAD_LINK_OK) return nullptr;
+    auto target = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink"));
+    GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", target.get());
     gst_element_add_pad(bin, g);
-    return g;
+    return g;  // the bin's (borrowed)
   };
   if (kinds.video) r->video_pad_ = add_input(MediaKind::Video);
   if (kinds.audio) r->audio_pad_ = add_input(MediaKind::Audio);
-  if ((kinds.video && !r->video_pad_) || (kinds.audio && !r->audio_pad_)) {
-    gst_object_unref(gst_object_ref_sink(bin));
+  if ((kinds.video && !r->video_pad_) || (kinds.audio && !r->audio_pad_))
     return Error{ExitCode::Software, "cannot link the recorder's muxer"};
-  }
-  GstPad* sp = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(sp, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_sink_eos, r.get(),
+  auto sp = GRef<GstPad>::adopt(gst_element_get_static_pad(sink, "sink"));
+  gst_pad_add_probe(sp.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_sink_eos, r.get(),
                     nullptr);
-  gst_object_unref(sp);
 
   r->bin_ = bin;
   gst_bin_add(parent, bin);
@@ -111,20 +107,18 @@ GstCaps* Recorder::continued_caps(const GstCaps* first, const GstCaps* next) {
   // Everything else stays as it was: the track header is written once.
   static constexpr const char* kMayChange[] = {"width", "height", "profile", "level",
                                                "tier",  "codec_data", "streamheader"};
-  GstCaps* out = gst_caps_copy(first);
-  GstStructure* o = gst_caps_get_structure(out, 0);
+  GUnique<GstCaps> out(gst_caps_copy(first));
+  GstStructure* o = gst_caps_get_structure(out.get(), 0);
   const GstStructure* n = gst_caps_get_structure(next, 0);
-  if (!gst_structure_has_name(n, gst_structure_get_name(o))) {
-    gst_caps_unref(out);
+  if (!gst_structure_has_name(n, gst_structure_get_name(o)))
     return gst_caps_copy(next);  // another codec: nothing to preserve (the muxer refuses it)
-  }
   for (const char* f : kMayChange) {
     if (const GValue* v = gst_structure_get_value(n, f))
       gst_structure_set_value(o, f, v);
     else
       gst_structure_remove_field(o, f);
   }
-  return out;
+  return out.release();
 }
 
 GstPadProbeReturn Recorder::on_video_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -175,15 +169,11 @@ void Recorder::send_eos(GstPad* ghost) {
   if (!ghost) return;
   // Stop the data first: a tee pad pushing after our EOS would get
   // FLOW_EOS back and could stop the partner's receive path.
-  if (GstPad* peer = gst_pad_get_peer(ghost)) {
-    GstElement* up = gst_pad_get_parent_element(peer);
-    gst_pad_unlink(peer, ghost);
-    if (up) {
-      if (GST_PAD_TEMPLATE_PRESENCE(GST_PAD_PAD_TEMPLATE(peer)) == GST_PAD_REQUEST)
-        gst_element_release_request_pad(up, peer);
-      gst_object_unref(up);
-    }
-    gst_object_unref(peer);
+  if (auto peer = GRef<GstPad>::adopt(gst_pad_get_peer(ghost))) {
+    auto up = GRef<GstElement>::adopt(gst_pad_get_parent_element(peer.get()));
+    gst_pad_unlink(peer.get(), ghost);
+    if (up && GST_PAD_TEMPLATE_PRESENCE(GST_PAD_PAD_TEMPLATE(peer.get())) == GST_PAD_REQUEST)
+      gst_element_release_request_pad(up.get(), peer.get());
   }
   gst_pad_send_event(ghost, gst_event_new_eos());
 }

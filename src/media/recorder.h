@@ -6,8 +6,8 @@
 //   audio_sink (ghost) -> queue -> opusparse ---^
 //
 // The muxer's pads are requested when the Recorder is made, i.e. before any
-// data flows (matroskamux refuses new pads once it has written data,
-// MEASURED.md); so the kinds must be known up front (from the remote SDP).
+// data flows (matroskamux refuses new pads once it has written its
+// header); so the kinds must be known up front (from the remote SDP).
 // A kind that never arrives must be ended with end_missing() or the muxer
 // waits for it forever.
 //

@@ -51,11 +51,14 @@ RtmpOutput::~RtmpOutput() {
 }
 
 bool RtmpOutput::build_locked() {
-  GstElement* bin = gst_bin_new(nullptr);
+  // Ours until it is added to parent_.
+  auto bin_ref = GRef<GstElement>::ref_sink(gst_bin_new(nullptr));
+  GstElement* bin = bin_ref.get();
   GstElement* mux = make_element("flvmux", nullptr);
   GstElement* sink = make_element("rtmp2sink", nullptr);
   if (!mux || !sink) {
-    gst_object_unref(gst_object_ref_sink(bin));
+    for (GstElement* e : {mux, sink})
+      if (e) GRef<GstElement>::ref_sink(e).reset();
     return false;
   }
   g_object_set(mux, "streamable", TRUE, nullptr);
@@ -110,10 +113,8 @@ bool RtmpOutput::build_locked() {
     return ok;
   };
   if ((want_video_ && !add_branch(MediaKind::Video)) ||
-      (want_audio_ && !add_branch(MediaKind::Audio))) {
-    gst_object_unref(gst_object_ref_sink(bin));
+      (want_audio_ && !add_branch(MediaKind::Audio)))
     return false;
-  }
   bin_ = bin;
   gst_bin_add(parent_, bin_);
   gst_element_sync_state_with_parent(bin_);
@@ -130,19 +131,18 @@ void RtmpOutput::link_locked(MediaKind kind) {
   g_autoptr(GstPad) ghost =
       gst_element_get_static_pad(bin_, kind == MediaKind::Video ? "video_sink" : "audio_sink");
   if (!ghost) return;
-  in.tee_pad = gst_element_request_pad_simple(in.tee, "src_%u");
-  if (gst_pad_link(in.tee_pad, ghost) != GST_PAD_LINK_OK)
+  in.tee_pad = GRef<GstPad>::adopt(gst_element_request_pad_simple(in.tee, "src_%u"));
+  if (gst_pad_link(in.tee_pad.get(), ghost) != GST_PAD_LINK_OK)
     log()->error("cannot link the RTMP {} input", to_string(kind));
 }
 
 void RtmpOutput::teardown_locked() {
   for (Input* in : {&video_, &audio_}) {
     if (!in->tee_pad) continue;
-    g_autoptr(GstPad) peer = gst_pad_get_peer(in->tee_pad);
-    if (peer) gst_pad_unlink(in->tee_pad, peer);
-    gst_element_release_request_pad(in->tee, in->tee_pad);
-    gst_object_unref(in->tee_pad);
-    in->tee_pad = nullptr;
+    g_autoptr(GstPad) peer = gst_pad_get_peer(in->tee_pad.get());
+    if (peer) gst_pad_unlink(in->tee_pad.get(), peer);
+    gst_element_release_request_pad(in->tee, in->tee_pad.get());
+    in->tee_pad.reset();
   }
   if (bin_) {
     gst_element_set_state(bin_, GST_STATE_NULL);
@@ -165,17 +165,19 @@ bool RtmpOutput::owns(GstObject* o) const {
 void RtmpOutput::on_error(GstMessage* msg) {
   g_autoptr(GError) e = nullptr;
   gst_message_parse_error(msg, &e, nullptr);
-  log()->warn("RTMP output failed ({}): {}; retrying in {} s", object_path(GST_MESSAGE_SRC(msg)),
-              e ? e->message : "?", backoff_.count());
+  std::chrono::milliseconds delay{0};
   {
     std::lock_guard lock(mutex_);
-    if (stopped_ || !bin_) return;
-    if (std::chrono::steady_clock::now() - started_ > std::chrono::minutes(1))
-      backoff_ = std::chrono::seconds(1);
+    if (stopped_ || !bin_) {
+      log()->warn("RTMP output failed ({}): {}", object_path(GST_MESSAGE_SRC(msg)), e ? e->message : "?");
+      return;
+    }
+    if (std::chrono::steady_clock::now() - started_ > std::chrono::minutes(1)) backoff_.reset();
+    delay = backoff_.next();
     teardown_locked();
   }
-  auto delay = backoff_;
-  backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
+  log()->warn("RTMP output failed ({}): {}; retrying in {} s", object_path(GST_MESSAGE_SRC(msg)),
+              e ? e->message : "?", delay.count() / 1000.0);
   restart_timer_.start_once(delay, [this] {
     std::lock_guard lock(mutex_);
     if (stopped_) return;

@@ -6,13 +6,15 @@
 // decoded-media tees through leaky queues, so a slow or dead server never
 // holds up the call. When the server drops (rtmp2sink posts an error, which
 // the engine routes here instead of failing the call) the whole bin is torn
-// down and rebuilt after a backoff (1 s doubling to 30 s; back to 1 s after
-// a minute of streaming). The FLV stream restarts with new headers, which
+// down and rebuilt after a backoff (common/backoff.h: 1 s doubling to 30 s,
+// no jitter; back to 1 s after a minute of streaming). The FLV stream restarts with new headers, which
 // RTMP servers accept as a republish.
 //
 // Main context, except link_input() (called from the peer's pad-added on a
 // streaming thread); the internal mutex guards the bin and the inputs.
 
+#include "common/backoff.h"
+#include "common/gref.h"
 #include "common/main_context.h"
 #include "media/media_options.h"
 
@@ -43,7 +45,7 @@ class RtmpOutput {
  private:
   struct Input {
     GstElement* tee = nullptr;     // borrowed (in parent_)
-    GstPad* tee_pad = nullptr;     // our request pad on it
+    GRef<GstPad> tee_pad;          // our request pad on it
   };
   bool build_locked();
   void teardown_locked();
@@ -54,10 +56,11 @@ class RtmpOutput {
   bool want_video_, want_audio_;
   int fps_;
   mutable std::mutex mutex_;
-  GstElement* bin_ = nullptr;  // owned by parent_ while it exists
+  GstElement* bin_ = nullptr;  // parent_'s while it exists (borrowed)
   Input video_, audio_;
   bool stopped_ = false;
-  std::chrono::seconds backoff_{1};
+  // 1 s doubling to 30 s, no jitter (one client per server).
+  Backoff backoff_{std::chrono::seconds(1), std::chrono::seconds(30), 0.0};
   std::chrono::steady_clock::time_point started_;
   Timeout restart_timer_;
   std::atomic<uint64_t> restarts_{0};

@@ -1,5 +1,7 @@
 #include "media/snapshot_writer.h"
 
+#include "gst/gst_util.h"
+
 #include <gst/video/video.h>
 
 #include <fmt/format.h>
@@ -12,16 +14,14 @@ namespace callagent::media {
 
 Status write_png(GstSample* sample, const std::string& path) {
   if (!sample) return Error{ExitCode::NoInput, "no remote video frame to write"};
-  GstCaps* png_caps = gst_caps_new_empty_simple("image/png");
-  GError* err = nullptr;
-  GstSample* png = gst_video_convert_sample(sample, png_caps, 5 * GST_SECOND, &err);
-  gst_caps_unref(png_caps);
-  if (!png) {
-    std::string why = err ? err->message : "conversion failed";
-    if (err) g_error_free(err);
-    return Error{ExitCode::Software, "cannot convert the frame to PNG: " + why};
-  }
-  GstBuffer* buf = gst_sample_get_buffer(png);
+  GUnique<GstCaps> png_caps(gst_caps_new_empty_simple("image/png"));
+  GError* e = nullptr;
+  GUnique<GstSample> png(gst_video_convert_sample(sample, png_caps.get(), 5 * GST_SECOND, &e));
+  GErrorPtr err(e);
+  if (!png)
+    return Error{ExitCode::Software,
+                 std::string("cannot convert the frame to PNG: ") + (err ? err->message : "conversion failed")};
+  GstBuffer* buf = gst_sample_get_buffer(png.get());
   GstMapInfo map;
   Status st = Ok{};
   if (!buf || !gst_buffer_map(buf, &map, GST_MAP_READ)) {
@@ -39,7 +39,6 @@ Status write_png(GstSample* sample, const std::string& path) {
     }
     gst_buffer_unmap(buf, &map);
   }
-  gst_sample_unref(png);
   return st;
 }
 

@@ -46,36 +46,35 @@ std::unique_ptr<VideoDisplay> VideoDisplay::create(const std::string& spec, bool
   const std::string factory = spec == "auto" ? "autovideosink" : spec;
   std::unique_ptr<VideoDisplay> d(new VideoDisplay());
   d->fullscreen_ = fullscreen;
-  d->sink_ = make_element(factory.c_str(), "video-display");
-  if (!d->sink_) return nullptr;
-  gst_object_ref_sink(d->sink_);  // ours; the bin takes another
+  d->sink_ = GRef<GstElement>::ref_sink(make_element(factory.c_str(), "video-display"));
+  if (!d->sink_) return nullptr;  // ours; the bin takes another
   // Opening the output now (READY) turns "no display here" into an error
   // the caller can handle, and autovideosink makes its real sink then,
   // trying each candidate until one opens: configure the one it kept.
-  if (gst_element_set_state(d->sink_, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(d->sink_.get(), GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
     const char* display = g_getenv("DISPLAY");
     log()->error("display: {} cannot open its output here (DISPLAY={})", factory, display ? display : "unset");
-    gst_element_set_state(d->sink_, GST_STATE_NULL);
+    gst_element_set_state(d->sink_.get(), GST_STATE_NULL);
     return nullptr;
   }
-  GstElement* target = drawing_sink(d->sink_);
+  GstElement* target = drawing_sink(d->sink_.get());
   if (!target) {
     log()->error("display: {} holds no sink", factory);
-    gst_element_set_state(d->sink_, GST_STATE_NULL);
+    gst_element_set_state(d->sink_.get(), GST_STATE_NULL);
     return nullptr;
   }
-  d->target_ = GST_ELEMENT(gst_object_ref(target));
+  d->target_ = GRef<GstElement>::ref(target);
   d->description_ = factory;
-  if (target != d->sink_) {
+  if (target != d->sink_.get()) {
     d->description_ = fmt::format("{} ({})", factory, factory_name(target));
     log()->info("display: {} chose {}", factory, factory_name(target));
   }
-  // Added to a playing pipeline: must not wait for preroll (MEASURED.md).
-  set_if_exists(d->sink_, "async", false);
-  if (target != d->sink_) set_if_exists(target, "async", false);
+  // Added to a playing pipeline: must not wait for preroll (a sink that waits for preroll there never prerolls: the pipeline is PLAYING already).
+  set_if_exists(d->sink_.get(), "async", false);
+  if (target != d->sink_.get()) set_if_exists(target, "async", false);
 
   if (fullscreen) {
-    if (GstElement* e = has_property(d->sink_, "fullscreen") ? d->sink_
+    if (GstElement* e = has_property(d->sink_.get(), "fullscreen") ? d->sink_.get()
                         : has_property(target, "fullscreen") ? target : nullptr) {
       g_object_set(e, "fullscreen", TRUE, nullptr);
       d->description_ += ", full screen";
@@ -90,11 +89,11 @@ std::unique_ptr<VideoDisplay> VideoDisplay::create(const std::string& spec, bool
 }
 
 void VideoDisplay::show(const std::string& title) {
-  if (!fullscreen_ || window_ || !takes_x11_window(factory_name(target_)) || !GST_IS_VIDEO_OVERLAY(target_))
+  if (!fullscreen_ || window_ || !takes_x11_window(factory_name(target_.get())) || !GST_IS_VIDEO_OVERLAY(target_.get()))
     return;
   window_ = X11Window::create_fullscreen(title);
   if (window_) {
-    gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(target_), window_->handle());
+    gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(target_.get()), window_->handle());
     description_ += fmt::format(", full screen {}x{}", window_->width(), window_->height());
   } else {
     description_ += ", in a window of the video's size (no full-screen window)";
@@ -102,9 +101,9 @@ void VideoDisplay::show(const std::string& title) {
 }
 
 std::optional<VideoDisplay::Counts> VideoDisplay::counts() const {
-  if (!target_ || !has_property(target_, "stats")) return std::nullopt;
+  if (!target_.get() || !has_property(target_.get(), "stats")) return std::nullopt;
   GstStructure* st = nullptr;
-  g_object_get(target_, "stats", &st, nullptr);
+  g_object_get(target_.get(), "stats", &st, nullptr);
   if (!st) return std::nullopt;
   Counts c;
   guint64 v = 0;
@@ -120,12 +119,12 @@ void VideoDisplay::log_counts(std::string_view who) const {
 }
 
 VideoDisplay::~VideoDisplay() {
-  if (target_) gst_object_unref(target_);
+  target_.reset();
   if (sink_) {
     // Normally in NULL already with the bin that owns it; alone (never
     // added) it must go to NULL before its last reference goes.
-    if (!GST_OBJECT_PARENT(sink_)) gst_element_set_state(sink_, GST_STATE_NULL);
-    gst_object_unref(sink_);
+    if (!GST_OBJECT_PARENT(sink_.get())) gst_element_set_state(sink_.get(), GST_STATE_NULL);
+    sink_.reset();
   }
   window_.reset();  // after the sink stopped drawing into it
 }

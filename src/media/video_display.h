@@ -15,6 +15,7 @@
 // the owner destroys only after the sink is in NULL. One window per partner:
 // it closes with the partner's peer connection.
 
+#include "common/gref.h"
 #include "media/x11_window.h"
 
 #include <gst/gst.h>
@@ -44,7 +45,7 @@ class VideoDisplay {
   void show(const std::string& title);
 
   // The element, to add to a bin (which takes its own reference).
-  GstElement* sink() const { return sink_; }
+  GstElement* sink() const { return sink_.get(); }
   // What shows the video, e.g. "autovideosink (ximagesink), full screen 1280x720".
   const std::string& description() const { return description_; }
 
@@ -61,8 +62,8 @@ class VideoDisplay {
  private:
   VideoDisplay() = default;
   bool fullscreen_ = false;
-  GstElement* sink_ = nullptr;    // a reference of ours
-  GstElement* target_ = nullptr;  // the sink that draws (sink_ or its child), a reference of ours
+  GRef<GstElement> sink_;
+  GRef<GstElement> target_;  // the sink that draws (sink_ or its child)
   std::unique_ptr<X11Window> window_;
   std::string description_;
 };

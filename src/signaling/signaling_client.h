@@ -56,7 +56,7 @@
 
 #include "common/main_context.h"
 #include "common/result.h"
-#include "signaling/backoff.h"
+#include "common/backoff.h"
 #include "signaling/http_client.h"
 #include "signaling/protocol.h"
 #include "signaling/ws_client.h"

@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "common/main_context.h"
 #include "media/media_engine.h"
+#include "media/sdp_info.h"
 
 #include <catch2/catch.hpp>
 #include <gst/gst.h>
@@ -102,11 +103,23 @@ struct LoopbackSide : PeerConnection::Listener {
   std::vector<std::string> errors;
   std::string description_type;
 
+  // Optional: hold our description back this long, so that our
+  // candidates reach the other side before it (they are not held).
+  std::chrono::milliseconds description_delay{0};
+  bool description_forwarded = false;
+  size_t candidates_before_description = 0;  // forwarded before it
+  std::shared_ptr<Timeout> description_timer = std::make_shared<Timeout>();
+
   void on_local_description(const signaling::SessionDescription& d) override {
     description_type = d.type;
-    post(ctx, lifetime, [this, d] {
+    auto forward = [this, d] {
+      description_forwarded = true;
       if (other) other->set_remote_description(d);
-    });
+    };
+    if (description_delay.count() > 0)
+      description_timer->start_once(description_delay, forward);
+    else
+      post(ctx, lifetime, forward);
   }
   // Optional: what the "signaling" does to a candidate on its way (tests
   // hide addresses behind mDNS names, as browsers do).
@@ -117,6 +130,7 @@ struct LoopbackSide : PeerConnection::Listener {
     auto sent = c;
     if (rewrite_candidate) sent.candidate = rewrite_candidate(c.candidate);
     post(ctx, lifetime, [this, sent] {
+      if (!description_forwarded) ++candidates_before_description;
       if (other) other->add_remote_candidate(sent);
     });
   }

@@ -212,3 +212,19 @@ TEST_CASE("loopback call: candidates hidden behind mDNS names are resolved", "[m
   g_object_unref(previous);
   g_object_unref(test);
 }
+
+// The endpoint keeps no queue of remote candidates: it hands each to
+// webrtcbin at once, which (1.22) keeps those that come before both
+// descriptions are set and applies them afterwards.
+TEST_CASE("loopback call: candidates that arrive before the offer are applied", "[media][loopback]") {
+  TestContext tc;
+  Call call(tc, loopback_options(), loopback_options());
+  call.sa.description_delay = 1500ms;  // a's candidates reach b before a's offer
+  call.connect();
+  REQUIRE(tc.run_until([&] { return call.sa.description_forwarded; }, 10s));
+  CHECK(call.sa.candidates_before_description > 0);
+  REQUIRE(tc.run_until([&] { return call.sa.connected() && call.sb.connected(); }, 10s));
+  REQUIRE(tc.run_until([&] { return call.media_both_ways(30); }, 15s));
+  CHECK(call.sa.errors.empty());
+  CHECK(call.sb.errors.empty());
+}

@@ -1,11 +1,11 @@
-// Reconnect backoff (src/signaling/backoff.h): deterministic with an injected RNG.
-#include "signaling/backoff.h"
+// Reconnect backoff (src/common/backoff.h): deterministic with an injected RNG.
+#include "common/backoff.h"
 
 #include <catch2/catch.hpp>
 
 #include <vector>
 
-using namespace callagent::signaling;
+using namespace callagent;
 using std::chrono::milliseconds;
 
 TEST_CASE("without jitter (u = 0.5) the delay doubles from min and is capped at max") {

@@ -1,5 +1,6 @@
 #pragma once
-// Capped exponential backoff with jitter, for reconnecting to the server.
+// Capped exponential backoff with jitter, for anything that reconnects: the
+// signaling client to its server, the RTMP output to its server.
 //
 // Attempt n (0-based) waits min * 2^n, capped at max, then scaled by a random
 // factor in [1 - jitter, 1 + jitter) so that many agents dropped by the same
@@ -9,7 +10,7 @@
 #include <chrono>
 #include <functional>
 
-namespace callagent::signaling {
+namespace callagent {
 
 class Backoff {
  public:
@@ -37,4 +38,4 @@ class Backoff {
   unsigned attempts_ = 0;
 };
 
-}  // namespace callagent::signaling
+}  // namespace callagent

@@ -1,11 +1,11 @@
-#include "signaling/backoff.h"
+#include "common/backoff.h"
 
 #include <glib.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace callagent::signaling {
+namespace callagent {
 
 Backoff::Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max, double jitter,
                  Random random)
@@ -30,4 +30,4 @@ std::chrono::milliseconds Backoff::delay_for(unsigned attempt, std::chrono::mill
   return std::chrono::milliseconds(std::max<long long>(1, std::llround(base * factor)));
 }
 
-}  // namespace callagent::signaling
+}  // namespace callagent

@@ -1,0 +1,217 @@
+#include "media/peer_outputs.h"
+
+#include "common/logging.h"
+#include "gst/gst_util.h"
+#include "media/audio_playback.h"
+#include "media/receive_chain.h"
+#include "media/recorder.h"
+#include "media/rtmp_output.h"
+#include "media/video_display.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("webrtc"); }
+}  // namespace
+
+PeerOutputs::PeerOutputs(Config config) : config_(std::move(config)), ctx_(thread_default_context()) {
+  const auto& out = config_.options->output;
+  if (!out.video_sink.empty()) {
+    // Made here, on the main thread, not in pad-added: see VideoDisplay::create.
+    display_ = VideoDisplay::create(out.video_sink, out.fullscreen);
+    if (!display_)
+      log()->error("peer{}: cannot show the remote video on '{}'; decoding it without a display", config_.id,
+                   out.video_sink);
+  }
+}
+
+PeerOutputs::~PeerOutputs() {
+  missing_media_timer_.cancel();
+  detach_playback();
+  release();
+}
+
+std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
+  const signaling::SdpMediaSection* v = remote.find_kind("video");
+  const signaling::SdpMediaSection* a = remote.find_kind("audio");
+  const bool video = v && v->remote_sends;
+  const bool audio = a && a->remote_sends;
+  std::optional<Error> error;
+  std::lock_guard lock(mutex_);
+  if (config_.record_path && !recorder_ && (video || audio)) {
+    Recorder::Kinds kinds;
+    kinds.video = video;
+    kinds.audio = audio;
+    kinds.video_encoding = config_.video_encoding;
+    auto r = Recorder::create(config_.bin, config_.record_path(), kinds);
+    if (!r) {
+      log()->error("peer{}: {}", config_.id, r.error().message);
+      error = r.error();
+    } else {
+      recorder_ = std::move(*r);
+    }
+  }
+  const auto& url = config_.options->output.rtmp_url;
+  if (!url.empty() && !rtmp_ && (video || audio))
+    rtmp_ = std::make_unique<RtmpOutput>(config_.bin, url, video, audio, config_.options->video.fps);
+  return error;
+}
+
+void PeerOutputs::on_connected() {
+  missing_media_timer_.start_once(std::chrono::seconds(4), [this] {
+    std::lock_guard lock(mutex_);
+    if (recorder_) {
+      recorder_->end_missing(MediaKind::Video);
+      recorder_->end_missing(MediaKind::Audio);
+    }
+  });
+}
+
+bool PeerOutputs::attach_fakesink(GstElement* tee, const char* name) {
+  GstElement* q = make_element("queue", nullptr);
+  GstElement* sink = make_element("fakesink", name);
+  if (!q || !sink) return false;
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add_many(config_.bin, q, sink, nullptr);
+  link_many({tee, q, sink});
+  for (GstElement* e : {sink, q}) gst_element_sync_state_with_parent(e);
+  return true;
+}
+
+// Without a display, decode anyway (the counters prove media flowed) into
+// fakesink sync=false: it counts what the decoder produced, with no QoS
+// drops and no dependence on the latency computation.
+bool PeerOutputs::attach_video_sink(const ReceiveChain& chain) {
+  if (!display_) return attach_fakesink(chain.decoded_tee(), "video-sink");
+  display_->show("callagent");
+  log()->info("peer{}: showing the remote video on {}", config_.id, display_->description());
+  GstElement* q = make_element("queue", nullptr);
+  GstElement* conv = make_element("videoconvert", nullptr);
+  GstElement* scale = make_element("videoscale", nullptr);
+  GstElement* sink = display_->sink();
+  if (!q || !conv || !scale) return false;
+  gst_bin_add_many(config_.bin, q, conv, scale, sink, nullptr);
+  link_many({chain.decoded_tee(), q, conv, scale, sink});
+  for (GstElement* e : {sink, scale, conv, q}) gst_element_sync_state_with_parent(e);
+  return true;
+}
+
+bool PeerOutputs::attach_audio_sink(const ReceiveChain& chain) {
+  if (!config_.playback || closing_) return attach_fakesink(chain.decoded_tee(), "audio-sink");
+  // Into the engine's mixer (one sink and echo probe for all partners),
+  // converted here to the mixer's format so it never renegotiates.
+  GstElement* q = make_element("queue", nullptr);
+  GstElement* conv = make_element("audioconvert", nullptr);
+  GstElement* res = make_element("audioresample", nullptr);
+  GstElement* cf = make_element("capsfilter", "audio-playback-caps");
+  if (!q || !conv || !res || !cf) return false;
+  set_caps(cf, AudioPlayback::input_caps());
+  gst_bin_add_many(config_.bin, q, conv, res, cf, nullptr);
+  if (!link_many({chain.decoded_tee(), q, conv, res, cf})) return false;
+  GRef<GstPad> cf_src = GRef<GstPad>::adopt(gst_element_get_static_pad(cf, "src"));
+  GstPad* ghost = gst_ghost_pad_new("audio_out", cf_src.get());
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(GST_ELEMENT(config_.bin), ghost);
+  mixer_pad_ = GRef<GstPad>::adopt(config_.playback->link_input(ghost));
+  if (!mixer_pad_) return false;
+  playback_out_ = ghost;
+  // Borrowed: the queue lives as long as the bin.
+  playback_in_ = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink")).get();
+  for (GstElement* e : {cf, res, conv, q}) gst_element_sync_state_with_parent(e);
+  return true;
+}
+
+bool PeerOutputs::attach(const ReceiveChain& chain) {
+  const MediaKind kind = chain.codec().kind;
+  std::lock_guard lock(mutex_);
+  if (!(kind == MediaKind::Video ? attach_video_sink(chain) : attach_audio_sink(chain))) return false;
+  if (recorder_ && recorder_->sink_pad(kind)) {
+    GRef<GstPad> tp = GRef<GstPad>::adopt(gst_element_request_pad_simple(chain.received_tee(), "src_%u"));
+    if (gst_pad_link(tp.get(), recorder_->sink_pad(kind)) != GST_PAD_LINK_OK)
+      log()->error("peer{}: cannot link the {} recording", config_.id, to_string(kind));
+  }
+  if (rtmp_) rtmp_->link_input(kind, chain.decoded_tee());
+  return true;
+}
+
+void PeerOutputs::started(const ReceiveChain& chain) {
+  std::lock_guard lock(mutex_);
+  if (chain.codec().kind == MediaKind::Audio && mixer_pad_) {
+    // A new live input behind a jitter buffer: have the engine recompute
+    // the pipeline latency (the mixer's floor normally covers it already).
+    gst_element_post_message(GST_ELEMENT(config_.bin), gst_message_new_latency(GST_OBJECT(config_.bin)));
+  }
+}
+
+bool PeerOutputs::handle_error(GstMessage* msg) {
+  std::lock_guard lock(mutex_);
+  if (!rtmp_ || !rtmp_->owns(GST_MESSAGE_SRC(msg))) return false;
+  rtmp_->on_error(msg);
+  return true;
+}
+
+void PeerOutputs::detach_playback() {
+  GstPad *in = nullptr, *out = nullptr;
+  GRef<GstPad> mixer_pad;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;  // a late pad-added builds no new playback branch
+    in = std::exchange(playback_in_, nullptr);
+    out = std::exchange(playback_out_, nullptr);
+    mixer_pad = std::move(mixer_pad_);
+  }
+  if (!mixer_pad) return;
+  // Drop at the branch's entry from now on: upstream (the decoder, a
+  // recording still finishing) keeps getting OK instead of the FLUSHING or
+  // NOT_LINKED of a released pad, and the branch's queue never sees EOS, so
+  // it stops quietly instead of posting a not-linked error.
+  gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
+                    +[](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr,
+                    nullptr);
+  config_.playback->release_input(out, mixer_pad.get());
+  log()->debug("peer{}: audio playback detached", config_.id);
+}
+
+void PeerOutputs::finish(std::function<void()> done) {
+  missing_media_timer_.cancel();
+  // The partner is gone: stop playing it now, not when its recording is
+  // finalized.
+  detach_playback();
+  Recorder* rec = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    if (rtmp_) rtmp_->stop();
+    rec = recorder_.get();
+  }
+  if (rec)
+    rec->finish(std::move(done));
+  else if (done)
+    done();
+}
+
+void PeerOutputs::release() {
+  std::lock_guard lock(mutex_);
+  rtmp_.reset();
+  recorder_.reset();
+}
+
+std::string PeerOutputs::recording_path() const {
+  std::lock_guard lock(mutex_);
+  return recorder_ ? recorder_->path() : std::string();
+}
+
+uint64_t PeerOutputs::rtmp_restarts() const {
+  std::lock_guard lock(mutex_);
+  return rtmp_ ? rtmp_->restarts() : 0;
+}
+
+void PeerOutputs::log_display_counts() const {
+  if (display_) display_->log_counts(fmt::format("peer{}: ", config_.id));
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,89 @@
+#pragma once
+// What the partner's media looks like on the way in, measured by pad
+// probes on its receive chains: counters (frames out of the depayloader,
+// decoded frames and audio buffers, the decoded size, the incoming SSRCs),
+// the first decoded frame of each kind, and for the stats, when asked
+// (MediaOptions): a log of video decode times, the latency of stamped
+// frames (media/frame_stamp.h), the energy of the decoded audio, the audio
+// the decoder concealed after losses, and the last decoded frame.
+//
+// Owned by PeerConnection. The probes run on streaming threads; everything
+// is atomics or under one mutex, readable from any thread. on_first_media
+// is called once per kind on the streaming thread: the owner posts it.
+// The owner keeps this object until the peer's bin is in NULL.
+
+#include "common/gref.h"
+#include "gst/gst_util.h"
+#include "media/media_options.h"
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace callagent::media {
+
+class ReceiveChain;
+
+class ReceiveProbes {
+ public:
+  struct Counters {
+    uint64_t video_frames = 0;           // decoded
+    uint64_t audio_buffers = 0;          // decoded
+    int video_width = 0;                 // 0 = none yet
+    int video_height = 0;
+    uint64_t video_frames_received = 0;  // complete frames out of the depayloader
+    uint32_t video_in_ssrc = 0, audio_in_ssrc = 0;
+  };
+  // Drained by take_frame_log(); bounded (the oldest entries are dropped
+  // when nobody drains).
+  struct FrameLog {
+    std::vector<int64_t> video_decode_times_us;  // g_get_monotonic_time() at decoder output
+    std::vector<double> latency_ms;              // now - stamp of each stamped frame
+    double audio_sum_squares = 0;                // decoded samples, normalized to [-1, 1]
+    uint64_t audio_samples = 0;
+    double audio_concealed_ms = 0;               // cumulative (not reset by take)
+  };
+
+  ReceiveProbes(int peer_id, const MediaOptions& options, std::function<void(MediaKind)> on_first_media);
+  ReceiveProbes(const ReceiveProbes&) = delete;
+  ReceiveProbes& operator=(const ReceiveProbes&) = delete;
+
+  // Streaming thread (pad-added).
+  void set_ssrc(MediaKind kind, uint32_t ssrc);
+  void attach(const ReceiveChain& chain);
+
+  Counters counters() const;
+  FrameLog take_frame_log();
+  GUnique<GstSample> last_video_sample() const;
+
+ private:
+  static GstPadProbeReturn on_decoded(GstPad*, GstPadProbeInfo*, gpointer);
+  void on_video_caps(GstEvent* ev);
+  void log_video_frame(GstPad* pad, GstBuffer* buf);
+  void log_audio_buffer(GstPad* pad, GstBuffer* buf);
+
+  const int peer_id_;
+  const MediaOptions& options_;  // the engine's, outlives us
+  std::function<void(MediaKind)> on_first_media_;
+
+  std::atomic<uint64_t> video_frames_{0};
+  std::atomic<uint64_t> audio_buffers_{0};
+  std::atomic<int> width_{0};
+  std::atomic<int> height_{0};
+  std::atomic<bool> first_video_{false};
+  std::atomic<bool> first_audio_{false};
+  std::atomic<uint64_t> video_frames_received_{0};
+  std::atomic<uint32_t> video_in_ssrc_{0};
+  std::atomic<uint32_t> audio_in_ssrc_{0};
+
+  mutable std::mutex mutex_;
+  FrameLog frame_log_;
+  GUnique<GstBuffer> last_video_;  // with its caps
+  GUnique<GstCaps> last_video_caps_;
+};
+
+}  // namespace callagent::media
