@@ -258,6 +258,9 @@ void CallSession::on_call_event(CallEvent e, int visit) {
     // webrtcbin's connection-state: ICE and DTLS both connected.
     case CallEvent::PeerConnected:
       mark("dtls_connected");
+      // From now on the partner's video is due: if none ever comes, the
+      // report shows one freeze to the end of the call.
+      if (stats_ && current_ && current_->remote_sends_video()) stats_->expect_video();
       if (!connected_once_) on_first_connection();
       break;
     case CallEvent::FirstRemoteAudio: mark("first_audio"); break;

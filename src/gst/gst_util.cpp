@@ -88,7 +88,8 @@ GstElement* make_sink(const std::string& spec, bool video, bool fullscreen) {
       spec == "auto" ? (video ? "autovideosink" : "autoaudiosink") : spec;
   GstElement* sink = make_element(factory.c_str(), nullptr);
   if (!sink) return nullptr;
-  // Added to a playing pipeline: must not wait for preroll (MEASURED.md).
+  // Added to a playing pipeline: must not wait for preroll (a sink added
+  // later never prerolls; docs/measurements.md, "Receiving in webrtcbin").
   set_if_exists(sink, "async", false);
   if (fullscreen) set_if_exists(sink, "fullscreen", true);
   if (GST_IS_BIN(sink)) {

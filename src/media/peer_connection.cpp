@@ -125,6 +125,8 @@ std::string PeerConnection::recording_path() const { return outputs_->recording_
 // ---- the endpoint's events ----------------------------------------------------
 
 void PeerConnection::on_remote_description(const signaling::Sdp& remote) {
+  const signaling::SdpMediaSection* v = remote.find_kind("video");
+  remote_sends_video_ = v && v->remote_sends;
   if (auto err = outputs_->prepare(remote)) notify([e = *err](Listener& l) { l.on_error(e); });
 }
 
@@ -158,7 +160,7 @@ void PeerConnection::on_remote_pad(GstPad* pad) {
   std::string m = media ? media : "", e = enc ? enc : "";
   for (auto& ch : e) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
   log()->info("peer{}: receiving {} {}", id_, m, e);
-  const RtpCodec* codec = rtp_codec(e);
+  const CodecInfo* codec = find_codec(e);
   if (codec && to_string(codec->kind) != m) codec = nullptr;
   guint ssrc = 0;
   if (gst_structure_get_uint(s, "ssrc", &ssrc))

@@ -102,6 +102,8 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   void add_remote_candidate(const signaling::IceCandidate& c);
 
   int id() const { return id_; }
+  // Whether the partner's description says it sends us video.
+  bool remote_sends_video() const { return remote_sends_video_; }
   ConnectionState state() const { return endpoint_->state(); }
   Negotiation negotiation() const { return endpoint_->negotiation(); }
   Counters counters() const;
@@ -154,6 +156,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   Config config_;
   Listener* listener_;  // borrowed; nullptr once closed
   const int id_;
+  bool remote_sends_video_ = false;  // main context
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
   int in_call_ = 0;

@@ -7,33 +7,14 @@
 
 namespace callagent::media {
 
-const RtpCodec* rtp_codec(std::string_view encoding) {
-  static const RtpCodec codecs[] = {
-      {MediaKind::Video, "VP8", 90000, 0, 96, "rtpvp8depay", nullptr, "vp8dec"},
-      {MediaKind::Video, "VP9", 90000, 0, 98, "rtpvp9depay", nullptr, "vp9dec"},
-      {MediaKind::Video, "H264", 90000, 0, 102, "rtph264depay", "h264parse", "avdec_h264"},
-      {MediaKind::Audio, "OPUS", 48000, 2, 111, "rtpopusdepay", nullptr, "opusdec"},
-  };
-  for (const auto& c : codecs)
-    if (encoding == c.encoding) return &c;
-  return nullptr;
-}
-
-std::string rtp_caps(const RtpCodec& c, int payload_type) {
-  std::string caps = fmt::format("application/x-rtp,media={},encoding-name={},clock-rate={}",
-                                 to_string(c.kind), c.encoding, c.clock_rate);
-  if (c.channels) caps += fmt::format(",encoding-params=(string){}", c.channels);
-  return caps + fmt::format(",payload={}", payload_type);
-}
-
-std::unique_ptr<ReceiveChain> ReceiveChain::build(GstBin* bin, const RtpCodec& codec) {
+std::unique_ptr<ReceiveChain> ReceiveChain::build(GstBin* bin, const CodecInfo& codec) {
   const std::string k(to_string(codec.kind));
   std::unique_ptr<ReceiveChain> c(new ReceiveChain(codec));
-  GstElement* depay = make_element(codec.depayloader, nullptr);
+  GstElement* depay = make_element(codec.depayloader.name, nullptr);
   GstElement* enc_tee = make_element("tee", fmt::format("{}-received-tee", k).c_str());
   GstElement* q = make_element("queue", nullptr);
-  GstElement* parse = codec.parser ? make_element(codec.parser, nullptr) : nullptr;
-  GstElement* dec = make_element(codec.decoder, fmt::format("{}-decoder", k).c_str());
+  GstElement* parse = codec.parser ? make_element(codec.parser.name, nullptr) : nullptr;
+  GstElement* dec = make_element(codec.decoder.name, fmt::format("{}-decoder", k).c_str());
   GstElement* raw_tee = make_element("tee", fmt::format("{}-decoded-tee", k).c_str());
   if (!depay || !enc_tee || !q || !dec || !raw_tee) {
     for (GstElement* e : {depay, enc_tee, q, parse, dec, raw_tee})

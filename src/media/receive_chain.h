@@ -13,13 +13,13 @@
 // build() adds and links the chain, the outputs and probes attach, then
 // start() brings the elements up downstream first and links the pad.
 //
-// Also the one place the receive side knows codecs (rtp_codec()): which
-// depayloader and decoder, clock rate and default payload type per SDP
-// encoding name. To be replaced by the table of media/codec.h.
+// Which depayloader, parser and decoder a codec needs comes from the codec
+// table (media/codec.h).
 //
 // Owned by PeerConnection (one per received kind); its elements belong to
 // the peer's bin.
 
+#include "media/codec.h"
 #include "media/media_options.h"
 
 #include <gst/gst.h>
@@ -30,28 +30,11 @@
 
 namespace callagent::media {
 
-// What the receive side knows of one RTP codec.
-struct RtpCodec {
-  MediaKind kind;
-  const char* encoding;       // SDP encoding name, upper case
-  int clock_rate;
-  int channels;               // audio; 0 for video
-  int default_payload_type;   // what we offer
-  const char* depayloader;
-  const char* parser;         // nullptr: none needed before the decoder
-  const char* decoder;
-};
-// VP8, VP9, H264, OPUS (upper case); nullptr for anything else.
-// TODO(codec table): switch to media/codec.h once it is merged.
-const RtpCodec* rtp_codec(std::string_view encoding);
-// "application/x-rtp,media=...,encoding-name=...,clock-rate=...,payload=N"
-std::string rtp_caps(const RtpCodec& codec, int payload_type);
-
 class ReceiveChain {
  public:
   // Adds and links the chain for `codec` in `bin`; nullptr (logged) when an
   // element is missing or will not link.
-  static std::unique_ptr<ReceiveChain> build(GstBin* bin, const RtpCodec& codec);
+  static std::unique_ptr<ReceiveChain> build(GstBin* bin, const CodecInfo& codec);
   // Syncs the chain's elements with the bin (downstream first) and links
   // `pad` (a webrtcbin src pad) to the depayloader.
   bool start(GstPad* pad);
@@ -59,15 +42,15 @@ class ReceiveChain {
   // fail the whole receive path.
   static void discard(GstBin* bin, GstPad* pad);
 
-  const RtpCodec& codec() const { return codec_; }
+  const CodecInfo& codec() const { return codec_; }
   GstElement* depayloader() const { return depay_; }
   GstElement* decoder() const { return decoder_; }
   GstElement* received_tee() const { return received_tee_; }
   GstElement* decoded_tee() const { return decoded_tee_; }
 
  private:
-  explicit ReceiveChain(const RtpCodec& codec) : codec_(codec) {}
-  const RtpCodec& codec_;
+  explicit ReceiveChain(const CodecInfo& codec) : codec_(codec) {}
+  const CodecInfo& codec_;
   // All in the peer's bin, which owns them (borrowed).
   GstElement* depay_ = nullptr;
   GstElement* received_tee_ = nullptr;

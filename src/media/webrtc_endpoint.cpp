@@ -149,7 +149,7 @@ bool WebrtcEndpoint::add_sender(LocalSource* src, int pt, std::optional<int> mli
 }
 
 void WebrtcEndpoint::add_recv_transceiver(MediaKind kind) {
-  const RtpCodec& codec = kind == MediaKind::Video ? *rtp_codec("VP8") : *rtp_codec("OPUS");
+  const CodecInfo& codec = kind == MediaKind::Video ? codec_info(Codec::VP8) : opus_codec();
   GUnique<GstCaps> caps(gst_caps_from_string(rtp_caps(codec, codec.default_payload_type).c_str()));
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(webrtc_.get(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
@@ -165,7 +165,7 @@ void WebrtcEndpoint::create_offer() {
   set_negotiation(Negotiation::CreatingOffer);
   for (LocalSource* src : {config_.video, config_.audio}) {
     if (!src) continue;
-    const RtpCodec* codec = rtp_codec(src->encoding_name());
+    const CodecInfo* codec = find_codec(src->encoding_name());
     if (!add_sender(src, codec ? codec->default_payload_type : 96, std::nullopt))
       return fail(fmt::format("cannot set up sending {}", to_string(src->kind())));
   }

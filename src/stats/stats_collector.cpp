@@ -73,6 +73,10 @@ void StatsCollector::mark(const std::string& event) {
   log()->debug("timeline: {} at {:.0f} ms", event, data_.timeline.back().t_ms);
 }
 
+void StatsCollector::expect_video() {
+  if (started_ && !stopped_) freezes_.expect_frames(g_get_monotonic_time() - t0_us_);
+}
+
 void StatsCollector::stop() {
   if (stopped_ || !started_) return;
   stopped_ = true;

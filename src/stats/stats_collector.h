@@ -69,6 +69,9 @@ class StatsCollector {
   // A timeline milestone, at the current time. Every occurrence is kept;
   // the setup metrics use the first.
   void mark(const std::string& event);
+  // The partner's video is due from now on (its connection is up): a
+  // stream that never starts is then one freeze up to the end.
+  void expect_video();
   // Milliseconds since start().
   double now_ms() const;
 

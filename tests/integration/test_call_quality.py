@@ -296,6 +296,29 @@ def freeze_of_two_seconds(ctx):
     check(lines_frozen, "the intervals show the freeze", "total_ms >= 1800", None)
 
 
+@case
+def dead_video_fails_freeze_expectation(ctx):
+    # The partner's video stops for good (2 s after connecting), or right at
+    # the connection: no frame ends the gap, yet it is one long freeze, and
+    # `--expect video.in.freezes==0` must fail (exit 1) on it.
+    for at in ("2s", "0s"):
+        tmp, a, b = pair(ctx, f"dead-video-{at}",
+                         ["--duration", "9s", "--warm-up", "1s", "--report", "a.json",
+                          "--expect", "video.in.freezes==0"],
+                         ["--duration", "9s", "--test-freeze-at", f"{at}:60s"])
+        finish(a, b, code_a=1)
+        check("sending video paused" in b.log(), f"the sender stopped its video at {at} (test hook)")
+        r = load_report(os.path.join(tmp, "a.json"))
+        long_f = [f for f in r["freezes"]["events"] if f["duration_ms"] >= 3000]
+        check(long_f, f"a freeze of 3 s or more up to the end (video stopped at {at})", ">= 1",
+              r["freezes"]["events"])
+        m = r["summary"]["metrics"]
+        check(m["video.in.freezes"].get("after_warmup", 0) >= 1, "video.in.freezes after the warm-up counts it",
+              ">= 1", m["video.in.freezes"])
+        failed = [e for e in r["expectations"] if not e.get("passed", True)]
+        check(failed, "the expectation video.in.freezes==0 failed", "failed", r["expectations"])
+
+
 def latency_call(ctx, name, extra_b=(), extra_a=()):
     tmp, a, b = pair(ctx, name, ["--duration", "10s", "--latency-probe", "--report", "a.json"] + list(extra_a),
                      ["--duration", "10s", "--latency-probe", "--report", "b.json"] + list(extra_b))
