@@ -3,13 +3,12 @@
 #include "common/logging.h"
 #include "server/builtin_pages.h"
 #include "server/http_rules.h"
+#include "server/http_message.h"
+#include "server/listen_socket.h"
 #include "server/open_files.h"
 #include "signaling/protocol.h"
 
-#include <netinet/in.h>
-
 #include <algorithm>
-#include <fstream>
 
 namespace callagent::server {
 
@@ -19,69 +18,6 @@ std::shared_ptr<spdlog::logger> log() { return logging::get("server"); }
 
 // After stop(), how long WebSocket peers get to answer the close frame.
 constexpr std::chrono::milliseconds kStopGrace{1500};
-// RFC 6585; libsoup 3.2's SoupStatus has no name for it.
-constexpr guint kStatusTooManyRequests = 429;
-
-const char* header(SoupServerMessage* msg, const char* name) {
-  return soup_message_headers_get_one(soup_server_message_get_request_headers(msg), name);
-}
-
-void set_header(SoupServerMessage* msg, const char* name, const std::string& value) {
-  soup_message_headers_replace(soup_server_message_get_response_headers(msg), name, value.c_str());
-}
-
-void respond(SoupServerMessage* msg, guint status, const char* content_type, std::string_view body) {
-  soup_server_message_set_status(msg, status,
-                                 status == kStatusTooManyRequests ? "Too Many Requests" : nullptr);
-  soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, body.data(), body.size());
-}
-
-// Plain-text answers end with a newline, as Go's http.Error writes them.
-void respond_text(SoupServerMessage* msg, guint status, std::string_view text) {
-  respond(msg, status, "text/plain; charset=utf-8", std::string(text) + "\n");
-}
-
-void respond_html(SoupServerMessage* msg, const std::string& html) {
-  respond(msg, SOUP_STATUS_OK, "text/html; charset=utf-8", html);
-}
-
-void redirect(SoupServerMessage* msg, const char* location) {
-  soup_server_message_set_status(msg, SOUP_STATUS_SEE_OTHER, nullptr);
-  set_header(msg, "Location", location);
-}
-
-bool is_get(SoupServerMessage* msg) {
-  const char* m = soup_server_message_get_method(msg);
-  return m == SOUP_METHOD_GET || m == SOUP_METHOD_HEAD;
-}
-
-void method_not_allowed(SoupServerMessage* msg, const char* allow) {
-  set_header(msg, "Allow", allow);
-  respond_text(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method Not Allowed");
-}
-
-std::string remote_of(SoupServerMessage* msg) {
-  const char* r = soup_server_message_get_remote_host(msg);
-  return r ? r : "unknown";
-}
-
-// Client-supplied text for a log line: printable ASCII only, bounded, so a
-// crafted room id or Origin cannot forge log lines.
-std::string printable(std::string_view s, size_t max = 64) {
-  std::string out;
-  for (char ch : s.substr(0, max)) out.push_back(g_ascii_isprint(ch) ? ch : '?');
-  if (s.size() > max) out += "…";
-  return out;
-}
-
-std::string query_param(SoupServerMessage* msg, const char* name) {
-  const char* query = g_uri_get_query(soup_server_message_get_uri(msg));
-  if (!query) return {};
-  GUnique<GHashTable> params(g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr));
-  if (!params) return {};
-  const char* v = static_cast<const char*>(g_hash_table_lookup(params.get(), name));
-  return v ? v : "";
-}
 
 // Marks a request whose body went over the limit; the body is not kept.
 constexpr const char* kBodyTooBig = "callagent-body-too-big";
@@ -100,73 +36,6 @@ void on_body_chunk(SoupServerMessage* msg, GBytes*, gpointer) {
   if (g_object_get_data(G_OBJECT(msg), kBodyTooBig)) return;
   auto limit = static_cast<goffset>(GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(msg), kBodyLimit)));
   if (soup_server_message_get_request_body(msg)->length > limit) refuse_body(msg);
-}
-
-// host:port -> a socket address. IP literals and "localhost" directly, other
-// names through the resolver (blocking, once at start-up).
-Result<GRef<GSocketAddress>> parse_listen(const std::string& listen) {
-  GError* raw = nullptr;
-  GSocketConnectable* parsed = g_network_address_parse(listen.c_str(), 8080, &raw);
-  GErrorPtr err(raw);
-  if (!parsed) return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT: " + err->message};
-  auto addr = GRef<GNetworkAddress>::adopt(G_NETWORK_ADDRESS(parsed));
-  std::string host = g_network_address_get_hostname(addr.get());
-  guint16 port = g_network_address_get_port(addr.get());
-  bool plausible = !host.empty() && std::all_of(host.begin(), host.end(), [](char ch) {
-    return g_ascii_isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '%';
-  });
-  if (!plausible) return Error{ExitCode::Usage, "--listen '" + listen + "' is not HOST:PORT"};
-  auto inet = GRef<GInetAddress>::adopt(g_inet_address_new_from_string(host.c_str()));
-  if (!inet && host == "localhost")
-    inet = GRef<GInetAddress>::adopt(g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4));
-  if (!inet) {
-    auto resolver = GRef<GResolver>::adopt(g_resolver_get_default());
-    GList* found = g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &raw);
-    err.reset(raw);
-    if (!found) return Error{ExitCode::NoHost, "--listen: cannot resolve '" + host + "': " + err->message};
-    inet = GRef<GInetAddress>::ref(G_INET_ADDRESS(found->data));
-    g_resolver_free_addresses(found);
-  }
-  return GRef<GSocketAddress>::adopt(g_inet_socket_address_new(inet.get(), port));
-}
-
-// The kernel's cap on a listen queue (net.core.somaxconn, per network
-// namespace); listen() silently shortens longer queues to it.
-int somaxconn() {
-  std::ifstream f("/proc/sys/net/core/somaxconn");
-  int v = 0;
-  if (f >> v && v > 0) return v;
-  return 4096;
-}
-
-// The listening socket, made here rather than by soup_server_listen(): that
-// one listens with GSocket's default queue of 10 connections. The queue
-// holds connections the kernel has completed but the server has not
-// accept()ed yet; when it is full the kernel drops the client's handshake,
-// and the client retries only after 1 s, 3 s, 7 s... When many clients
-// connect at once (every room terminal after a network outage, a
-// messenger's rush hour), a short queue turns a burst the server could
-// take in a fraction of a second into handshakes that take seconds or time
-// out. So the queue is as long as the kernel allows (Go's net package does
-// the same).
-Result<GRef<GSocket>> listening_socket(GSocketAddress* addr, int backlog) {
-  GError* raw = nullptr;
-  GSocketFamily family = g_socket_address_get_family(addr);
-  auto sock = GRef<GSocket>::adopt(
-      g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &raw));
-  GErrorPtr err(raw);
-  if (!sock) return Error{ExitCode::Unavailable, std::string("cannot make a socket: ") + err->message};
-  if (family == G_SOCKET_FAMILY_IPV6 &&
-      !g_socket_set_option(sock.get(), IPPROTO_IPV6, IPV6_V6ONLY, TRUE, &raw)) {
-    err.reset(raw);
-    log()->debug("IPV6_V6ONLY: {}", err->message);
-  }
-  g_socket_set_listen_backlog(sock.get(), backlog);
-  if (!g_socket_bind(sock.get(), addr, TRUE, &raw) || !g_socket_listen(sock.get(), &raw)) {
-    err.reset(raw);
-    return Error{ExitCode::Unavailable, err->message};
-  }
-  return sock;
 }
 
 }  // namespace
