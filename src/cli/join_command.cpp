@@ -10,6 +10,7 @@
 #include "cli/join_options.h"
 #include "cli/join_report.h"
 #include "cli/join_session_options.h"
+#include "cli/output_paths.h"
 #include "common/gref.h"
 #include "common/logging.h"
 #include "common/main_context.h"
@@ -91,6 +92,9 @@ ExitCode JoinCommand::run() {
     log->error("{}", e.message);
     return report.conclude(e.code, e.message, std::move(data));
   };
+  // Outputs before anything else: a path that cannot be written fails now
+  // (73), not after the call connected.
+  if (auto st = check_join_outputs(jo); !st) return give_up(st.error());
   auto creds = resolve_credentials(jo.conn);
   if (!creds) return give_up(creds.error());
   opts->signaling.credentials = *creds;
