@@ -492,9 +492,17 @@ def nothing_outlives_a_killed_or_terminated_lab():
         check(not nested(), "no nested lab before the case", [], nested())
         procs = [start_child(tmp, f"child{i}") for i in range(len(hows))]
         children = [(how, p, child_ready(p)) for how, p in zip(hows, procs)]
-        running = nested()
-        for what, n in (("turnserver -c", 3 if shutil.which("turnserver") else 0), ("forwarder.py", 3),
-                        ("sleep 600", 3)):
+        want = (("turnserver -c", 3 if shutil.which("turnserver") else 0), ("forwarder.py", 3), ("sleep 600", 3))
+        # A child says READY once its processes were started; the last one
+        # may still be between fork and exec (no command line yet) for a
+        # moment on a loaded machine.
+        deadline = time.monotonic() + 10
+        while True:
+            running = nested()
+            if all(sum(what in c for _, c in running) == n for what, n in want) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for what, n in want:
             check(sum(what in c for _, c in running) == n, f"the child labs run {what}", n, running)
         for how, p, _ in children:
             if how == "SIGKILL lab script":
