@@ -1,6 +1,7 @@
 #include "media/codec.h"
 
 #include "gst/gst_util.h"
+#include "media/debian_packages.h"
 
 #include <fmt/format.h>
 
@@ -9,12 +10,9 @@
 
 namespace callagent::media {
 
+using namespace debian;
+
 namespace {
-constexpr const char* kBase = "gstreamer1.0-plugins-base";
-constexpr const char* kGood = "gstreamer1.0-plugins-good";
-constexpr const char* kBad = "gstreamer1.0-plugins-bad";
-constexpr const char* kUgly = "gstreamer1.0-plugins-ugly";
-constexpr const char* kLibav = "gstreamer1.0-libav";
 
 // Indexed by Codec.
 constexpr std::array<CodecInfo, 4> kCodecs = {{

@@ -1,6 +1,7 @@
 #include "media/plugin_check.h"
 
 #include "gst/gst_util.h"
+#include "media/debian_packages.h"
 #include "media/codec.h"
 
 #include <gst/gst.h>
@@ -9,17 +10,7 @@
 
 namespace callagent::media {
 
-namespace {
-constexpr const char* kCore = "libgstreamer1.0-0";
-constexpr const char* kBase = "gstreamer1.0-plugins-base";
-constexpr const char* kGood = "gstreamer1.0-plugins-good";
-constexpr const char* kBad = "gstreamer1.0-plugins-bad";
-constexpr const char* kUgly = "gstreamer1.0-plugins-ugly";
-constexpr const char* kLibav = "gstreamer1.0-libav";
-constexpr const char* kNice = "gstreamer1.0-nice";
-constexpr const char* kPulse = "gstreamer1.0-pulseaudio";
-constexpr const char* kAlsa = "gstreamer1.0-alsa";
-}  // namespace
+using namespace debian;
 
 std::vector<RequiredElement> required_elements(const MediaOptions& o) {
   std::vector<RequiredElement> r = {
