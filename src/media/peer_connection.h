@@ -21,7 +21,9 @@
 // that a Listener never runs inside a call the caller made into us and may
 // remove this peer from any callback. pad-added builds the receive chain
 // synchronously on the streaming thread (the first RTP packet follows it
-// at once), touching only the peer's bin, PeerOutputs (mutex) and atomics.
+// at once), touching only the peer's bin, PeerOutputs and ReceiveProbes;
+// those take their mutex only to read or publish shared state (the decoded
+// size is one atomic, read as a pair) and call nobody while holding it.
 //
 // Candidates: remote ones are applied at once (webrtcbin queues those that
 // come before the remote description); local ones are held back until

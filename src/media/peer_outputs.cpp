@@ -41,8 +41,18 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
   const bool video = v && v->remote_sends;
   const bool audio = a && a->remote_sends;
   std::optional<Error> error;
-  std::lock_guard lock(mutex_);
-  if (config_.record_path && !recorder_ && (video || audio)) {
+  // Only this (main) thread sets recorder_ and rtmp_: they are made outside
+  // the lock (they call into GStreamer and the file system) and published
+  // under it, for attach() on the streaming thread.
+  bool have_recorder = false, have_rtmp = false;
+  {
+    std::lock_guard lock(mutex_);
+    have_recorder = recorder_ != nullptr;
+    have_rtmp = rtmp_ != nullptr;
+  }
+  std::unique_ptr<Recorder> recorder;
+  std::unique_ptr<RtmpOutput> rtmp;
+  if (config_.record_path && !have_recorder && (video || audio)) {
     Recorder::Kinds kinds;
     kinds.video = video;
     kinds.audio = audio;
@@ -52,21 +62,28 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
       log()->error("peer{}: {}", config_.id, r.error().message);
       error = r.error();
     } else {
-      recorder_ = std::move(*r);
+      recorder = std::move(*r);
     }
   }
   const auto& url = config_.options->output.rtmp_url;
-  if (!url.empty() && !rtmp_ && (video || audio))
-    rtmp_ = std::make_unique<RtmpOutput>(config_.bin, url, video, audio, config_.options->video.fps);
+  if (!url.empty() && !have_rtmp && (video || audio))
+    rtmp = std::make_unique<RtmpOutput>(config_.bin, url, video, audio, config_.options->video.fps);
+  std::lock_guard lock(mutex_);
+  if (recorder) recorder_ = std::move(recorder);
+  if (rtmp) rtmp_ = std::move(rtmp);
   return error;
 }
 
 void PeerOutputs::on_connected() {
   missing_media_timer_.start_once(std::chrono::seconds(4), [this] {
-    std::lock_guard lock(mutex_);
-    if (recorder_) {
-      recorder_->end_missing(MediaKind::Video);
-      recorder_->end_missing(MediaKind::Audio);
+    Recorder* recorder = nullptr;  // lives until release(), on this thread
+    {
+      std::lock_guard lock(mutex_);
+      recorder = recorder_.get();
+    }
+    if (recorder) {
+      recorder->end_missing(MediaKind::Video);
+      recorder->end_missing(MediaKind::Audio);
     }
   });
 }
@@ -100,8 +117,8 @@ bool PeerOutputs::attach_video_sink(const ReceiveChain& chain) {
   return true;
 }
 
-bool PeerOutputs::attach_audio_sink(const ReceiveChain& chain) {
-  if (!config_.playback || closing_) return attach_fakesink(chain.decoded_tee(), "audio-sink");
+bool PeerOutputs::attach_audio_sink(const ReceiveChain& chain, bool closing) {
+  if (!config_.playback || closing) return attach_fakesink(chain.decoded_tee(), "audio-sink");
   // Into the engine's mixer (one sink and echo probe for all partners),
   // converted here to the mixer's format so it never renegotiates.
   GstElement* q = make_element("queue", nullptr);
@@ -116,41 +133,72 @@ bool PeerOutputs::attach_audio_sink(const ReceiveChain& chain) {
   GstPad* ghost = gst_ghost_pad_new("audio_out", cf_src.get());
   gst_pad_set_active(ghost, TRUE);
   gst_element_add_pad(GST_ELEMENT(config_.bin), ghost);
-  mixer_pad_ = GRef<GstPad>::adopt(config_.playback->link_input(ghost));
-  if (!mixer_pad_) return false;
-  playback_out_ = ghost;
+  GRef<GstPad> mixer_pad = GRef<GstPad>::adopt(config_.playback->link_input(ghost));
+  if (!mixer_pad) return false;
   // Borrowed: the queue lives as long as the bin.
-  playback_in_ = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink")).get();
+  GstPad* in = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink")).get();
   for (GstElement* e : {cf, res, conv, q}) gst_element_sync_state_with_parent(e);
+  bool late = false;
+  {
+    std::lock_guard lock(mutex_);
+    late = closing_;  // detach_playback() ran while we linked: it found nothing to release
+    if (!late) {
+      mixer_pad_ = mixer_pad;
+      playback_out_ = ghost;
+      playback_in_ = in;
+    }
+  }
+  if (late) release_playback(in, ghost, mixer_pad.get());
   return true;
 }
 
+// The lock is held only to read what is shared; the display (X11), the
+// engine's mixer, the recorder and the RTMP output are called after it is
+// released. The recorder and RTMP output live until release(), which runs
+// only after the bin is in NULL, when no streaming thread is here any more.
 bool PeerOutputs::attach(const ReceiveChain& chain) {
   const MediaKind kind = chain.codec().kind;
-  std::lock_guard lock(mutex_);
-  if (!(kind == MediaKind::Video ? attach_video_sink(chain) : attach_audio_sink(chain))) return false;
-  if (recorder_ && recorder_->sink_pad(kind)) {
+  Recorder* recorder = nullptr;
+  RtmpOutput* rtmp = nullptr;
+  bool closing = false;
+  {
+    std::lock_guard lock(mutex_);
+    recorder = recorder_.get();
+    rtmp = rtmp_.get();
+    closing = closing_;
+  }
+  if (!(kind == MediaKind::Video ? attach_video_sink(chain) : attach_audio_sink(chain, closing))) return false;
+  if (recorder && recorder->sink_pad(kind)) {
     GRef<GstPad> tp = GRef<GstPad>::adopt(gst_element_request_pad_simple(chain.received_tee(), "src_%u"));
-    if (gst_pad_link(tp.get(), recorder_->sink_pad(kind)) != GST_PAD_LINK_OK)
+    if (gst_pad_link(tp.get(), recorder->sink_pad(kind)) != GST_PAD_LINK_OK)
       log()->error("peer{}: cannot link the {} recording", config_.id, to_string(kind));
   }
-  if (rtmp_) rtmp_->link_input(kind, chain.decoded_tee());
+  if (rtmp) rtmp->link_input(kind, chain.decoded_tee());
   return true;
 }
 
 void PeerOutputs::started(const ReceiveChain& chain) {
-  std::lock_guard lock(mutex_);
-  if (chain.codec().kind == MediaKind::Audio && mixer_pad_) {
+  bool playing = false;
+  {
+    std::lock_guard lock(mutex_);
+    playing = static_cast<bool>(mixer_pad_);
+  }
+  if (chain.codec().kind == MediaKind::Audio && playing) {
     // A new live input behind a jitter buffer: have the engine recompute
     // the pipeline latency (the mixer's floor normally covers it already).
+    // Posting runs the bus's sync handler: never under our lock.
     gst_element_post_message(GST_ELEMENT(config_.bin), gst_message_new_latency(GST_OBJECT(config_.bin)));
   }
 }
 
 bool PeerOutputs::handle_error(GstMessage* msg) {
-  std::lock_guard lock(mutex_);
-  if (!rtmp_ || !rtmp_->owns(GST_MESSAGE_SRC(msg))) return false;
-  rtmp_->on_error(msg);
+  RtmpOutput* rtmp = nullptr;  // main thread, like release(): lives through this call
+  {
+    std::lock_guard lock(mutex_);
+    rtmp = rtmp_.get();
+  }
+  if (!rtmp || !rtmp->owns(GST_MESSAGE_SRC(msg))) return false;
+  rtmp->on_error(msg);
   return true;
 }
 
@@ -165,6 +213,10 @@ void PeerOutputs::detach_playback() {
     mixer_pad = std::move(mixer_pad_);
   }
   if (!mixer_pad) return;
+  release_playback(in, out, mixer_pad.get());
+}
+
+void PeerOutputs::release_playback(GstPad* in, GstPad* out, GstPad* mixer_pad) {
   // Drop at the branch's entry from now on: upstream (the decoder, a
   // recording still finishing) keeps getting OK instead of the FLUSHING or
   // NOT_LINKED of a released pad, and the branch's queue never sees EOS, so
@@ -172,7 +224,7 @@ void PeerOutputs::detach_playback() {
   gst_pad_add_probe(in, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
                     +[](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr,
                     nullptr);
-  config_.playback->release_input(out, mixer_pad.get());
+  config_.playback->release_input(out, mixer_pad);
   log()->debug("peer{}: audio playback detached", config_.id);
 }
 
@@ -182,12 +234,14 @@ void PeerOutputs::finish(std::function<void()> done) {
   // finalized.
   detach_playback();
   Recorder* rec = nullptr;
+  RtmpOutput* rtmp = nullptr;
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
-    if (rtmp_) rtmp_->stop();
+    rtmp = rtmp_.get();
     rec = recorder_.get();
   }
+  if (rtmp) rtmp->stop();
   if (rec)
     rec->finish(std::move(done));
   else if (done)

@@ -19,8 +19,10 @@
 //
 // Owned by PeerConnection. prepare(), finish() and the rest on the main
 // context; attach() and started() on the streaming thread of pad-added.
-// One mutex guards everything the two share. release() (after the peer's
-// bin is in NULL) drops the outputs; the display goes with this object.
+// One mutex guards everything the two share, and is held only to read or
+// publish it: nothing is called under it (the display's X11, the engine's
+// mixer, the recorder, the RTMP output, the bus). release() (after the
+// peer's bin is in NULL) drops the outputs; the display goes with this object.
 
 #include "common/gref.h"
 #include "common/main_context.h"
@@ -92,7 +94,9 @@ class PeerOutputs {
 
  private:
   bool attach_video_sink(const ReceiveChain& chain);
-  bool attach_audio_sink(const ReceiveChain& chain);
+  bool attach_audio_sink(const ReceiveChain& chain, bool closing);
+  // Drops at `in` and gives the mixer its pad back (outside the lock).
+  void release_playback(GstPad* in, GstPad* out, GstPad* mixer_pad);
   bool attach_fakesink(GstElement* tee, const char* name);
 
   Config config_;

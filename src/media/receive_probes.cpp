@@ -70,9 +70,10 @@ void ReceiveProbes::on_video_caps(GstEvent* ev) {
   const GstStructure* s = gst_caps_get_structure(caps, 0);
   gst_structure_get_int(s, "width", &w);
   gst_structure_get_int(s, "height", &h);
-  if (w != width_.load() || h != height_.load()) log()->info("peer{}: remote video {}x{}", peer_id_, w, h);
-  width_ = w;
-  height_ = h;
+  // One store: a reader never sees the width of one size with the height
+  // of another.
+  const uint64_t packed = pack_size(w, h);
+  if (size_.exchange(packed) != packed) log()->info("peer{}: remote video {}x{}", peer_id_, w, h);
 }
 
 GstPadProbeReturn ReceiveProbes::on_decoded(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -156,8 +157,9 @@ ReceiveProbes::Counters ReceiveProbes::counters() const {
   Counters c;
   c.video_frames = video_frames_.load();
   c.audio_buffers = audio_buffers_.load();
-  c.video_width = width_.load();
-  c.video_height = height_.load();
+  const uint64_t size = size_.load();
+  c.video_width = static_cast<int>(static_cast<uint32_t>(size >> 32));
+  c.video_height = static_cast<int>(static_cast<uint32_t>(size));
   c.video_frames_received = video_frames_received_.load();
   c.video_in_ssrc = video_in_ssrc_.load();
   c.audio_in_ssrc = audio_in_ssrc_.load();

@@ -72,8 +72,11 @@ class ReceiveProbes {
 
   std::atomic<uint64_t> video_frames_{0};
   std::atomic<uint64_t> audio_buffers_{0};
-  std::atomic<int> width_{0};
-  std::atomic<int> height_{0};
+  // The decoded size, width << 32 | height, in one atomic: read as a pair.
+  static uint64_t pack_size(int w, int h) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(w)) << 32 | static_cast<uint32_t>(h);
+  }
+  std::atomic<uint64_t> size_{0};
   std::atomic<bool> first_video_{false};
   std::atomic<bool> first_audio_{false};
   std::atomic<uint64_t> video_frames_received_{0};

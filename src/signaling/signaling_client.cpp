@@ -102,13 +102,15 @@ SignalingClient::SignalingClient(SignalingOptions options, Listener& listener,
 // before the HTTP client it borrows.
 SignalingClient::~SignalingClient() = default;
 
-void SignalingClient::set_state(State next) {
+bool SignalingClient::set_state(State next) {
   if (!is_legal_transition(state_, next)) {
-    log()->error("internal: illegal signaling state change {} -> {}", state_name(state_), state_name(next));
-  } else {
-    log()->debug("state {} -> {}", state_name(state_), state_name(next));
+    log()->error("internal: refusing the illegal signaling state change {} -> {}", state_name(state_),
+                 state_name(next));
+    return false;
   }
+  log()->debug("state {} -> {}", state_name(state_), state_name(next));
   state_ = next;
+  return true;
 }
 
 void SignalingClient::start() {
@@ -124,7 +126,7 @@ void SignalingClient::start() {
 }
 
 void SignalingClient::log_in() {
-  set_state(State::LoggingIn);
+  if (!set_state(State::LoggingIn)) return;
   std::weak_ptr<void> alive = alive_;
   http_->login([this, alive](Status s) {
     if (!alive.lock() || state_ != State::LoggingIn) return;  // stopped meanwhile
@@ -137,7 +139,7 @@ void SignalingClient::log_in() {
 }
 
 void SignalingClient::open_socket() {
-  set_state(State::Connecting);
+  if (!set_state(State::Connecting)) return;
   WsClient::Listener& ws_listener = *this;  // a private base: convert here, inside the class
   ws_ = std::make_unique<WsClient>(*http_, ws_listener, options_.keepalive);
   ws_->connect(options_.room_id);
@@ -151,7 +153,10 @@ void SignalingClient::on_ws_open() {
     if (past_self_ids_.size() > 8) past_self_ids_.erase(past_self_ids_.begin());
     self_id_.clear();
   }
-  set_state(State::Joining);
+  if (!set_state(State::Joining)) {
+    ws_.reset();  // nobody wants this socket
+    return;
+  }
   // The server refuses a room right behind the upgrade; give that refusal a
   // moment to arrive before telling anyone we are in.
   admission_timer_.start_once(options_.admission_wait, [this] { admit_when_idle(); });
@@ -181,9 +186,9 @@ void SignalingClient::admit_when_idle() {
 
 void SignalingClient::admitted() {
   admission_timer_.cancel();
+  if (!set_state(State::Connected)) return;
   const bool reconnected = was_connected_;
   was_connected_ = true;
-  set_state(State::Connected);
   stable_timer_.start_once(options_.stable_after, [this] {
     if (backoff_.attempts() > 0) log()->debug("connection stable: backoff reset");
     backoff_.reset();
@@ -207,10 +212,16 @@ void SignalingClient::on_ws_text(std::string_view text) {
     ws_.reset();
     admission_timer_.cancel();
     stable_timer_.cancel();
+    if (state_ == State::Closing) {
+      // We are leaving anyway: the refusal ends the close early.
+      log()->info("left room {} ({})", options_.room_id, err->message);
+      finish_stop();
+      return;
+    }
     if (reconnecting_ && options_.reconnect && retryable_on_reconnect(error.code)) {
       log()->warn("the server refused the reconnection: {}", error.message);
       const bool announced = state_ == State::Connected;  // only a slow refusal gets here
-      set_state(State::WaitingToReconnect);
+      if (!set_state(State::WaitingToReconnect)) return;
       schedule_reconnect();
       if (announced) listener_.on_disconnected(error.message);  // may destroy this
       return;
@@ -292,7 +303,7 @@ void SignalingClient::on_ws_failed(const Error& error, bool unauthorized) {
 void SignalingClient::attempt_failed(const Error& error) {
   if (reconnecting_ && options_.reconnect && retryable_on_reconnect(error.code)) {
     log()->warn("reconnection failed: {}", error.message);
-    set_state(State::WaitingToReconnect);
+    if (!set_state(State::WaitingToReconnect)) return;
     schedule_reconnect();
     return;
   }
@@ -306,7 +317,7 @@ void SignalingClient::connection_lost(const std::string& reason) {
   }
   log()->warn("lost the connection to the server ({}); reconnecting", reason);
   reconnecting_ = true;
-  set_state(State::WaitingToReconnect);
+  if (!set_state(State::WaitingToReconnect)) return;
   schedule_reconnect();
   listener_.on_disconnected(reason);  // may destroy this
 }
@@ -328,12 +339,16 @@ void SignalingClient::schedule_reconnect() {
 }
 
 void SignalingClient::fail(const Error& error) {
+  // Already final or leaving: that outcome stands, on_fatal() is not called.
+  if (!set_state(State::Failed)) {
+    log()->warn("{} (in state {}: ignored)", error.message, state_name(state_));
+    return;
+  }
   admission_timer_.cancel();
   reconnect_timer_.cancel();
   stable_timer_.cancel();
   close_deadline_.cancel();
   ws_.reset();
-  set_state(State::Failed);
   log()->error("{}", error.message);
   listener_.on_fatal(error);  // may destroy this
 }
@@ -342,7 +357,7 @@ void SignalingClient::stop() {
   switch (state_) {
     case State::Joining:
     case State::Connected:
-      set_state(State::Closing);
+      if (!set_state(State::Closing)) return;
       admission_timer_.cancel();
       stable_timer_.cancel();
       log()->info("leaving room {}", options_.room_id);
@@ -358,9 +373,9 @@ void SignalingClient::stop() {
     case State::LoggingIn:
     case State::Connecting:
     case State::WaitingToReconnect: {
+      if (!set_state(State::Stopped)) return;
       reconnect_timer_.cancel();
       ws_.reset();
-      set_state(State::Stopped);
       // Never call out from inside a public method.
       post(g_main_context_get_thread_default(), alive_, [this] { listener_.on_stopped(); });
       return;
@@ -374,9 +389,9 @@ void SignalingClient::stop() {
 }
 
 void SignalingClient::finish_stop() {
+  if (!set_state(State::Stopped)) return;  // stopped already: on_stopped() came once
   close_deadline_.cancel();
   reconnect_timer_.cancel();
-  set_state(State::Stopped);
   listener_.on_stopped();  // may destroy this
 }
 

@@ -35,7 +35,10 @@
 // connection without a close handshake (call stop() first for a clean
 // leave).
 //
-// States (one transition function, set_state(), logs illegal moves):
+// States (one transition function, set_state(), refuses an illegal move
+// with an error line and returns false; the caller then does nothing more.
+// The table below is is_legal_transition(): a unit test reads it from this
+// header and checks it pair by pair against the code):
 //
 //   Idle --start()--> LoggingIn --token--> Connecting --open--> Joining --admitted--> Connected
 //                        ^                   |    ^                                      |
@@ -51,7 +54,7 @@
 //                         reconnecting) | Failed | Closing (stop)
 //   Connected          -> WaitingToReconnect (dropped) | Failed | Closing (stop)
 //   WaitingToReconnect -> LoggingIn | Connecting (timer) | Stopped
-//   Closing            -> Stopped (closed, or the close took too long)
+//   Closing            -> Stopped (closed, an error frame, or the close took too long)
 //   Stopped, Failed    -> final
 
 #include "common/main_context.h"
@@ -166,7 +169,8 @@ class SignalingClient final : private WsClient::Listener {
   void on_ws_closed(const WsClose& info) override;
   void on_ws_failed(const Error& error, bool unauthorized) override;
 
-  void set_state(State next);
+  // Moves to `next` if is_legal_transition(); else logs and returns false.
+  [[nodiscard]] bool set_state(State next);
   // Joining -> Connected, and tells the listener (which may destroy this).
   void admitted();
   void admit_when_idle();

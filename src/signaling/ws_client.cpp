@@ -85,13 +85,15 @@ bool WsClient::is_legal_transition(State from, State to) {
   return false;
 }
 
-void WsClient::set_state(State next) {
+bool WsClient::set_state(State next) {
   if (!is_legal_transition(state_, next)) {
-    log()->error("internal: illegal WebSocket state change {} -> {}", state_name(state_), state_name(next));
-  } else {
-    log()->trace("state {} -> {}", state_name(state_), state_name(next));
+    log()->error("internal: refusing the illegal WebSocket state change {} -> {}", state_name(state_),
+                 state_name(next));
+    return false;
   }
+  log()->trace("state {} -> {}", state_name(state_), state_name(next));
   state_ = next;
+  return true;
 }
 
 void WsClient::connect(const std::string& room_id) {
@@ -99,7 +101,7 @@ void WsClient::connect(const std::string& room_id) {
     log()->error("internal: connect() called in state {}", state_name(state_));
     return;
   }
-  set_state(State::Connecting);
+  if (!set_state(State::Connecting)) return;
   url_ = ws_url(http_.base_url(), room_id);
 
   auto* p = new Pending;
@@ -109,7 +111,7 @@ void WsClient::connect(const std::string& room_id) {
   if (!p->msg) {
     delete p;
     post(g_main_context_get_thread_default(), alive_, [this] {
-      set_state(State::Failed);
+      if (!set_state(State::Failed)) return;
       listener_.on_ws_failed(Error{ExitCode::Usage, "cannot make a WebSocket request to " + url_}, false);
     });
     return;
@@ -172,11 +174,12 @@ void WsClient::on_connect_done(GObject* source, GAsyncResult* res, gpointer data
   log()->debug("WebSocket upgrade failed (HTTP {}, {}): {}", status, err ? err->message : "-",
                error.message);
   p.reset();
-  self->set_state(State::Failed);
+  if (!self->set_state(State::Failed)) return;
   self->listener_.on_ws_failed(error, unauthorized);  // may destroy self
 }
 
 void WsClient::opened(GRef<SoupWebsocketConnection> conn) {
+  if (!set_state(State::Open)) return;  // `conn` is released here
   conn_ = std::move(conn);
   soup_websocket_connection_set_max_incoming_payload_size(conn_.get(), kMaxFrameBytes);
   soup_websocket_connection_set_keepalive_interval(conn_.get(),
@@ -190,7 +193,6 @@ void WsClient::opened(GRef<SoupWebsocketConnection> conn) {
     const auto period = std::min<std::chrono::milliseconds>(keepalive_, std::chrono::seconds(5));
     watchdog_.start(period, [this] { return check_alive(); });
   }
-  set_state(State::Open);
   log()->info("connected to {}", as_ws(url_));
   listener_.on_ws_open();  // may destroy this
 }
@@ -202,7 +204,7 @@ bool WsClient::check_alive() {
   log()->warn("no answer from the server for {} s (not even to pings): giving up this connection",
               silent_us / G_USEC_PER_SEC);
   const bool by_us = state_ == State::Closing;
-  set_state(State::Closed);
+  if (!set_state(State::Closed)) return false;
   watchdog_.cancel();
   drop_connection();
   WsClose info;
@@ -261,7 +263,7 @@ void WsClient::on_closed(SoupWebsocketConnection* conn, gpointer data) {
   log()->log(info.by_us ? spdlog::level::debug : spdlog::level::info,
              "WebSocket closed (code {}, {})", info.code, info.reason);
   self->watchdog_.cancel();
-  self->set_state(State::Closed);
+  if (!self->set_state(State::Closed)) return;
   self->drop_connection();
   self->listener_.on_ws_closed(info);  // may destroy self
 }
@@ -282,7 +284,7 @@ void WsClient::close() {
     log()->debug("close() in state {}: nothing to close", state_name(state_));
     return;
   }
-  set_state(State::Closing);
+  if (!set_state(State::Closing)) return;
   // Queued after any frames already sent, so the last chat line goes out first.
   soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_NORMAL, nullptr);
 }

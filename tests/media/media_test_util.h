@@ -7,6 +7,7 @@
 #include "common/main_context.h"
 #include "media/media_engine.h"
 #include "media/sdp_info.h"
+#include "skip.h"
 
 #include <catch2/catch.hpp>
 #include <gst/gst.h>
