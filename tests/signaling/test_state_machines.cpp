@@ -44,9 +44,14 @@ Table read_table(const std::string& header, const std::set<std::string>& names) 
     }
   }
   Table t;
-  const std::regex parens(R"(\([^)]*\))");
+  const std::regex parens(R"(\([^()]*\))");
   for (auto& [froms, text] : rows) {
-    std::string targets = std::regex_replace(text, parens, "");
+    // Innermost first: "(connect())" nests.
+    std::string targets = text;
+    for (std::string prev; prev != targets;) {
+      prev = targets;
+      targets = std::regex_replace(targets, parens, "");
+    }
     std::set<std::string> to;
     std::stringstream ts(targets);
     std::string item;
