@@ -38,7 +38,7 @@ struct SkipListener : Catch::TestEventListenerBase {
 
 CATCH_REGISTER_LISTENER(SkipListener)
 
-namespace callagent::test {
+namespace callagent_test {
 
 void record_skip(const std::string& reason) {
   auto& s = skips();
@@ -49,7 +49,7 @@ void record_skip(const std::string& reason) {
   std::fflush(stdout);
 }
 
-}  // namespace callagent::test
+}  // namespace callagent_test
 
 int main(int argc, char* argv[]) {
   Catch::Session session;

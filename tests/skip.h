@@ -18,17 +18,17 @@
 #include <sstream>
 #include <string>
 
-namespace callagent::test {
+namespace callagent_test {
 
 // Records that the running test case skipped, and why.
 void record_skip(const std::string& reason);
 
-}  // namespace callagent::test
+}  // namespace callagent_test
 
 #define CALLAGENT_SKIP(reason)                           \
   do {                                                   \
     std::ostringstream callagent_skip_reason_;           \
     callagent_skip_reason_ << reason;                    \
-    ::callagent::test::record_skip(callagent_skip_reason_.str()); \
+    ::callagent_test::record_skip(callagent_skip_reason_.str()); \
     return;                                              \
   } while (0)
