@@ -16,6 +16,16 @@ namespace callagent::media {
 
 namespace {
 auto log() { return logging::get("webrtc"); }
+
+// A write that fails during the call is an I/O error (74); one that cannot
+// (re)open its file could not create it (73).
+ExitCode output_error_code(const GError* e) {
+  if (e && e->domain == GST_RESOURCE_ERROR &&
+      (e->code == GST_RESOURCE_ERROR_OPEN_WRITE || e->code == GST_RESOURCE_ERROR_OPEN_READ_WRITE ||
+       e->code == GST_RESOURCE_ERROR_NOT_FOUND))
+    return ExitCode::CantCreate;
+  return ExitCode::IoErr;
+}
 }  // namespace
 
 PeerOutputs::PeerOutputs(Config config) : config_(std::move(config)), ctx_(thread_default_context()) {
@@ -31,6 +41,7 @@ PeerOutputs::PeerOutputs(Config config) : config_(std::move(config)), ctx_(threa
 
 PeerOutputs::~PeerOutputs() {
   missing_media_timer_.cancel();
+  file_check_timer_.cancel();
   detach_playback();
   release();
 }
@@ -53,6 +64,13 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
       error = r.error();
     } else {
       recorder_ = std::move(*r);
+      recording_path_ = recorder_->path();
+      // A file removed under us raises nothing (the descriptor writes on):
+      // look at the path now and then.
+      file_check_timer_.start(std::chrono::seconds(2), [this] {
+        check_recording_file();
+        return true;
+      });
     }
   }
   const auto& url = config_.options->output.rtmp_url;
@@ -148,9 +166,28 @@ void PeerOutputs::started(const ReceiveChain& chain) {
 }
 
 bool PeerOutputs::handle_error(GstMessage* msg) {
-  std::lock_guard lock(mutex_);
-  if (!rtmp_ || !rtmp_->owns(GST_MESSAGE_SRC(msg))) return false;
-  rtmp_->on_error(msg);
+  std::unique_ptr<Recorder> failed;
+  {
+    std::lock_guard lock(mutex_);
+    if (rtmp_ && rtmp_->owns(GST_MESSAGE_SRC(msg))) {
+      rtmp_->on_error(msg);
+      return true;
+    }
+    if (!recorder_ || !recorder_->owns(GST_MESSAGE_SRC(msg))) return false;
+    // Out of reach of attach() from here on.
+    failed = std::move(recorder_);
+  }
+  GError* e = nullptr;
+  gchar* d = nullptr;
+  gst_message_parse_error(msg, &e, &d);
+  GErrorPtr err(e);
+  GCharPtr dbg(d);
+  if (dbg) log()->debug("peer{}: recording error details: {}", config_.id, dbg.get());
+  const std::string path = failed->path();
+  fail_recording(std::move(failed),
+                 Error{output_error_code(err.get()),
+                       fmt::format("recording {} failed: {} ({}); the recording is stopped, the call goes on", path,
+                                   err ? err->message : "unknown error", object_path(GST_MESSAGE_SRC(msg)))});
   return true;
 }
 
@@ -178,6 +215,7 @@ void PeerOutputs::detach_playback() {
 
 void PeerOutputs::finish(std::function<void()> done) {
   missing_media_timer_.cancel();
+  file_check_timer_.cancel();
   // The partner is gone: stop playing it now, not when its recording is
   // finalized.
   detach_playback();
@@ -200,9 +238,34 @@ void PeerOutputs::release() {
   recorder_.reset();
 }
 
+void PeerOutputs::fail_recording(std::unique_ptr<Recorder> rec, Error error) {
+  OutputFailure f;
+  f.output = "recording";
+  f.path = rec->path();
+  f.error = std::move(error);
+  log()->error("peer{}: {}", config_.id, f.error.message);
+  rec->remove();
+  rec.reset();
+  if (config_.on_failure) config_.on_failure(f);
+}
+
+void PeerOutputs::check_recording_file() {
+  std::unique_ptr<Recorder> gone;
+  {
+    std::lock_guard lock(mutex_);
+    if (!recorder_ || closing_ || recorder_->file_intact()) return;
+    gone = std::move(recorder_);
+  }
+  const std::string path = gone->path();
+  fail_recording(std::move(gone),
+                 Error{ExitCode::IoErr, fmt::format("recording {} was removed or replaced during the call; the "
+                                                    "recording is stopped, the call goes on",
+                                                    path)});
+}
+
 std::string PeerOutputs::recording_path() const {
   std::lock_guard lock(mutex_);
-  return recorder_ ? recorder_->path() : std::string();
+  return recording_path_;
 }
 
 uint64_t PeerOutputs::rtmp_restarts() const {
