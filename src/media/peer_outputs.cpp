@@ -53,7 +53,8 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
   const bool audio = a && a->remote_sends;
   std::optional<Error> error;
   std::lock_guard lock(mutex_);
-  if (config_.record_path && !recorder_ && (video || audio)) {
+  // One recording per peer: not a new one after a failed one was removed.
+  if (config_.record_path && !recorder_ && recording_path_.empty() && (video || audio)) {
     Recorder::Kinds kinds;
     kinds.video = video;
     kinds.audio = audio;

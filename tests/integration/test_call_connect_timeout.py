@@ -3,11 +3,12 @@ budget, naming the phase, instead of renegotiating for ever.
 
 In the network lab (tests/netlab), side a lets only the signaling port
 through: both agents see each other in the room and exchange offer and
-answer, and every ICE check between them is dropped. With
---connect-timeout 8s each agent exits 3 (call-failed) by itself, its log and
-its report (exit.connect_failure) say "ice-checks", and the report counts
-the attempts. A recording agent among them still leaves a finalized file
-behind (no media: nothing but the header, and complete).
+answer, and every ICE check between them is dropped. Agent a
+(--connect-timeout 20s) exits 3 (call-failed) by itself when its budget runs
+out, its log and its report (exit.connect_failure) say "ice-checks", and the
+report counts the attempts; its recording (no media) is still finalized.
+Agent b, a kiosk (--connect-timeout 0), never gives up by itself and
+leaves with a (--leave-when-alone).
 """
 
 import os
@@ -21,7 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlab  # noqa: E402  (re-executes this script inside a private lab)
 from harness import case, check, check_eq, run_cases  # noqa: E402
 
-BUDGET_S = 8
+# Offer creation alone (the DTLS certificate) took up to 6.4 s on this
+# loaded 2-core machine: the budget leaves room for the ICE checks.
+BUDGET_S = 20
 
 
 @case
@@ -30,44 +33,45 @@ def ice_that_never_connects_fails_within_the_budget():
         srv = lab.server()
         lab.link("a", allow=[("tcp", srv.port)])
         room = lab.new_room()
-        common = ["--connect-timeout", f"{BUDGET_S}s", "--wait-for-partner", "60s"]
-        a = lab.agent("a", room, common + ["--report", "a.json", "--record", "a.mkv"], video="480p")
-        b = lab.agent("b", room, common + ["--report", "b.json"], video="480p")
+        # a is first in the room: its budget starts when the server
+        # announces b. b is a kiosk (no budget): it retries until a leaves.
+        a = lab.agent("a", room, ["--connect-timeout", f"{BUDGET_S}s", "--report", "a.json", "--record", "a.mkv"],
+                      video="480p")
+        a.wait_for_log(r"\[ws\] connected", timeout=30)
+        b = lab.agent("b", room, ["--connect-timeout", "0", "--leave-when-alone", "--report", "b.json"],
+                      video="480p")
         try:
-            a.wait_for_log(r"partner .* joined|offering|answer", timeout=30)
+            a.wait_for_log(r"partner .* joined", timeout=30)
             t0 = time.monotonic()
             rc_a = a.wait(BUDGET_S + 40)
-            rc_b = b.wait(BUDGET_S + 40)
             took = time.monotonic() - t0
+            rc_b = b.wait(30)
         finally:
             a.kill()
             b.kill()
-        for agent, rc in ((a, rc_a), (b, rc_b)):
-            log = agent.log()
-            check_eq(rc, 3, f"agent {agent.name}: exit code (call-failed)")
-            check(re.search(r"could not connect to the partner within 8 s \(--connect-timeout\): failed in ICE "
-                            r"checks \(ice-checks\)", log),
-                  f"agent {agent.name}: the log names the budget and the phase", "ICE checks", agent.tail(15))
-            check("dtls_connected" not in log and "connected to the partner" not in log,
-                  f"agent {agent.name}: never connected", "no connection", agent.tail(15))
-        # Both budgets started within a second or so of each other; on this
-        # busy machine allow generous slack, but no endless retrying.
-        check(took < BUDGET_S + 30, "both agents gave up within the budget (plus teardown)",
-              f"< {BUDGET_S + 30} s", round(took, 1))
-        for agent, name in ((a, "a.json"), (b, "b.json")):
-            r = agent.report(name)
-            check_eq(r["exit"]["code"], 3, f"{name}: exit code")
-            check_eq(r["exit"]["name"], "call-failed", f"{name}: exit name")
-            cf = r["exit"]["connect_failure"]
-            check(cf is not None, f"{name}: exit.connect_failure is set", "an object", r["exit"])
-            check_eq(cf["phase"], "ice-checks", f"{name}: the phase that never completed")
-            check_eq(cf["timeout_s"], BUDGET_S, f"{name}: the budget")
-            check(cf["attempts"] >= 1, f"{name}: attempts counted", ">= 1", cf["attempts"])
-        # The recorder's file (if the partner's description made one) is
-        # finalized: the muxer got its EOS before the agent exited.
-        rec = os.path.join(lab.tmp, "a.mkv")
-        if os.path.exists(rec):
-            check(re.search(r"recording \S*a\.mkv complete", a.log()), "the empty recording was finalized",
+        log = a.log()
+        check_eq(rc_a, 3, "agent a: exit code (call-failed)")
+        check(re.search(rf"could not connect to the partner within {BUDGET_S} s \(--connect-timeout\): failed in "
+                        r"ICE checks \(ice-checks\) after \d+ attempt", log),
+              "agent a: the log names the budget and the phase", "ICE checks", a.tail(15))
+        check("connected to the partner" not in log, "agent a: never connected", "no connection", a.tail(15))
+        check(BUDGET_S - 1 <= took < BUDGET_S + 15, "agent a gave up when its budget ran out (plus teardown)",
+              f"{BUDGET_S}..{BUDGET_S + 15} s", round(took, 1))
+        r = a.report("a.json")
+        check_eq((r["exit"]["code"], r["exit"]["name"]), (3, "call-failed"), "a.json: exit")
+        cf = r["exit"]["connect_failure"]
+        check(cf is not None, "a.json: exit.connect_failure is set", "an object", r["exit"])
+        check_eq(cf["phase"], "ice-checks", "a.json: the phase that never completed")
+        check_eq(cf["timeout_s"], BUDGET_S, "a.json: the budget")
+        check(cf["attempts"] >= 1, "a.json: attempts counted", ">= 1", cf["attempts"])
+        # The kiosk had no budget: it kept trying until a left, then left too.
+        check_eq(rc_b, 0, "agent b (--connect-timeout 0, --leave-when-alone): exit code")
+        check("--connect-timeout" not in b.log(), "agent b never gave up by itself", "no budget", b.tail(10))
+        check_eq(b.report("b.json")["exit"]["connect_failure"], None, "b.json: no connect failure")
+        # a's recording (made when b's description came) is finalized: the
+        # muxer got its EOS before the agent exited.
+        if os.path.exists(os.path.join(lab.tmp, "a.mkv")):
+            check(re.search(r"recording \S*a\.mkv complete", log), "the empty recording was finalized",
                   "recording ... complete", a.tail(15))
 
 
