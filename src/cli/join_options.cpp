@@ -91,7 +91,7 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
                   "retries (0: retry for ever, with backoff)",
                   D::Shown);
   failures.option("--output-errors", o.output_errors,
-                  "An output (recording, snapshot, RTMP) that fails during the call is stopped and the call "
+                  "An output (a recording, a snapshot) that fails during the call is stopped and the call "
                   "goes on; report: exit with the output's code at the end | ignore: only log it | fail: end "
                   "the call at once",
                   D::Shown);
