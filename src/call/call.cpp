@@ -4,6 +4,8 @@
 #include "call/messenger_policy.h"
 #include "common/logging.h"
 
+#include <fmt/format.h>
+
 namespace callagent::call {
 
 namespace {
@@ -19,6 +21,7 @@ MessengerPolicy::Options messenger_options(const CallOptions& o) {
   m.answer_timeout = o.answer_timeout;
   m.max_offer_resends = o.max_offer_resends;
   m.reoffer_after_failure = o.reoffer_after_failure;
+  m.reoffer_backoff_max = o.reoffer_backoff_max;
   return m;
 }
 }  // namespace
@@ -82,7 +85,8 @@ Call::Call(CallOptions options, CallSignaling& signaling, PeerFactory& peers, Ca
       owned_timers_(std::move(owned)),
       timers_(borrowed ? *borrowed : *owned_timers_),
       wait_partner_timer_(timers_.make_timer()),
-      duration_timer_(timers_.make_timer()) {
+      duration_timer_(timers_.make_timer()),
+      connect_timer_(timers_.make_timer()) {
   NegotiationPolicy::Host& host = *this;
   policy_ = make_policy ? make_policy(host, timers_)
                         : std::make_unique<MessengerPolicy>(messenger_options(opt_), host, timers_);
@@ -119,6 +123,7 @@ void Call::on_signaling_connected(bool reconnected) {
     // connection is orphaned on their side.
     close_negotiation("signaling reconnected");
     partner_present_ = false;
+    connect_timer_->cancel();
     partner_id_.clear();
     own_id_.clear();
   }
@@ -167,6 +172,33 @@ void Call::note_partner_present() {
   if (!partner_present_) log()->debug("partner present");
   partner_present_ = true;
   wait_partner_timer_->cancel();
+  if (state_ != State::Connected) arm_connect_budget();
+}
+
+void Call::arm_connect_budget() {
+  if (!opt_.connect_timeout || state_ == State::Finished || !partner_present_ || connect_timer_->active()) return;
+  budget_attempts_ = negotiation_ ? 1 : 0;
+  furthest_phase_ = ConnectPhase::Signaling;
+  log()->debug("connect budget: {} ms", opt_.connect_timeout->count());
+  connect_timer_->start_once(*opt_.connect_timeout, [this] { on_connect_budget_spent(); });
+}
+
+void Call::note_phase(const Negotiation& n) {
+  auto p = n.phase();
+  if (p != ConnectPhase::Connected && p > furthest_phase_) furthest_phase_ = p;
+}
+
+void Call::on_connect_budget_spent() {
+  if (negotiation_) note_phase(*negotiation_);
+  ConnectFailure f{furthest_phase_, *opt_.connect_timeout, budget_attempts_};
+  connect_failure_ = f;
+  static constexpr const char* kPhaseText[] = {"the offer/answer exchange", "ICE gathering", "ICE checks",
+                                               "DTLS", "connected"};
+  finish(ExitCode::CallFailed,
+         fmt::format("could not connect to the partner within {} s (--connect-timeout): failed in {} ({}) "
+                     "after {} attempt(s)",
+                     f.budget.count() / 1000.0, kPhaseText[static_cast<int>(f.phase)], to_string(f.phase),
+                     f.attempts));
 }
 
 void Call::on_partner_joined(const std::string& id) {
@@ -190,6 +222,7 @@ void Call::on_partner_left(const std::string& id) {
   observer_.on_call_event(CallEvent::PartnerLeft, visit_);
   partner_present_ = false;
   partner_id_.clear();
+  connect_timer_->cancel();
   policy_->on_partner_left();
   close_negotiation("partner left");
   if (opt_.leave_when_alone) finish(ExitCode::Ok, "the partner left (--leave-when-alone)");
@@ -241,6 +274,7 @@ bool Call::start_negotiation() {
     return false;
   }
   negotiation_ = std::move(*n);
+  if (connect_timer_->active()) ++budget_attempts_;
   set_state(State::Negotiating);
   return true;
 }
@@ -262,6 +296,7 @@ void Call::answer(const SessionDescription& offer, const signaling::Sdp& info, c
   if (state_ == State::Finished) return;
   if (negotiation_) {
     // Not close_negotiation(): the queued candidates may be this offer's.
+    note_phase(*negotiation_);
     negotiation_->close(why);
     negotiation_.reset();
     policy_->on_negotiation_closed();
@@ -272,6 +307,7 @@ void Call::answer(const SessionDescription& offer, const signaling::Sdp& info, c
 
 void Call::close_negotiation(const char* why) {
   if (!negotiation_) return;
+  note_phase(*negotiation_);
   negotiation_->close(why);
   negotiation_.reset();
   remote_candidates_.clear();
@@ -296,6 +332,8 @@ void Call::on_connected(Negotiation& n) {
   set_state(State::Connected);
   log()->info("connected to the partner (peer connection {})", n.visit());
   observer_.on_call_event(CallEvent::PeerConnected, visit_);
+  connect_timer_->cancel();
+  policy_->on_connected();
   if (!ever_connected_) {
     ever_connected_ = true;
     if (opt_.duration)
@@ -306,6 +344,7 @@ void Call::on_connected(Negotiation& n) {
 void Call::on_failed(Negotiation&) {
   observer_.on_call_event(CallEvent::PeerFailed, visit_);
   close_negotiation("the connection failed");  // destroys the caller's Negotiation
+  arm_connect_budget();  // a new budget if the connection had been up
   policy_->on_connection_failed();
 }
 
@@ -323,6 +362,7 @@ void Call::finish(ExitCode code, const std::string& reason) {
   policy_->stop();
   wait_partner_timer_->cancel();
   duration_timer_->cancel();
+  connect_timer_->cancel();
   observer_.on_call_finished(code, reason);
 }
 

@@ -5,8 +5,9 @@
 // and down, partners arriving and leaving, one partner visit (a Negotiation
 // over its own Peer) at a time, the queue of the partner's candidates that
 // have no peer connection to go to yet (see RemoteCandidateQueue), and the
-// call's clocks: --wait-for-partner, --duration (from the first
-// connection), --leave-when-alone, finishing. Who offers, glare, resends and
+// call's clocks: --wait-for-partner, --connect-timeout (the connect
+// budget, below), --duration (from the first connection),
+// --leave-when-alone, finishing. Who offers, glare, resends and
 // repeated offers are the NegotiationPolicy's (MessengerPolicy unless told
 // otherwise), which acts through the Call.
 //
@@ -30,6 +31,15 @@
 // replaces the current one when the partner offers a new ICE session or
 // wins glare. Losing the signaling connection alone changes no state: the
 // media keeps flowing until it is back.
+//
+// The connect budget (--connect-timeout): one clock runs while a partner is
+// present and we are not connected to it: from the partner's arrival (or
+// the failure of an established connection) to a connection, across every
+// retry the policy makes in between. When it runs out the call finishes
+// with CallFailed, naming the furthest phase any attempt reached
+// (ConnectPhase: signaling, ICE gathering, ICE checks, DTLS) and the number
+// of attempts (connect_failure()). It stops when the partner leaves. No
+// budget (a kiosk): the policy retries for ever, with a growing delay.
 
 #include "call/negotiation.h"
 #include "call/negotiation_policy.h"
@@ -60,6 +70,19 @@ struct CallOptions {
   std::optional<std::chrono::milliseconds> wait_for_partner;  // fail with NoPartner
   std::optional<std::chrono::milliseconds> duration;          // from the first connection
   bool leave_when_alone = false;
+  // The connect budget (see above); nullopt: retry for ever. (`join`'s
+  // --connect-timeout defaults to 30 s.)
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  // The policy's delay before re-offering after failures grows from
+  // reoffer_after_failure up to this (Backoff).
+  std::chrono::milliseconds reoffer_backoff_max = 30000ms;
+};
+
+// Why the connect budget ran out (Call::connect_failure()).
+struct ConnectFailure {
+  ConnectPhase phase = ConnectPhase::Signaling;  // the furthest any attempt got
+  std::chrono::milliseconds budget{0};
+  int attempts = 0;  // peer connections tried within the budget
 };
 
 enum class CallEvent {
@@ -122,6 +145,8 @@ class Call final : private Negotiation::Listener, private NegotiationPolicy::Hos
   // The current partner visit's negotiation, or nullptr.
   const Negotiation* negotiation() const { return negotiation_.get(); }
   const std::string& own_id() const { return own_id_; }
+  // Set when the call finished because the connect budget ran out.
+  const std::optional<ConnectFailure>& connect_failure() const { return connect_failure_; }
 
  private:
   Call(CallOptions options, CallSignaling& signaling, PeerFactory& peers, CallObserver& observer,
@@ -137,6 +162,9 @@ class Call final : private Negotiation::Listener, private NegotiationPolicy::Hos
   void note_partner_present();
   bool start_negotiation();
   void flush_remote_candidates();
+  void arm_connect_budget();
+  void note_phase(const Negotiation& n);
+  void on_connect_budget_spent();
 
   // NegotiationPolicy::Host
   Negotiation* current_negotiation() override { return negotiation_.get(); }
@@ -174,6 +202,11 @@ class Call final : private Negotiation::Listener, private NegotiationPolicy::Hos
   std::unique_ptr<NegotiationPolicy> policy_;
   std::unique_ptr<Timer> wait_partner_timer_;
   std::unique_ptr<Timer> duration_timer_;
+  std::unique_ptr<Timer> connect_timer_;
+  // Of the running connect budget.
+  int budget_attempts_ = 0;
+  ConnectPhase furthest_phase_ = ConnectPhase::Signaling;
+  std::optional<ConnectFailure> connect_failure_;
 };
 
 const char* to_string(Call::State s);

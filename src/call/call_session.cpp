@@ -59,7 +59,10 @@ class CallSession::MediaPeer final : public Peer, public media::PeerConnection::
     }
     if (mapped) events_.on_peer_state(*mapped);
   }
-  void on_ice_connected() override { mark_("ice_connected"); }
+  void on_ice_connected() override {
+    mark_("ice_connected");
+    events_.on_ice_connected();
+  }
   void on_remote_media(media::MediaKind kind) override {
     events_.on_remote_media(kind == media::MediaKind::Audio ? MediaKind::Audio : MediaKind::Video);
   }
@@ -236,6 +239,13 @@ Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& ev
 
 void CallSession::on_peer_retired(const media::PeerConnection& pc) { retire_peer(pc); }
 
+void CallSession::on_output_failed(int, const media::OutputFailure& f) { note_output_failure(f); }
+
+void CallSession::note_output_failure(const media::OutputFailure& f) {
+  output_failures_.push_back(f);
+  if (options_.output_errors == OutputErrors::Fail) finish(f.error.code, f.error.message + " (--output-errors fail)");
+}
+
 void CallSession::retire_peer(const media::PeerConnection& pc) {
   if (!options_.snapshot_path.empty()) {
     if (auto smp = pc.last_video_sample()) last_sample_ = std::move(smp);
@@ -301,7 +311,12 @@ void CallSession::write_snapshot(const std::string& path) {
   }
   auto st = media::write_png(smp.get(), path);
   if (!st) {
-    log()->error("snapshot {}: {}", path, st.error().message);
+    media::OutputFailure f;
+    f.output = "snapshot";
+    f.path = path;
+    f.error = Error{st.error().code, fmt::format("snapshot {}: {}", path, st.error().message)};
+    log()->error("{}", f.error.message);
+    note_output_failure(f);
     return;
   }
   log()->info("snapshot: {}", path);
@@ -369,6 +384,7 @@ void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
   // Runs on the next iteration: the Call (and the peer that may have
   // reported this) are still on the stack.
   post(g_main_context_get_thread_default(), lifetime_, [this] {
+    if (call_ && call_->connect_failure()) connect_failure_ = call_->connect_failure();
     // Drop the Call's peer first so its counters and recording are counted.
     call_.reset();
     engine_->stop([this] {
@@ -393,6 +409,15 @@ void CallSession::complete() {
               t.partners_connected, t.video_frames_received, t.last_width, t.last_height,
               t.audio_buffers_received);
   for (const auto& r : t.recordings) log()->info("recording: {}", r);
+  if (!output_failures_.empty()) {
+    for (const auto& f : output_failures_) log()->error("output failed: {}", f.error.message);
+    if (code_ == ExitCode::Ok && options_.output_errors == OutputErrors::Report) {
+      const auto& first = output_failures_.front();
+      code_ = first.error.code;
+      reason_ = fmt::format("{}; but {} output(s) failed during the call, first: {}", reason_,
+                            output_failures_.size(), first.error.message);
+    }
+  }
   if (done_) done_(code_, reason_);
 }
 

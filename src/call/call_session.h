@@ -8,6 +8,15 @@
 // engine stops (EOS through the outputs: recordings are finalized), then
 // the WebSocket is closed cleanly (the partner sees "leave"), then `done`
 // runs with the exit code. Each step is bounded in time by its owner.
+// Every ending takes this path (SIGINT/SIGTERM, --duration, the partner
+// leaving with --leave-when-alone, the connect budget, a fatal signaling or
+// media error, the server gone for good), so every recording is finalized:
+// the engine's stop() also waits (bounded) for peers already closing.
+//
+// Outputs that fail during the call (a recording on a full disk, a
+// snapshot that cannot be written) are stopped by their owners and
+// collected here (output_failures()); with OutputErrors::Report the first
+// one's code (io-error, cant-create) replaces a successful exit code.
 //
 // Everything runs on the thread-default main context.
 
@@ -27,10 +36,18 @@
 
 namespace callagent::call {
 
+// What an output that fails during the call does to the run (--output-errors).
+enum class OutputErrors {
+  Report,  // the output stops, the call goes on, the exit code says it at the end
+  Ignore,  // the output stops, the call goes on, only the log says it
+  Fail,    // the call ends at once with the output's code
+};
+
 struct SessionOptions {
   signaling::SignalingOptions signaling;
   media::MediaOptions media;
   CallOptions call;
+  OutputErrors output_errors = OutputErrors::Report;
   bool mute_audio = false;  // start muted (silence / black frames keep the tracks)
   bool mute_video = false;
 
@@ -78,6 +95,10 @@ class CallSession final : private signaling::SignalingClient::Listener,
   const stats::StatsCollector* stats() const { return stats_.get(); }
   // PNG files written (--snapshot, --snapshot-every).
   const std::vector<std::string>& snapshots() const { return snapshots_; }
+  // Outputs that failed during the call, in order.
+  const std::vector<media::OutputFailure>& output_failures() const { return output_failures_; }
+  // Set when the connect budget ran out (exit call-failed).
+  const std::optional<ConnectFailure>& connect_failure() const { return connect_failure_; }
 
  private:
   class MediaPeer;
@@ -94,6 +115,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void on_engine_error(const Error& e) override;
   void on_source_eos(media::MediaKind kind) override;
   void on_peer_retired(const media::PeerConnection& pc) override;
+  void on_output_failed(int peer_id, const media::OutputFailure& f) override;
   // CallObserver
   void on_call_event(CallEvent e, int visit) override;
   void on_call_finished(ExitCode code, const std::string& reason) override;
@@ -119,6 +141,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void on_first_connection();
   void log_progress();
   void complete();
+  void note_output_failure(const media::OutputFailure& f);
 
   SessionOptions options_;
   Done done_;
@@ -148,6 +171,8 @@ class CallSession final : private signaling::SignalingClient::Listener,
   bool connected_once_ = false;
   bool ws_opened_ = false;
   Timeout freeze_timer_;
+  std::vector<media::OutputFailure> output_failures_;
+  std::optional<ConnectFailure> connect_failure_;
 };
 
 }  // namespace callagent::call

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include <algorithm>
+
 namespace callagent::call {
 
 namespace {
@@ -21,7 +23,9 @@ MessengerPolicy::MessengerPolicy(Options options, Host& host, Timers& timers)
       second_peer_timer_(timers.make_timer()),
       ready_timer_(timers.make_timer()),
       answer_timer_(timers.make_timer()),
-      reoffer_timer_(timers.make_timer()) {}
+      reoffer_timer_(timers.make_timer()),
+      reoffer_backoff_(opt_.reoffer_after_failure, std::max(opt_.reoffer_after_failure, opt_.reoffer_backoff_max),
+                       0.0) {}
 
 bool MessengerPolicy::our_offer_unanswered() {
   auto* n = host_.current_negotiation();
@@ -84,6 +88,7 @@ void MessengerPolicy::on_partner_ready() {
 void MessengerPolicy::on_partner_left() {
   ready_timer_->cancel();
   reoffer_timer_->cancel();
+  reoffer_backoff_.reset();
 }
 
 void MessengerPolicy::make_offer(const char* why) {
@@ -168,7 +173,10 @@ void MessengerPolicy::on_connection_failed() {
   if (!host_.partner_present()) return;
   // The page re-offers on failure too; give its offer a head start so that
   // we answer rather than collide.
-  auto delay = opt_.reoffer_after_failure + std::chrono::milliseconds(g_random_int_range(0, 500));
+  auto delay = reoffer_backoff_.next() + std::chrono::milliseconds(g_random_int_range(0, 500));
+  if (reoffer_backoff_.attempts() > 1)
+    log()->info("connection failed {} times in a row: re-offering in {:.1f} s", reoffer_backoff_.attempts(),
+                delay.count() / 1000.0);
   reoffer_timer_->start_once(delay, [this] {
     if (!host_.current_negotiation() && host_.partner_present()) make_offer("re-offering after a failed connection");
   });

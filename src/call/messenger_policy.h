@@ -29,11 +29,16 @@
 // - after a failed connection we offer again after
 //   `reoffer_after_failure` plus up to 0.5 s of jitter, which leaves the
 //   page's own new offer time to arrive first, so that we answer it rather
-//   than collide with it.
+//   than collide with it. Each further failure in a row doubles the base
+//   delay, up to `reoffer_backoff_max` (Backoff); a connection that comes
+//   up, or a new partner, starts again from `reoffer_after_failure`. A
+//   kiosk with no connect budget so retries for ever without hammering a
+//   network that is down.
 //
 // It owns its four timers; the Call owns it.
 
 #include "call/negotiation_policy.h"
+#include "common/backoff.h"
 
 #include <chrono>
 #include <optional>
@@ -49,6 +54,7 @@ class MessengerPolicy final : public NegotiationPolicy {
     std::chrono::milliseconds answer_timeout{4000};
     int max_offer_resends = 3;
     std::chrono::milliseconds reoffer_after_failure{1000};
+    std::chrono::milliseconds reoffer_backoff_max{30000};
   };
 
   MessengerPolicy(Options options, Host& host, Timers& timers);
@@ -63,6 +69,7 @@ class MessengerPolicy final : public NegotiationPolicy {
   void on_answer_received() override;
   void on_connection_failed() override;
   void on_negotiation_closed() override;
+  void on_connected() override { reoffer_backoff_.reset(); }
   void stop() override;
 
  private:
@@ -89,6 +96,7 @@ class MessengerPolicy final : public NegotiationPolicy {
   std::unique_ptr<Timer> ready_timer_;
   std::unique_ptr<Timer> answer_timer_;
   std::unique_ptr<Timer> reoffer_timer_;
+  Backoff reoffer_backoff_;  // the base delay of re-offers after failures
 };
 
 }  // namespace callagent::call

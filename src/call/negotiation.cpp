@@ -116,6 +116,7 @@ bool Negotiation::take_offer(const SessionDescription& d, const signaling::Sdp& 
   if (!apply(Event::RemoteOffer)) return false;
   role_ = Role::Answerer;
   remote_ufrag_ = info.ice_ufrag;
+  remote_applied_ = true;
   peer_->set_remote_description(d);
   return true;
 }
@@ -123,6 +124,7 @@ bool Negotiation::take_offer(const SessionDescription& d, const signaling::Sdp& 
 bool Negotiation::take_answer(const SessionDescription& d, const signaling::Sdp& info) {
   if (!apply(Event::RemoteAnswer)) return false;
   remote_ufrag_ = info.ice_ufrag;
+  remote_applied_ = true;
   offer_candidates_.clear();  // no resend after the answer
   peer_->set_remote_description(d);
   return true;
@@ -201,6 +203,7 @@ void Negotiation::on_local_candidate(const IceCandidate& candidate) {
   IceCandidate c = candidate;
   if (!c.username_fragment && !local_ufrag_.empty()) c.username_fragment = local_ufrag_;
   signaling_.send_candidate(c);
+  local_candidates_ = true;
   if (state_ == State::OfferSent) offer_candidates_.push_back(std::move(c));
 }
 
@@ -212,7 +215,10 @@ void Negotiation::on_peer_state(PeerState s) {
       break;
     case PeerState::Connected:
       if (state_ == State::Connected) break;  // ICE recovered by itself
-      if (apply(Event::Connected)) listener_.on_connected(*this);
+      if (apply(Event::Connected)) {
+        ever_connected_ = true;
+        listener_.on_connected(*this);
+      }
       break;
     case PeerState::Failed:
       if (apply(Event::Failed)) listener_.on_failed(*this);  // may destroy this
@@ -221,6 +227,25 @@ void Negotiation::on_peer_state(PeerState s) {
     case PeerState::Closed:
       break;
   }
+}
+
+ConnectPhase Negotiation::phase() const {
+  if (ever_connected_) return ConnectPhase::Connected;
+  if (!remote_applied_ || !local_description_) return ConnectPhase::Signaling;
+  if (ice_connected_) return ConnectPhase::Dtls;
+  if (!local_candidates_) return ConnectPhase::IceGathering;
+  return ConnectPhase::IceChecks;
+}
+
+const char* to_string(ConnectPhase p) {
+  switch (p) {
+    case ConnectPhase::Signaling: return "signaling";
+    case ConnectPhase::IceGathering: return "ice-gathering";
+    case ConnectPhase::IceChecks: return "ice-checks";
+    case ConnectPhase::Dtls: return "dtls";
+    case ConnectPhase::Connected: return "connected";
+  }
+  return "?";
 }
 
 void Negotiation::on_remote_media(MediaKind kind) {

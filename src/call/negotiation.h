@@ -43,6 +43,12 @@
 
 namespace callagent::call {
 
+// How far a connection attempt got, in order: the offer/answer exchange,
+// gathering our candidates, the ICE connectivity checks, the DTLS
+// handshake. A connection that never completes failed in the last phase
+// it reached (the connect budget names it: docs/report.md).
+enum class ConnectPhase { Signaling, IceGathering, IceChecks, Dtls, Connected };
+
 class Negotiation final : private PeerEvents {
  public:
   enum class State { New, MakingOffer, OfferSent, MakingAnswer, Stable, Connected, Failed, Closed };
@@ -96,6 +102,8 @@ class Negotiation final : private PeerEvents {
   // What the partner's and our descriptions said (empty until known).
   const std::string& remote_ufrag() const { return remote_ufrag_; }
   const std::string& local_session_id() const { return local_session_id_; }
+  // The phase this attempt is in (or reached before it failed or closed).
+  ConnectPhase phase() const;
 
  private:
   Negotiation(int visit, CallSignaling& signaling, Listener& listener);
@@ -107,6 +115,7 @@ class Negotiation final : private PeerEvents {
   void on_peer_state(PeerState s) override;
   void on_remote_media(MediaKind kind) override;
   void on_peer_error(const Error& e) override;
+  void on_ice_connected() override { ice_connected_ = true; }
 
   const int visit_;
   CallSignaling& signaling_;
@@ -121,9 +130,14 @@ class Negotiation final : private PeerEvents {
   std::vector<IceCandidate> offer_candidates_;  // sent with our offer, for resends
   bool seen_audio_ = false;
   bool seen_video_ = false;
+  bool ice_connected_ = false;
+  bool remote_applied_ = false;
+  bool local_candidates_ = false;  // we sent at least one
+  bool ever_connected_ = false;
 };
 
 const char* to_string(Negotiation::State s);
+const char* to_string(ConnectPhase p);
 const char* to_string(Negotiation::Event e);
 
 }  // namespace callagent::call

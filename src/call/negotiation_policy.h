@@ -54,6 +54,7 @@ class NegotiationPolicy {
   virtual void on_answer_received() = 0;  // (the Call applies it next)
   virtual void on_connection_failed() = 0;  // (the negotiation is already closed)
   virtual void on_negotiation_closed() = 0;
+  virtual void on_connected() {}  // the current negotiation's connection is up
   // The call is over: no more timers, no more actions.
   virtual void stop() = 0;
 };

@@ -43,6 +43,9 @@ class PeerEvents {
   // First decoded frame / first audio buffer of a remote track.
   virtual void on_remote_media(MediaKind kind) = 0;
   virtual void on_peer_error(const Error& e) = 0;
+  // ICE reached connected (DTLS may still be running): how far a
+  // connection that never completes got (the connect budget's phase).
+  virtual void on_ice_connected() {}
 };
 
 class Peer {

@@ -164,6 +164,7 @@ ExitCode JoinCommand::run() {
     data = session->stats()->data();
     snapshots = session->snapshots();
   }
+  if (session) report.set_failures(session->connect_failure(), session->output_failures());
   session.reset();
   http.reset();
   ExitCode code = result.value_or(ExitCode::Software);

@@ -84,6 +84,17 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   life.flag("--leave-when-alone", o.leave_when_alone, "End when the partner leaves");
   life.option("--wait-for-partner", o.wait_for_partner,
               "Fail with exit code 2 if nobody joins within this time (e.g. 60s)");
+
+  OptionGroup failures(app, "Failures");
+  failures.option("--connect-timeout", o.connect_timeout,
+                  "Fail with exit code 3 if no connection is up this long after the partner arrived, across "
+                  "retries (0: retry for ever, with backoff)",
+                  D::Shown);
+  failures.option("--output-errors", o.output_errors,
+                  "An output (a recording, a snapshot) that fails during the call is stopped and the call "
+                  "goes on; report: exit with the output's code at the end | ignore: only log it | fail: end "
+                  "the call at once",
+                  D::Shown);
 }
 
 }  // namespace callagent::cli

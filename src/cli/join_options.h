@@ -68,6 +68,9 @@ struct JoinOptions {
   std::string duration;
   bool leave_when_alone = false;
   std::string wait_for_partner;
+  // Failures.
+  std::string connect_timeout = "30s";  // 0: retry for ever (with backoff)
+  std::string output_errors = "report";  // report | ignore | fail
 };
 
 // Registers ROOM and every option of join, in --help's order.

@@ -40,6 +40,8 @@ std::map<std::string, stats::OptionValue> report_options(const JoinOptions& j) {
   opt_str("duration", j.duration);
   opt_str("wait_for_partner", j.wait_for_partner);
   o["leave_when_alone"] = j.leave_when_alone;
+  o["connect_timeout"] = j.connect_timeout;
+  o["output_errors"] = j.output_errors;
   o["stats_interval"] = j.stats_interval;
   opt_str("stats_log", j.stats_log);
   opt_str("report", j.report);
@@ -68,6 +70,16 @@ Result<std::vector<stats::Expectation>> parse_expectations(const std::vector<std
 JoinReport::JoinReport(const JoinOptions& options)
     : options_(options), started_at_(stats::iso8601_now()), started_(std::chrono::steady_clock::now()) {}
 
+void JoinReport::set_failures(const std::optional<call::ConnectFailure>& connect,
+                              const std::vector<media::OutputFailure>& outputs) {
+  if (connect)
+    connect_failure_ = stats::ReportInput::ConnectFailure{call::to_string(connect->phase),
+                                                          connect->budget.count() / 1000.0, connect->attempts};
+  for (const auto& f : outputs)
+    output_errors_.push_back(
+        {f.output, f.path, f.error.message, to_int(f.error.code), std::string(exit_code_name(f.error.code))});
+}
+
 ExitCode JoinReport::conclude(ExitCode code, const std::string& reason, stats::CallData data,
                               std::vector<std::string> snapshots) {
   auto log = logging::get("cli");
@@ -81,6 +93,8 @@ ExitCode JoinReport::conclude(ExitCode code, const std::string& reason, stats::C
   r.data = std::move(data);
   r.summary = stats::summarize(r.data);
   r.snapshots = std::move(snapshots);
+  r.connect_failure = connect_failure_;
+  r.output_errors = output_errors_;
   int failed = 0;
   for (const auto& e : expectations_) {
     auto res = stats::evaluate(e, r.summary);

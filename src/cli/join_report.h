@@ -9,7 +9,9 @@
 // no password, token or password file; TURN credentials and RTMP stream
 // keys masked (secret_mask.h).
 
+#include "call/call.h"
 #include "cli/join_options.h"
+#include "media/output_failure.h"
 #include "common/exit_code.h"
 #include "common/result.h"
 #include "stats/expectation.h"
@@ -18,6 +20,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,9 @@ class JoinReport {
   explicit JoinReport(const JoinOptions& options);
 
   void set_expectations(std::vector<stats::Expectation> e) { expectations_ = std::move(e); }
+  // What failed in the call itself: the connect budget, outputs.
+  void set_failures(const std::optional<call::ConnectFailure>& connect,
+                    const std::vector<media::OutputFailure>& outputs);
 
   // Evaluates the expectations, writes the files asked for and returns the
   // exit code: a failed expectation turns Ok into ExpectationFailed; any
@@ -46,6 +52,8 @@ class JoinReport {
  private:
   const JoinOptions& options_;
   std::vector<stats::Expectation> expectations_;
+  std::optional<stats::ReportInput::ConnectFailure> connect_failure_;
+  std::vector<stats::ReportInput::OutputError> output_errors_;
   std::string started_at_;
   std::chrono::steady_clock::time_point started_;
 };

@@ -114,6 +114,17 @@ Status lifetime_options(const JoinOptions& o, call::SessionOptions& s) {
     if (!d) return d.error();
     s.call.wait_for_partner = *d;
   }
+  auto ct = parse_duration(o.connect_timeout, "--connect-timeout");
+  if (!ct) return ct.error();
+  s.call.connect_timeout = ct->count() > 0 ? std::optional(*ct) : std::nullopt;
+  if (o.output_errors == "report")
+    s.output_errors = call::OutputErrors::Report;
+  else if (o.output_errors == "ignore")
+    s.output_errors = call::OutputErrors::Ignore;
+  else if (o.output_errors == "fail")
+    s.output_errors = call::OutputErrors::Fail;
+  else
+    return Error{ExitCode::Usage, "--output-errors: '" + o.output_errors + "' is not report, ignore or fail"};
   return Ok{};
 }
 

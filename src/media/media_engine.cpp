@@ -147,6 +147,9 @@ PeerConnection* MediaEngine::add_peer(PeerConnection::Listener* listener) {
   cfg.playback = playback_.get();
   cfg.options = &options_;
   if (!options_.output.record_path.empty()) cfg.record_path = [this] { return next_record_path(); };
+  cfg.on_output_failure = [this, id = cfg.id](const OutputFailure& f) {
+    if (listener_) listener_->on_output_failed(id, f);
+  };
   std::unique_ptr<PeerConnection> pc(new PeerConnection(std::move(cfg), listener));
   if (auto st = pc->build(); !st) {
     log()->error("cannot create a peer connection: {}", st.error().message);

@@ -34,7 +34,8 @@
 //
 // Errors: a failing element inside a peer (DTLS, ICE, a sink) fails that
 // peer only (PeerConnection::Listener::on_error); an RTMP output restarts
-// itself; anything else is fatal for the engine (Listener::on_engine_error)
+// itself; a recording that fails (disk full) is stopped and reported
+// (Listener::on_output_failed) without failing its peer; anything else is fatal for the engine (Listener::on_engine_error)
 // with the failing element named and the graph dumped to options.dot_dir.
 //
 // State: Running -> Stopping -> Stopped (or Failed). The bus watch is
@@ -44,6 +45,7 @@
 #include "common/main_context.h"
 #include "common/result.h"
 #include "media/media_options.h"
+#include "media/output_failure.h"
 #include "media/peer_connection.h"
 
 #include <gst/gst.h>
@@ -70,6 +72,9 @@ class MediaEngine {
     // remove_peer() is about to close `peer`: its counters, recording path
     // and last frame are final (readable now, not after the call).
     virtual void on_peer_retired(const PeerConnection& peer) {}
+    // An output of `peer_id` (its recording) failed during the call and
+    // was stopped; the peer and the call go on.
+    virtual void on_output_failed(int peer_id, const OutputFailure& failure) {}
   };
 
   enum class State { Running, Stopping, Stopped, Failed };

@@ -56,6 +56,7 @@ Status PeerConnection::build() {
   oc.options = config_.options;
   oc.playback = config_.playback;
   oc.record_path = config_.record_path;
+  oc.on_failure = config_.on_output_failure;
   // The partner answers or offers what we send.
   oc.video_encoding = config_.video ? config_.video->encoding_name() : "VP8";
   outputs_ = std::make_unique<PeerOutputs>(std::move(oc));

@@ -50,6 +50,7 @@ namespace callagent::media {
 class AudioPlayback;
 class LocalSource;
 class PeerOutputs;
+struct OutputFailure;
 class ReceiveChain;
 
 class PeerConnection final : private WebrtcEndpoint::Events {
@@ -131,6 +132,8 @@ class PeerConnection final : private WebrtcEndpoint::Events {
     // known (so peers that never receive media use up no name); empty: no
     // recording.
     std::function<std::string()> record_path;
+    // An output failed and was stopped (PeerOutputs::Config::on_failure).
+    std::function<void(const OutputFailure&)> on_output_failure;
   };
   PeerConnection(Config config, Listener* listener);
   Status build();

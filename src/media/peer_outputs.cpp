@@ -16,6 +16,16 @@ namespace callagent::media {
 
 namespace {
 auto log() { return logging::get("webrtc"); }
+
+// A write that fails during the call is an I/O error (74); one that cannot
+// (re)open its file could not create it (73).
+ExitCode output_error_code(const GError* e) {
+  if (e && e->domain == GST_RESOURCE_ERROR &&
+      (e->code == GST_RESOURCE_ERROR_OPEN_WRITE || e->code == GST_RESOURCE_ERROR_OPEN_READ_WRITE ||
+       e->code == GST_RESOURCE_ERROR_NOT_FOUND))
+    return ExitCode::CantCreate;
+  return ExitCode::IoErr;
+}
 }  // namespace
 
 PeerOutputs::PeerOutputs(Config config) : config_(std::move(config)), ctx_(thread_default_context()) {
@@ -31,6 +41,7 @@ PeerOutputs::PeerOutputs(Config config) : config_(std::move(config)), ctx_(threa
 
 PeerOutputs::~PeerOutputs() {
   missing_media_timer_.cancel();
+  file_check_timer_.cancel();
   detach_playback();
   release();
 }
@@ -44,15 +55,17 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
   // Only this (main) thread sets recorder_ and rtmp_: they are made outside
   // the lock (they call into GStreamer and the file system) and published
   // under it, for attach() on the streaming thread.
-  bool have_recorder = false, have_rtmp = false;
+  bool have_recorder = false, have_rtmp = false, had_recording = false;
   {
     std::lock_guard lock(mutex_);
     have_recorder = recorder_ != nullptr;
     have_rtmp = rtmp_ != nullptr;
+    had_recording = !recording_path_.empty();
   }
   std::unique_ptr<Recorder> recorder;
   std::unique_ptr<RtmpOutput> rtmp;
-  if (config_.record_path && !have_recorder && (video || audio)) {
+  // One recording per peer: not a new one after a failed one was removed.
+  if (config_.record_path && !have_recorder && !had_recording && (video || audio)) {
     Recorder::Kinds kinds;
     kinds.video = video;
     kinds.audio = audio;
@@ -63,13 +76,22 @@ std::optional<Error> PeerOutputs::prepare(const signaling::Sdp& remote) {
       error = r.error();
     } else {
       recorder = std::move(*r);
+      // A file removed under us raises nothing (the descriptor writes on):
+      // look at the path now and then.
+      file_check_timer_.start(std::chrono::seconds(2), [this] {
+        check_recording_file();
+        return true;
+      });
     }
   }
   const auto& url = config_.options->output.rtmp_url;
   if (!url.empty() && !have_rtmp && (video || audio))
     rtmp = std::make_unique<RtmpOutput>(config_.bin, url, video, audio, config_.options->video.fps);
   std::lock_guard lock(mutex_);
-  if (recorder) recorder_ = std::move(recorder);
+  if (recorder) {
+    recording_path_ = recorder->path();
+    recorder_ = std::move(recorder);
+  }
   if (rtmp) rtmp_ = std::move(rtmp);
   return error;
 }
@@ -153,26 +175,30 @@ bool PeerOutputs::attach_audio_sink(const ReceiveChain& chain, bool closing) {
 }
 
 // The lock is held only to read what is shared; the display (X11), the
-// engine's mixer, the recorder and the RTMP output are called after it is
-// released. The recorder and RTMP output live until release(), which runs
-// only after the bin is in NULL, when no streaming thread is here any more.
+// engine's mixer and the RTMP output are called after it is released. The
+// RTMP output lives until release(), which runs only after the bin is in
+// NULL, when no streaming thread is here any more. A recorder can go
+// earlier (a failed recording is removed on the main thread), so the tee is
+// linked to it under the lock: a plain pad link, nothing of ours runs.
 bool PeerOutputs::attach(const ReceiveChain& chain) {
   const MediaKind kind = chain.codec().kind;
-  Recorder* recorder = nullptr;
   RtmpOutput* rtmp = nullptr;
   bool closing = false;
   {
     std::lock_guard lock(mutex_);
-    recorder = recorder_.get();
     rtmp = rtmp_.get();
     closing = closing_;
   }
   if (!(kind == MediaKind::Video ? attach_video_sink(chain) : attach_audio_sink(chain, closing))) return false;
-  if (recorder && recorder->sink_pad(kind)) {
-    GRef<GstPad> tp = GRef<GstPad>::adopt(gst_element_request_pad_simple(chain.received_tee(), "src_%u"));
-    if (gst_pad_link(tp.get(), recorder->sink_pad(kind)) != GST_PAD_LINK_OK)
-      log()->error("peer{}: cannot link the {} recording", config_.id, to_string(kind));
+  bool linked = true;
+  {
+    std::lock_guard lock(mutex_);
+    if (recorder_ && recorder_->sink_pad(kind)) {
+      GRef<GstPad> tp = GRef<GstPad>::adopt(gst_element_request_pad_simple(chain.received_tee(), "src_%u"));
+      linked = gst_pad_link(tp.get(), recorder_->sink_pad(kind)) == GST_PAD_LINK_OK;
+    }
   }
+  if (!linked) log()->error("peer{}: cannot link the {} recording", config_.id, to_string(kind));
   if (rtmp) rtmp->link_input(kind, chain.decoded_tee());
   return true;
 }
@@ -192,13 +218,33 @@ void PeerOutputs::started(const ReceiveChain& chain) {
 }
 
 bool PeerOutputs::handle_error(GstMessage* msg) {
+  std::unique_ptr<Recorder> failed;
   RtmpOutput* rtmp = nullptr;  // main thread, like release(): lives through this call
   {
     std::lock_guard lock(mutex_);
-    rtmp = rtmp_.get();
+    if (rtmp_ && rtmp_->owns(GST_MESSAGE_SRC(msg))) {
+      rtmp = rtmp_.get();
+    } else {
+      if (!recorder_ || !recorder_->owns(GST_MESSAGE_SRC(msg))) return false;
+      // Out of reach of attach() from here on.
+      failed = std::move(recorder_);
+    }
   }
-  if (!rtmp || !rtmp->owns(GST_MESSAGE_SRC(msg))) return false;
-  rtmp->on_error(msg);
+  if (rtmp) {
+    rtmp->on_error(msg);
+    return true;
+  }
+  GError* e = nullptr;
+  gchar* d = nullptr;
+  gst_message_parse_error(msg, &e, &d);
+  GErrorPtr err(e);
+  GCharPtr dbg(d);
+  if (dbg) log()->debug("peer{}: recording error details: {}", config_.id, dbg.get());
+  const std::string path = failed->path();
+  fail_recording(std::move(failed),
+                 Error{output_error_code(err.get()),
+                       fmt::format("recording {} failed: {} ({}); the recording is stopped, the call goes on", path,
+                                   err ? err->message : "unknown error", object_path(GST_MESSAGE_SRC(msg)))});
   return true;
 }
 
@@ -230,6 +276,7 @@ void PeerOutputs::release_playback(GstPad* in, GstPad* out, GstPad* mixer_pad) {
 
 void PeerOutputs::finish(std::function<void()> done) {
   missing_media_timer_.cancel();
+  file_check_timer_.cancel();
   // The partner is gone: stop playing it now, not when its recording is
   // finalized.
   detach_playback();
@@ -254,9 +301,34 @@ void PeerOutputs::release() {
   recorder_.reset();
 }
 
+void PeerOutputs::fail_recording(std::unique_ptr<Recorder> rec, Error error) {
+  OutputFailure f;
+  f.output = "recording";
+  f.path = rec->path();
+  f.error = std::move(error);
+  log()->error("peer{}: {}", config_.id, f.error.message);
+  rec->remove();
+  rec.reset();
+  if (config_.on_failure) config_.on_failure(f);
+}
+
+void PeerOutputs::check_recording_file() {
+  std::unique_ptr<Recorder> gone;
+  {
+    std::lock_guard lock(mutex_);
+    if (!recorder_ || closing_ || recorder_->file_intact()) return;
+    gone = std::move(recorder_);
+  }
+  const std::string path = gone->path();
+  fail_recording(std::move(gone),
+                 Error{ExitCode::IoErr, fmt::format("recording {} was removed or replaced during the call; the "
+                                                    "recording is stopped, the call goes on",
+                                                    path)});
+}
+
 std::string PeerOutputs::recording_path() const {
   std::lock_guard lock(mutex_);
-  return recorder_ ? recorder_->path() : std::string();
+  return recording_path_;
 }
 
 uint64_t PeerOutputs::rtmp_restarts() const {

@@ -28,6 +28,7 @@
 #include "common/main_context.h"
 #include "common/result.h"
 #include "media/media_options.h"
+#include "media/output_failure.h"
 #include "signaling/sdp.h"
 
 #include <gst/gst.h>
@@ -57,6 +58,9 @@ class PeerOutputs {
     // media is known; empty: no recording.
     std::function<std::string()> record_path;
     std::string video_encoding = "VP8";  // what the partner sends us (ours)
+    // An output failed during the call and was stopped (main context;
+    // empty: only logged).
+    std::function<void(const OutputFailure&)> on_failure;
   };
 
   // Opens the display now, on the main thread (see VideoDisplay::create).
@@ -77,7 +81,10 @@ class PeerOutputs {
   // Streaming thread: the chain is linked to webrtcbin and running.
   void started(const ReceiveChain& chain);
 
-  // An error from inside the RTMP output is handled here (it restarts).
+  // An error from inside an output is handled here, never failing the
+  // peer: the RTMP output restarts itself; a failed recording (disk full,
+  // an I/O error) is logged with its path, unlinked and removed from the
+  // bin while the call goes on, and reported through Config::on_failure.
   bool handle_error(GstMessage* msg);
   // Stops playing (the mixer pad is released at once) and RTMP, finalizes
   // the recording; `done` runs on the main context when it is complete (or
@@ -98,13 +105,18 @@ class PeerOutputs {
   // Drops at `in` and gives the mixer its pad back (outside the lock).
   void release_playback(GstPad* in, GstPad* out, GstPad* mixer_pad);
   bool attach_fakesink(GstElement* tee, const char* name);
+  // Main context: logs, removes the recorder and reports the failure.
+  void fail_recording(std::unique_ptr<Recorder> rec, Error error);
+  void check_recording_file();
 
   Config config_;
   GMainContext* ctx_;
   Timeout missing_media_timer_;
+  Timeout file_check_timer_;
 
   mutable std::mutex mutex_;
   std::unique_ptr<Recorder> recorder_;
+  std::string recording_path_;  // kept after a failed recording was removed
   std::unique_ptr<RtmpOutput> rtmp_;
   std::unique_ptr<VideoDisplay> display_;  // outlives the bin's NULL state
   bool closing_ = false;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 namespace callagent::media {
 
 namespace {
@@ -75,6 +77,11 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
     if (!mux_pad || gst_pad_link(src.get(), mux_pad.get()) != GST_PAD_LINK_OK) return nullptr;
     auto target = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink"));
     GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", target.get());
+    // The recorder outlives its bin's data flow (remove() / the peer's NULL
+    // state come before its destruction).
+    gst_pad_set_element_private(g, r.get());
+    gst_pad_set_chain_function(g, &Recorder::guarded_chain);
+    gst_pad_set_chain_list_function(g, &Recorder::guarded_chain_list);
     gst_element_add_pad(bin, g);
     return g;  // the bin's (borrowed)
   };
@@ -90,12 +97,78 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
   gst_bin_add(parent, bin);
   if (!gst_element_sync_state_with_parent(bin))
     return Error{ExitCode::CantCreate, fmt::format("cannot open '{}' for writing", path)};
+  r->file_intact();  // notes the file's identity
   log()->info("recording to {} ({}{}{})", path, kinds.video ? kinds.video_encoding : "",
               kinds.video && kinds.audio ? " + " : "", kinds.audio ? "Opus" : "");
   return r;
 }
 
 Recorder::~Recorder() = default;  // bin_ belongs to parent_; the peer tears it down
+
+GstFlowReturn Recorder::guarded_chain(GstPad* pad, GstObject* parent, GstBuffer* buf) {
+  auto* self = static_cast<Recorder*>(gst_pad_get_element_private(pad));
+  if (self->failed_.load()) {
+    gst_buffer_unref(buf);
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn r = gst_proxy_pad_chain_default(pad, parent, buf);
+  if (r == GST_FLOW_OK) return r;
+  // FLUSHING / EOS while we stop, ERROR / NOT_NEGOTIATED when the file
+  // fails: the partner's receive path goes on regardless.
+  if (r != GST_FLOW_FLUSHING && r != GST_FLOW_EOS) self->failed_.store(true);
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn Recorder::guarded_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  auto* self = static_cast<Recorder*>(gst_pad_get_element_private(pad));
+  if (self->failed_.load()) {
+    gst_buffer_list_unref(list);
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn r = gst_proxy_pad_chain_list_default(pad, parent, list);
+  if (r == GST_FLOW_OK) return r;
+  if (r != GST_FLOW_FLUSHING && r != GST_FLOW_EOS) self->failed_.store(true);
+  return GST_FLOW_OK;
+}
+
+bool Recorder::owns(GstObject* o) const {
+  return o && bin_ && (o == GST_OBJECT(bin_) || gst_object_has_as_ancestor(o, GST_OBJECT(bin_)));
+}
+
+void Recorder::unlink_input(GstPad* ghost) {
+  if (!ghost) return;
+  if (auto peer = GRef<GstPad>::adopt(gst_pad_get_peer(ghost))) {
+    auto up = GRef<GstElement>::adopt(gst_pad_get_parent_element(peer.get()));
+    gst_pad_unlink(peer.get(), ghost);
+    if (up && GST_PAD_TEMPLATE_PRESENCE(GST_PAD_PAD_TEMPLATE(peer.get())) == GST_PAD_REQUEST)
+      gst_element_release_request_pad(up.get(), peer.get());
+  }
+}
+
+void Recorder::remove() {
+  if (!bin_) return;
+  failed_.store(true);
+  unlink_input(video_pad_);
+  unlink_input(audio_pad_);
+  video_pad_ = audio_pad_ = nullptr;
+  gst_element_set_locked_state(bin_, TRUE);
+  gst_element_set_state(bin_, GST_STATE_NULL);
+  gst_bin_remove(parent_, bin_);  // drops the bin
+  bin_ = nullptr;
+  finished_ = true;
+  if (auto done = std::exchange(done_, nullptr)) post(ctx_, lifetime_, std::move(done));
+}
+
+bool Recorder::file_intact() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return dev_ == 0;  // not created yet, or removed
+  if (dev_ == 0) {
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+    return true;
+  }
+  return st.st_dev == dev_ && st.st_ino == ino_;
+}
 
 GstPad* Recorder::sink_pad(MediaKind kind) const {
   return kind == MediaKind::Video ? video_pad_ : audio_pad_;
@@ -169,12 +242,7 @@ void Recorder::send_eos(GstPad* ghost) {
   if (!ghost) return;
   // Stop the data first: a tee pad pushing after our EOS would get
   // FLOW_EOS back and could stop the partner's receive path.
-  if (auto peer = GRef<GstPad>::adopt(gst_pad_get_peer(ghost))) {
-    auto up = GRef<GstElement>::adopt(gst_pad_get_parent_element(peer.get()));
-    gst_pad_unlink(peer.get(), ghost);
-    if (up && GST_PAD_TEMPLATE_PRESENCE(GST_PAD_PAD_TEMPLATE(peer.get())) == GST_PAD_REQUEST)
-      gst_element_release_request_pad(up.get(), peer.get());
-  }
+  unlink_input(ghost);
   gst_pad_send_event(ghost, gst_event_new_eos());
 }
 

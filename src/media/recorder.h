@@ -15,6 +15,26 @@
 // seekable file); the callback fires on the main context when the filesink
 // has seen EOS.
 //
+// Failure during the call (disk full, an I/O error): the recording must
+// never disturb the call. The bin's ghost sink pads pass data on with
+// their own chain functions that turn any flow error of the recording
+// (filesink's ERROR comes back through the muxer and the queue) into OK and
+// drop everything after it, so the receive path and its tees never see the
+// failure; the owner then takes the error message off the bus (owns()) and
+// remove()s the bin while the call goes on. The file keeps what was written
+// up to the failure (no index: ffmpeg reads it to that point).
+// Measured with gst-launch (VP8 in matroskamux, filesink
+// buffer-mode=unbuffered) on this machine: on a full 300 KiB tmpfs the
+// write fails at once, filesink posts "No space left on the resource."
+// (GST_RESOURCE_ERROR_NO_SPACE_LEFT) and the flow error reaches the source
+// ("Internal data stream error"): unguarded, it would stop the partner's
+// receive path. A file removed during the run raises nothing (the open
+// descriptor writes on into the unlinked inode: the recording is lost
+// silently, so PeerOutputs looks at the path every 2 s); a read-only
+// remount of the directory is refused by the kernel while the file is open
+// for writing ("mount point is busy"), and a chmod does not affect an open
+// descriptor: no error, the recording goes on.
+//
 // Remote resolution changes (a browser ramps 320x180 -> 1280x720 as its
 // bandwidth estimate grows; tests/media/test_recording.cpp switches
 // 320x180 <-> 1280x720): one file, no new segment. VP8/VP9 frames carry
@@ -93,12 +113,23 @@ class Recorder {
   bool finished() const { return finished_; }
 
   GstElement* bin() const { return bin_; }
+  // `o` is inside the recorder's bin.
+  bool owns(GstObject* o) const;
+  // After a failure: unlinks the inputs from their tees, stops the bin and
+  // removes it from the parent. The file stays as written.
+  void remove();
+  // Whether the file at path() is still the one being written (not
+  // removed or replaced).
+  bool file_intact() const;
 
  private:
   Recorder() = default;
   static GstPadProbeReturn on_sink_eos(GstPad*, GstPadProbeInfo*, gpointer);
   static GstPadProbeReturn on_video_caps(GstPad*, GstPadProbeInfo*, gpointer);
   void send_eos(GstPad* ghost);
+  void unlink_input(GstPad* ghost);
+  static GstFlowReturn guarded_chain(GstPad* pad, GstObject* parent, GstBuffer* buf);
+  static GstFlowReturn guarded_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list);
 
   GstBin* parent_ = nullptr;
   GstElement* bin_ = nullptr;  // owned by parent_
@@ -111,6 +142,10 @@ class Recorder {
   bool finishing_ = false;
   bool finished_ = false;
   std::atomic<bool> eos_seen_{false};
+  // Set on the streaming thread by the first flow error of the recording.
+  std::atomic<bool> failed_{false};
+  // The file's identity once it exists (file_intact()).
+  mutable unsigned long long dev_ = 0, ino_ = 0;
   // Streaming thread (on_video_caps) only.
   GUnique<GstCaps> first_video_caps_;
   int video_width_ = 0;

@@ -295,10 +295,32 @@ std::string report_to_json(const ReportInput& r) {
   for (const auto& s : r.snapshots) b.str(s);
   b.end_arr();
 
+  b.key("output_errors").arr();
+  for (const auto& e : r.output_errors) {
+    b.obj();
+    b.key("output").str(e.output);
+    b.key("path").str(e.path);
+    b.key("code").integer(e.code);
+    b.key("name").str(e.name);
+    b.key("message").str(e.message);
+    b.end_obj();
+  }
+  b.end_arr();
+
   b.key("exit").obj();
   b.key("code").integer(r.exit_code);
   b.key("name").str(r.exit_name);
   b.key("reason").str(r.exit_reason);
+  b.key("connect_failure");
+  if (r.connect_failure) {
+    b.obj();
+    b.key("phase").str(r.connect_failure->phase);
+    b.key("timeout_s").num(r.connect_failure->timeout_s);
+    b.key("attempts").integer(r.connect_failure->attempts);
+    b.end_obj();
+  } else {
+    b.null();
+  }
   b.end_obj();
   b.end_obj();
   return b.text(true) + "\n";

@@ -9,6 +9,7 @@
 #include "stats/snapshot.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -33,6 +34,20 @@ struct ReportInput {
   std::string exit_name;  // "ok", "expectation-failed", ...
   std::string exit_reason;
   std::vector<std::string> snapshots;  // PNG files written
+  // Failures of the call's own (docs/report.md: exit.connect_failure,
+  // output_errors).
+  struct ConnectFailure {
+    std::string phase;  // "signaling", "ice-gathering", "ice-checks", "dtls"
+    double timeout_s = 0;
+    int attempts = 0;
+  };
+  std::optional<ConnectFailure> connect_failure;
+  struct OutputError {
+    std::string output, path, message;
+    int code = 0;
+    std::string name;
+  };
+  std::vector<OutputError> output_errors;
 };
 
 // One compact JSON object (no newline).

@@ -1,0 +1,268 @@
+"""Every way a recording bot's call ends finalizes its recording, and an
+output that fails during the call stops only itself.
+
+Endings (each: a recorder and a sender on loopback, the file read back with
+ffprobe: a duration (index written), frames for the time recorded, decoded
+to the end without errors): the partner leaves with --leave-when-alone,
+--duration, SIGINT, the server gone for good (--no-reconnect: a fatal
+signaling error). SIGTERM and SIGKILL are in test_call_recording_signals.py,
+the connect timeout in test_call_connect_timeout.py.
+
+Output failures: a recording on a full disk (a 300 KiB tmpfs in a private
+mount namespace) and a recording whose file is removed during the call:
+logged with the path, stopped, the call goes on (no new peer connection, no
+FILE-2), the exit code says it (74 io-error) unless --output-errors ignore,
+and the report lists it; --output-errors fail ends the call at once.
+"""
+
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import callnet  # noqa: F401  (enters the network namespace first)
+from callnet import Agent, check_recording, probe, teardown
+from harness import Failure, case, check, check_eq, create_room, login, run_cases, skip, start_server
+
+CLONE_NEWNS = 0x00020000
+
+
+def _private_mounts():
+    """Our own mount namespace (children inherit it): a tmpfs mounted here
+    is seen by nobody else and goes with the test."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0:
+        skip(f"cannot make a mount namespace (errno {ctypes.get_errno()}): run as root")
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+
+
+def setup():
+    _private_mounts()
+    tmp = tempfile.mkdtemp(prefix="callagent-endings-")
+    return {"tmp": tmp, "srv": start_server(tmp)}
+
+
+def room_of(srv):
+    return create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
+
+
+def casedir(ctx, name):
+    d = os.path.join(ctx["tmp"], name)
+    os.makedirs(d)
+    return d
+
+
+def decodes_cleanly(path):
+    """ffmpeg decodes the whole file with no decoding error. (Its null
+    output muxer also complains that audio timestamps go back, by up to
+    ~0.2 s, in the middle of every recording made on this loaded machine,
+    whatever the ending: a property of the received audio, not of how the
+    file ends, so those lines are not counted here.)"""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=120)
+    errors = [l for l in out.stderr.splitlines()
+              if l.strip() and "non monotonically increasing dts to muxer" not in l
+              and "Last message repeated" not in l]
+    check(out.returncode == 0 and not errors, f"{path} decodes without errors", "no errors",
+          (out.returncode, errors[-10:]))
+
+
+def recording_after(rec, path, elapsed):
+    """The recording holds what was received, in a complete file."""
+    check_recording(path, 854, 480, elapsed - 1.5, elapsed + 1.5)
+    decodes_cleanly(path)
+    check(re.search(r"recording \S*rec\.mkv complete", rec.log()), "the log says the recording is complete",
+          "recording ... complete", rec.tail(15))
+
+
+def start_pair(tmp, srv, rec_extra, sender_extra=()):
+    room = room_of(srv)
+    rec = Agent(tmp, "rec", srv, room, ["--record", "rec.mkv"] + list(rec_extra), sources=("none", "none"))
+    sender = Agent(tmp, "sender", srv, room, list(sender_extra))
+    try:
+        rec.wait_for_log(r"first remote video decoded", timeout=40)
+    except Failure:
+        rec.kill()
+        sender.kill()
+        raise
+    return rec, sender
+
+
+@case
+def leave_when_alone_finalizes_the_recording(ctx):
+    tmp = casedir(ctx, "alone")
+    rec, sender = start_pair(tmp, ctx["srv"], ["--leave-when-alone"])
+    try:
+        t0 = time.monotonic()
+        time.sleep(6)
+        check_eq(sender.stop(), 0, "the partner's exit code")
+        elapsed = time.monotonic() - t0
+        rc = rec.wait(30)
+    finally:
+        rec.kill()
+        sender.kill()
+    check_eq(rc, 0, "exit code after the partner left (--leave-when-alone)")
+    check("the partner left (--leave-when-alone)" in rec.log(), "the log says why it ended", "partner left",
+          rec.tail(10))
+    recording_after(rec, os.path.join(tmp, "rec.mkv"), elapsed)
+
+
+@case
+def duration_finalizes_the_recording(ctx):
+    tmp = casedir(ctx, "duration")
+    rec, sender = start_pair(tmp, ctx["srv"], ["--duration", "6s"])
+    try:
+        rc = rec.wait(40)
+    finally:
+        rec.kill()
+        sender.kill()
+    check_eq(rc, 0, "exit code after --duration")
+    # --duration counts from the connection, a little before the first frame.
+    recording_after(rec, os.path.join(tmp, "rec.mkv"), 5.5)
+
+
+@case
+def sigint_finalizes_the_recording(ctx):
+    tmp = casedir(ctx, "sigint")
+    rec, sender = start_pair(tmp, ctx["srv"], [])
+    try:
+        t0 = time.monotonic()
+        time.sleep(5)
+        rec.proc.send_signal(signal.SIGINT)
+        elapsed = time.monotonic() - t0
+        rc = rec.wait(30)
+    finally:
+        rec.kill()
+        sender.kill()
+    check_eq(rc, 0, "exit code after SIGINT")
+    recording_after(rec, os.path.join(tmp, "rec.mkv"), elapsed)
+
+
+@case
+def server_gone_for_good_finalizes_the_recording(ctx):
+    tmp = casedir(ctx, "server-gone")
+    srv = start_server(tmp, name="own-server")
+    rec, sender = start_pair(tmp, srv, ["--no-reconnect"])
+    try:
+        t0 = time.monotonic()
+        time.sleep(5)
+        srv.proc.kill()  # gone, no close handshake
+        srv.proc.wait()
+        elapsed = time.monotonic() - t0
+        rc = rec.wait(30)
+    finally:
+        rec.kill()
+        sender.kill()
+        srv.stop()
+    check(rc not in (0, None), "a fatal signaling error ends the call with an error code", "non-zero", rc)
+    check("call ended" in rec.log(), "the agent says why it ended", "call ended: ...", rec.tail(10))
+    # The media keeps flowing until the signaling error is noticed: up to
+    # the end of the call, not the kill.
+    info = probe(os.path.join(tmp, "rec.mkv"))
+    check(info["duration"] is not None, "the recording is complete (has a duration)", "a duration", info)
+    recording_after(rec, os.path.join(tmp, "rec.mkv"), max(elapsed, info["streams"]["video"]["span"]))
+
+
+def tmpfs(path, size="300k"):
+    os.makedirs(path)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], check=True)
+
+
+def report_of(tmp):
+    with open(os.path.join(tmp, "report.json")) as f:
+        return json.load(f)
+
+
+def disk_full_call(ctx, name, extra, stop_after=6):
+    """A recording into a 300 KiB tmpfs: full after ~2 s at 480p."""
+    tmp = casedir(ctx, name)
+    disk = os.path.join(tmp, "disk")
+    tmpfs(disk)
+    try:
+        room = room_of(ctx["srv"])
+        rec = Agent(tmp, "rec", ctx["srv"], room,
+                    ["--record", os.path.join(disk, "rec.mkv"), "--report", "report.json"] + list(extra),
+                    sources=("test", "test"))
+        sender = Agent(tmp, "sender", ctx["srv"], room, [])
+        try:
+            rec.wait_for_log(r"first remote video decoded", timeout=40)
+            rec.wait_for_log(r"recording .* failed", timeout=30)
+            deadline = time.monotonic() + stop_after
+            while time.monotonic() < deadline and rec.proc.poll() is None:
+                time.sleep(0.2)
+            if rec.proc.poll() is None:
+                rc = rec.stop()
+            else:
+                rc = rec.wait(10)
+            check_eq(sender.stop(), 0, "the partner's exit code (it saw a normal call)")
+        finally:
+            rec.kill()
+            sender.kill()
+        return tmp, disk, rec, rc
+    finally:
+        subprocess.run(["umount", "-l", disk], check=False)
+
+
+@case
+def disk_full_stops_the_recording_not_the_call(ctx):
+    tmp, disk, rec, rc = disk_full_call(ctx, "disk-full", [])
+    log = rec.log()
+    path = os.path.join(disk, "rec.mkv")
+    check(f"recording {path} failed" in log and "No space left" in log,
+          "the log names the recording, its path and why", path, rec.tail(20))
+    check_eq(rc, 74, "exit code: io-error (the recording failed), after a normal end")
+    s = rec.summary()
+    check_eq(s["partners"], 1, "one peer connection: the failure did not fail the peer")
+    check("rec-2.mkv" not in log, "no second recording (no renegotiation)", "no rec-2.mkv", rec.tail(20))
+    # The call went on after the failure: frames kept coming (the summary
+    # counts about 6 s of 30 fps; the disk was full after ~2 s).
+    check(s["video_frames"] >= 90, "video kept flowing after the recording failed", ">= 90 frames",
+          s["video_frames"])
+    r = report_of(tmp)
+    check_eq(len(r["output_errors"]), 1, "the report lists the failed output")
+    e = r["output_errors"][0]
+    check_eq((e["output"], e["path"], e["code"], e["name"]), ("recording", path, 74, "io-error"),
+             "the report's output error")
+    check_eq(r["exit"]["code"], 74, "the report's exit code")
+    check_eq(r["exit"]["connect_failure"], None, "no connect failure")
+
+
+@case
+def disk_full_ignored_on_request(ctx):
+    tmp, disk, rec, rc = disk_full_call(ctx, "disk-full-ignore", ["--output-errors", "ignore"], stop_after=3)
+    check_eq(rc, 0, "exit code with --output-errors ignore")
+    check_eq(len(report_of(tmp)["output_errors"]), 1, "the report still lists the failed output")
+
+
+@case
+def disk_full_fails_the_call_on_request(ctx):
+    tmp, disk, rec, rc = disk_full_call(ctx, "disk-full-fail", ["--output-errors", "fail"], stop_after=20)
+    check_eq(rc, 74, "exit code with --output-errors fail")
+    check("--output-errors fail" in rec.log(), "the call ended because of the output", "--output-errors fail",
+          rec.tail(10))
+    check("SIGTERM" not in rec.log(), "it ended by itself, not by the test's signal", "no SIGTERM", rec.tail(10))
+
+
+@case
+def removed_recording_is_an_output_error(ctx):
+    tmp = casedir(ctx, "removed")
+    rec, sender = start_pair(tmp, ctx["srv"], [])
+    try:
+        time.sleep(2)
+        os.unlink(os.path.join(tmp, "rec.mkv"))
+        rec.wait_for_log(r"recording .*rec.mkv was removed", timeout=10)
+        time.sleep(2)
+        rc = rec.stop()
+    finally:
+        rec.kill()
+        sender.kill()
+    check_eq(rc, 74, "exit code: io-error (the recording was lost)")
+    check_eq(rec.summary()["partners"], 1, "one peer connection: the call went on")
+
+
+if __name__ == "__main__":
+    run_cases(setup, teardown)
