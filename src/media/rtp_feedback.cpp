@@ -229,7 +229,12 @@ void RtpFeedback::tick() {
   if (!rtt) return;
   if (auto next = latency_.on_rtt(g_get_monotonic_time(), *rtt)) {
     log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, *rtt, *next);
+    // webrtcbin hands its latency to rtpbin, which gives it to the jitter
+    // buffers it makes from now on; the existing ones are set here (each
+    // posts a LATENCY message: the pipeline recalculates).
     g_object_set(webrtc_, "latency", static_cast<guint>(*next), nullptr);
+    std::lock_guard lock(mutex_);
+    for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(*next), nullptr);
   }
 }
 
