@@ -208,12 +208,16 @@ std::optional<double> RtpFeedback::read_rtt() const {
       auto* va = static_cast<GValueArray*>(g_value_get_boxed(arr));
       for (guint i = 0; va && i < va->n_values; ++i) {
         const GstStructure* s = gst_value_get_structure(g_value_array_get_nth(va, i));
-        gboolean internal = FALSE, have_rb = FALSE;
+        // rtpsession keeps a report block about our stream on the source
+        // that sent it (the partner's), not on our own.
+        gboolean have_rb = FALSE;
         guint rt = 0;
-        if (!s || !gst_structure_get_boolean(s, "internal", &internal) || !internal) continue;
-        if (!gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) continue;
+        if (!s || !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) continue;
         if (!gst_structure_get_uint(s, "rb-round-trip", &rt) || rt == 0) continue;
         const double ms = static_cast<double>(rt) * 1000.0 / 65536.0;
+        // A report block computed against a wrong or wrapped timestamp
+        // gives absurd values (seen: 1500 s): not an RTT.
+        if (ms > 3000.0) continue;
         rtt = std::max(rtt.value_or(0.0), ms);
       }
     }
