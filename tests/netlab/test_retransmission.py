@@ -14,8 +14,11 @@ Each receiver must keep >= 90 % of the sent frame rate with little frozen
 time, NACK must actually be used (requests made, packets recovered), the
 loss left after retransmission must stay small and keyframe requests few;
 audio is never NACKed (the agent's audio jitter buffer makes no requests,
-Chromium retransmits no audio). The bounds are what 2 loaded cores gave,
-with margin; before NACK worked, the agent received 5 fps at 5 % loss.
+Chromium retransmits no audio). The bounds are the goals of loss repair
+(a browser pair meets them on a quiet machine); before NACK worked, the
+agent received 1.4-5 fps at 5 % loss. On 2 cores loaded by other builds
+(load average ~20) this test does not pass yet: docs/measurements.md,
+section 11, has the numbers.
 
 Calls are 16 s with a 3 s warm-up; numbers are over the rest.
 """
@@ -128,19 +131,19 @@ def agents_200ms_rtt_2_percent_loss(ctx):
 
 # ---- agent <-> Chromium -------------------------------------------------------------
 
-PAGE_JS = """(async () => {
+PAGE_JS = """(async (ssrc) => {
   const s = await callagentPage.rawStats();
-  const vin = s.filter((x) => x.type === 'inbound-rtp' && x.kind === 'video')
+  const vin = s.filter((x) => x.type === 'inbound-rtp' && x.kind === 'video' && (!ssrc || x.ssrc === ssrc))
                .sort((x, y) => (y.packetsReceived || 0) - (x.packetsReceived || 0))[0] || {};
   const aout = s.filter((x) => x.type === 'outbound-rtp' && x.kind === 'audio');
   const vout = s.filter((x) => x.type === 'outbound-rtp' && x.kind === 'video');
   const sum = (xs, k) => xs.reduce((n, x) => n + (x[k] || 0), 0);
-  return {t: performance.now() / 1000, frames: vin.framesDecoded || 0, freezeS: vin.totalFreezesDuration || 0,
+  return {t: performance.now() / 1000, ssrc: vin.ssrc || 0, frames: vin.framesDecoded || 0, freezeS: vin.totalFreezesDuration || 0,
           packets: vin.packetsReceived || 0, lost: vin.packetsLost || 0, nack: vin.nackCount || 0,
           pli: vin.pliCount || 0, rtxIn: vin.retransmittedPacketsReceived || 0,
           audioRtxSent: sum(aout, 'retransmittedPacketsSent'), videoRtxSent: sum(vout, 'retransmittedPacketsSent'),
           videoNackIn: sum(vout, 'nackCount'), framesSent: sum(vout, 'framesSent')};
-})()"""
+})(%s)"""
 
 
 def chromium_call(ctx, name, agent_first):
@@ -174,9 +177,10 @@ def chromium_call(ctx, name, agent_first):
         check(role == ("offer" if agent_first else "answer"), f"{name}: the agent {'offers' if agent_first else 'answers'}",
               "offer" if agent_first else "answer", role)
         time.sleep(WARMUP + 2)
-        s0 = page.evaluate(PAGE_JS)
+        s0 = page.evaluate(PAGE_JS % "0")
         time.sleep(DURATION - WARMUP - 4)
-        s1 = page.evaluate(PAGE_JS)
+        # The same received stream (the page may have made a new one).
+        s1 = page.evaluate(PAGE_JS % s0["ssrc"])
         agent.wait(40)
         rep = agent.report(f"{name}.json")
     except (Failure, OSError, ValueError) as e:
@@ -188,7 +192,7 @@ def chromium_call(ctx, name, agent_first):
         if page in chrome.pages:
             chrome.pages.remove(page)
     dt = s1["t"] - s0["t"]
-    d = {k: s1[k] - s0[k] for k in s0 if k != "t"}
+    d = {k: s1[k] - s0[k] for k in s0 if k not in ("t", "ssrc")}
     page_fps = d["frames"] / dt
     sent_fps = metric(rep, "video.out.fps", "avg")
     expected = d["packets"] + d["lost"]
