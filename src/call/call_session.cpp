@@ -337,6 +337,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
   if (engine_) {
     auto ec = engine_->counters();
     f.video_frames_encoded = ec.video_frames_encoded;
+    f.recovery.keyframes_forced = ec.keyframes_forced;
     const auto& mo = engine_->options();
     if (mo.video_source.type != media::SourceSpec::Type::None) {
       f.out_width = mo.video.width;
@@ -355,6 +356,10 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.audio_in_ssrc = c.audio_in_ssrc;
     f.video_out_ssrc = c.video_out_ssrc;
     f.audio_out_ssrc = c.audio_out_ssrc;
+    const auto& r = c.recovery;
+    f.recovery = {r.nack_requests, r.rtx_received, r.rtx_recovered, r.lost_after_recovery, r.rtx_requests_received,
+                  r.rtx_sent, r.audio_nack_requests, r.keyframes_requested, f.recovery.keyframes_forced,
+                  r.jitter_buffer_ms};
     auto lg = current_->take_frame_log();
     f.frame_times_us = std::move(lg.video_decode_times_us);
     f.latency_ms = std::move(lg.latency_ms);

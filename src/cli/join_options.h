@@ -42,7 +42,8 @@ struct JoinOptions {
   bool no_stun = false;
   std::vector<std::string> turn;  // may hold user:password: see secret_mask.h
   std::vector<std::string> ice_ips;
-  int jitter_ms = 60;
+  // Unset: adaptive (starts at 60 ms, follows the measured RTT); set: pinned.
+  std::optional<int> jitter_ms;
   // Remote media.
   bool display = false;
   std::string video_sink;

@@ -33,7 +33,8 @@ std::map<std::string, stats::OptionValue> report_options(const JoinOptions& j) {
   for (const auto& t : j.turn) turns.push_back(mask_turn_url(t));
   if (!turns.empty()) o["turn"] = turns;
   if (!j.ice_ips.empty()) o["ice_ip"] = j.ice_ips;
-  o["jitter_buffer_ms"] = static_cast<double>(j.jitter_ms);
+  if (j.jitter_ms) o["jitter_buffer_ms"] = static_cast<double>(*j.jitter_ms);
+  else o["jitter_buffer_ms"] = std::string("adaptive");
   o["display"] = j.display;
   opt_str("record", j.record);
   if (!j.rtmp.empty()) o["rtmp"] = mask_rtmp_url(j.rtmp);

@@ -25,13 +25,37 @@ void Encoder::request_keyframe() {
   gst_pad_send_event(p, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-GstPadProbeReturn Encoder::on_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+// Keyframe requests (PLI/FIR from every partner, a new peer) go through
+// the responder: one keyframe per 300 ms, a request inside that interval is
+// dropped here and answered, once, by a request of our own when it ends.
+GstPadProbeReturn Encoder::on_probe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<Encoder*>(data);
+  const int64_t now = g_get_monotonic_time();
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
     self->buffers_encoded_.fetch_add(1, std::memory_order_relaxed);
+    if (self->codec_.kind != MediaKind::Video) return GST_PAD_PROBE_OK;
+    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    bool force = false;
+    {
+      std::lock_guard lock(self->responder_mutex_);
+      if (buf && !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT))
+        self->responder_.on_keyframe_sent(now);
+      else
+        force = self->responder_.poll(now);
+    }
+    if (force) {
+      self->keyframes_forced_.fetch_add(1, std::memory_order_relaxed);
+      self->forcing_ = true;
+      gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      self->forcing_ = false;
+    }
   } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) {
-    if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)))
-      self->keyframe_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (!gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)) || self->forcing_)
+      return GST_PAD_PROBE_OK;
+    self->keyframe_requests_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(self->responder_mutex_);
+    if (!self->responder_.on_request(now)) return GST_PAD_PROBE_DROP;
+    self->keyframes_forced_.fetch_add(1, std::memory_order_relaxed);
   }
   return GST_PAD_PROBE_OK;
 }

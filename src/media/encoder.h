@@ -10,6 +10,7 @@
 // counting probe runs on the streaming thread and touches only atomics.
 
 #include "common/result.h"
+#include "congestion/keyframe_responder.h"
 #include "media/codec.h"
 #include "media/element_chain.h"
 #include "media/pad_probe.h"
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 namespace callagent::media {
 
@@ -40,6 +42,9 @@ class Encoder {
   // GstForceKeyUnit events that reached the encoder from downstream.
   uint64_t keyframe_requests() const { return keyframe_requests_.load(); }
   uint64_t buffers_encoded() const { return buffers_encoded_.load(); }
+  // Keyframes forced for those requests: at most one per 300 ms
+  // (congestion::KeyframeResponder); the others coalesce.
+  uint64_t keyframes_forced() const { return keyframes_forced_.load(); }
 
  private:
   Encoder(const CodecInfo& codec, GstElement* encoder);
@@ -49,6 +54,10 @@ class Encoder {
   GstElement* encoder_;      // owned by the pipeline
   std::atomic<uint64_t> keyframe_requests_{0};
   std::atomic<uint64_t> buffers_encoded_{0};
+  std::atomic<uint64_t> keyframes_forced_{0};
+  std::mutex responder_mutex_;
+  congestion::KeyframeResponder responder_;
+  std::atomic<bool> forcing_{false};  // our own deferred request passes the probe
   PadProbe probe_;  // last: removed before the counters go
 };
 

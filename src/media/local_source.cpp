@@ -135,6 +135,8 @@ uint64_t LocalSource::keyframe_requests() const {
   return encoder_ ? encoder_->keyframe_requests() : 0;
 }
 
+uint64_t LocalSource::keyframes_forced() const { return encoder_ ? encoder_->keyframes_forced() : 0; }
+
 uint64_t LocalSource::buffers_encoded() const { return encoder_ ? encoder_->buffers_encoded() : 0; }
 
 void LocalSource::request_keyframe() {

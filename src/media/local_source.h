@@ -80,6 +80,7 @@ class LocalSource {
   // GstForceKeyUnit events that reached the encoder from downstream (PLI/FIR
   // from receivers, new peers). Video only.
   uint64_t keyframe_requests() const;
+  uint64_t keyframes_forced() const;  // for those requests, rate limited
   uint64_t buffers_encoded() const;
 
   // Asks the encoder for a keyframe (e.g. a new peer connected).

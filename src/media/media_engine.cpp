@@ -259,6 +259,7 @@ MediaEngine::Counters MediaEngine::counters() const {
   if (video_) {
     c.video_frames_encoded = video_->buffers_encoded();
     c.keyframe_requests = video_->keyframe_requests();
+    c.keyframes_forced = video_->keyframes_forced();
   }
   if (audio_) c.audio_buffers_encoded = audio_->buffers_encoded();
   return c;

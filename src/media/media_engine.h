@@ -83,6 +83,7 @@ class MediaEngine {
     uint64_t video_frames_encoded = 0;
     uint64_t audio_buffers_encoded = 0;
     uint64_t keyframe_requests = 0;  // force-key-unit events that reached the video encoder
+    uint64_t keyframes_forced = 0;   // keyframes forced for them (at most one per 300 ms)
   };
 
   // Checks the plugins (ExitCode::Config naming the Debian package), builds

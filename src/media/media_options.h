@@ -110,8 +110,10 @@ struct MediaOptions {
   bool echo_cancel = true;
   // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
   // ~150 ms glass-to-glass over 50 ms (docs/measurements.md); 60 ms still leaves a
-  // loopback/LAN retransmission (NACK) a chance.
+  // loopback/LAN retransmission (NACK) a chance. The start value: unless
+  // pinned, it follows the measured RTT (media/rtp_feedback.h).
   unsigned latency_ms = 60;
+  bool latency_pinned = false;
   IceOptions ice;
   OutputOptions output;
   // Where to write pipeline graphs (DOT, and SVG when graphviz is

@@ -22,8 +22,10 @@ std::unique_ptr<ReceiveChain> ReceiveChain::build(GstBin* bin, const CodecInfo& 
     return nullptr;
   }
   if (codec.kind == MediaKind::Video) {
-    // Drop until a keyframe and ask the sender for one (PLI) after loss.
-    set_if_exists(depay, "request-keyframe", true);
+    // Drop until a keyframe after an unrepaired loss. The depayloader's
+    // own requests (a FIR on every gap, before retransmission had a chance)
+    // are off: KeyframeRequests asks, rate limited, with PLI.
+    set_if_exists(depay, "request-keyframe", false);
     set_if_exists(depay, "wait-for-keyframe", true);
     set_if_exists(dec, "max-errors", -1);  // a corrupt frame is not a fatal error
   } else {

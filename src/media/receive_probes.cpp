@@ -20,7 +20,10 @@ constexpr const char* kVideoPadKey = "callagent-video";
 
 ReceiveProbes::ReceiveProbes(int peer_id, const MediaOptions& options,
                              std::function<void(MediaKind)> on_first_media)
-    : peer_id_(peer_id), options_(options), on_first_media_(std::move(on_first_media)) {}
+    : peer_id_(peer_id),
+      options_(options),
+      on_first_media_(std::move(on_first_media)),
+      keyframes_(std::make_unique<KeyframeRequests>(peer_id)) {}
 
 void ReceiveProbes::set_ssrc(MediaKind kind, uint32_t ssrc) {
   (kind == MediaKind::Video ? video_in_ssrc_ : audio_in_ssrc_) = ssrc;
@@ -39,6 +42,7 @@ void ReceiveProbes::attach(const ReceiveChain& chain) {
                         return GST_PAD_PROBE_OK;
                       },
                       this, nullptr);
+    keyframes_->attach(chain.depayloader());
     return;
   }
   gst_pad_add_probe(dsrc.get(), GST_PAD_PROBE_TYPE_BUFFER, &ReceiveProbes::on_decoded, this, nullptr);
@@ -163,6 +167,8 @@ ReceiveProbes::Counters ReceiveProbes::counters() const {
   c.video_frames_received = video_frames_received_.load();
   c.video_in_ssrc = video_in_ssrc_.load();
   c.audio_in_ssrc = audio_in_ssrc_.load();
+  c.keyframe_requests = keyframes_->requests_sent();
+  c.video_packets_lost = keyframes_->frames_lost();
   return c;
 }
 

@@ -14,6 +14,7 @@
 
 #include "common/gref.h"
 #include "gst/gst_util.h"
+#include "media/keyframe_requests.h"
 #include "media/media_options.h"
 
 #include <gst/gst.h>
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -37,6 +39,8 @@ class ReceiveProbes {
     int video_height = 0;
     uint64_t video_frames_received = 0;  // complete frames out of the depayloader
     uint32_t video_in_ssrc = 0, audio_in_ssrc = 0;
+    uint64_t keyframe_requests = 0;   // PLIs we asked for (KeyframeRequests)
+    uint64_t video_packets_lost = 0;  // given up by the jitter buffer, after retransmission
   };
   // Drained by take_frame_log(); bounded (the oldest entries are dropped
   // when nobody drains).
@@ -87,6 +91,7 @@ class ReceiveProbes {
   FrameLog frame_log_;
   GUnique<GstBuffer> last_video_;  // with its caps
   GUnique<GstCaps> last_video_caps_;
+  std::unique_ptr<KeyframeRequests> keyframes_;
 };
 
 }  // namespace callagent::media

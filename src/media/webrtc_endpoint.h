@@ -53,6 +53,7 @@
 namespace callagent::media {
 
 class LocalSource;
+class RtpFeedback;
 
 enum class ConnectionState { New, Connecting, Connected, Disconnected, Failed, Closed };
 std::string_view to_string(ConnectionState s);
@@ -126,6 +127,7 @@ class WebrtcEndpoint {
   // Of the branch sending `kind`, 0 if none.
   uint32_t out_ssrc(MediaKind kind) const;
   uint64_t video_frames_sent() const;
+  const RtpFeedback& feedback() const { return *feedback_; }
 
  private:
   WebrtcEndpoint(const Config& config, Events& events);
@@ -158,6 +160,7 @@ class WebrtcEndpoint {
   std::vector<SignalConnection> signals_;
   std::vector<std::unique_ptr<SendBranch>> senders_;
   std::unique_ptr<RemoteCandidates> remote_candidates_;
+  std::unique_ptr<RtpFeedback> feedback_;  // NACK/RTX, RTCP timing, jitter buffer latency
 
   Negotiation negotiation_ = Negotiation::Idle;
   ConnectionState state_ = ConnectionState::New;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <tuple>
+#include <vector>
 
 namespace callagent::stats {
 
@@ -135,6 +137,27 @@ std::vector<Entry> build_catalog() {
   }
   gauge("rtt", Unit::Millis, "round-trip time (best of the outbound streams)",
         [](const Snapshot& s) { return s.rtt_ms; });
+  // Loss repair and keyframes (RecoveryStats).
+  using R = RecoveryStats;
+  const std::vector<std::tuple<const char*, const char*, uint64_t R::*>> recovery = {
+      {"recovery.nack_requests", "video packets we asked to be retransmitted", &R::nack_requests},
+      {"recovery.rtx_received", "RTX packets received", &R::rtx_received},
+      {"recovery.rtx_recovered", "video packets a retransmission brought back in time", &R::rtx_recovered},
+      {"recovery.lost_after_recovery", "video packets lost after retransmission", &R::lost_after_recovery},
+      {"recovery.rtx_requests_received", "packets the partner asked us to retransmit", &R::rtx_requests_received},
+      {"recovery.rtx_sent", "RTX packets sent", &R::rtx_sent},
+      {"recovery.audio_nack_requests", "retransmission requests for audio (0)", &R::audio_nack_requests},
+      {"recovery.keyframes_requested", "keyframes (PLI) we asked for", &R::keyframes_requested},
+      {"recovery.keyframes_forced", "keyframes our encoder made for PLI/FIR", &R::keyframes_forced},
+  };
+  for (const auto& [name, help, field] : recovery)
+    counter(name, Unit::Count, help,
+            [f = field](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.recovery.*f); });
+  gauge("recovery.jitter_buffer", Unit::Millis, "receive jitter buffer latency (follows the RTT)",
+        [](const Snapshot& s) -> std::optional<double> {
+          if (!s.recovery.jitter_buffer_ms) return std::nullopt;
+          return static_cast<double>(*s.recovery.jitter_buffer_ms);
+        }, Aggregate::Max);
   c.push_back({{"video.in.freezes", MetricKind::Freeze, Unit::Count, Aggregate::AfterWarmup,
                 "freezes of the received video (W3C rule)"}, nullptr});
   c.push_back({{"video.in.freeze_time", MetricKind::Freeze, Unit::Millis, Aggregate::AfterWarmup,

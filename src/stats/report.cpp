@@ -109,6 +109,25 @@ void latency_json(B& b, const LatencySummary& l) {
   b.end_obj();
 }
 
+void recovery_json(B& b, const RecoveryStats& r) {
+  auto n = [&](const char* k, uint64_t v) { b.key(k).integer(static_cast<int64_t>(v)); };
+  b.key("recovery").obj();
+  n("nack_requests", r.nack_requests);
+  n("rtx_received", r.rtx_received);
+  n("rtx_recovered", r.rtx_recovered);
+  n("lost_after_recovery", r.lost_after_recovery);
+  n("rtx_requests_received", r.rtx_requests_received);
+  n("rtx_sent", r.rtx_sent);
+  n("audio_nack_requests", r.audio_nack_requests);
+  n("keyframes_requested", r.keyframes_requested);
+  n("keyframes_forced", r.keyframes_forced);
+  if (r.jitter_buffer_ms)
+    b.key("jitter_buffer_ms").integer(*r.jitter_buffer_ms);
+  else
+    b.key("jitter_buffer_ms").null();
+  b.end_obj();
+}
+
 void snapshot_body(B& b, const Snapshot& s) {
   b.key("t").num(s.t);
   b.key("interval").num(s.interval);
@@ -129,6 +148,7 @@ void snapshot_body(B& b, const Snapshot& s) {
   b.key("candidate_pair");
   pair_json(b, s.pair);
   b.key("rtt_ms").opt(s.rtt_ms);
+  recovery_json(b, s.recovery);
   b.key("freezes").obj().key("count").integer(s.freezes).key("total_ms").num(s.freeze_ms).end_obj();
   b.key("latency");
   if (s.latency)

@@ -41,6 +41,23 @@ struct StreamStats {
   double concealed_ms = 0;           // cumulative: audio the decoder had to invent (lost packets)
 };
 
+// Loss repair and keyframes, from our jitter buffers, the RTX elements and
+// our keyframe requester (cumulative for the current peer). Packet loss
+// "before recovery" is StreamStats::packets_lost of video_in (what the
+// network took); lost_after_recovery is what the decoder missed.
+struct RecoveryStats {
+  uint64_t nack_requests = 0;        // packets we asked to be retransmitted (video)
+  uint64_t rtx_received = 0;         // RTX packets that arrived
+  uint64_t rtx_recovered = 0;        // packets a retransmission brought back in time
+  uint64_t lost_after_recovery = 0;  // video packets given up for lost
+  uint64_t rtx_requests_received = 0;  // packets the partner asked us to retransmit
+  uint64_t rtx_sent = 0;             // RTX packets we sent
+  uint64_t audio_nack_requests = 0;  // retransmission requests for audio (always 0)
+  uint64_t keyframes_requested = 0;  // PLIs we asked for
+  uint64_t keyframes_forced = 0;     // keyframes our encoder made for PLI/FIR (all partners)
+  std::optional<unsigned> jitter_buffer_ms;  // the receive jitter buffers' current latency
+};
+
 struct CandidatePair {
   std::string local_type, remote_type;  // host | srflx | prflx | relay
   std::string protocol;                 // udp | tcp
@@ -59,6 +76,7 @@ struct Snapshot {
   int peer = 0;         // the peer connection's id (a new one per partner visit)
   StreamStats video_in, video_out, audio_in, audio_out;
   std::optional<CandidatePair> pair;
+  RecoveryStats recovery;
   std::optional<double> rtt_ms;  // the best RTT known (max of the outbound streams')
   int freezes = 0;               // cumulative over the session
   double freeze_ms = 0;          // cumulative frozen time
@@ -84,6 +102,7 @@ struct ProbeFacts {
   // RTP SSRCs of the current peer's streams (0 = unknown): how get-stats'
   // entries are matched to kinds (webrtcbin 1.22 mislabels them with BUNDLE).
   uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
+  RecoveryStats recovery;
 };
 
 // One call-setup milestone, milliseconds since the session started.

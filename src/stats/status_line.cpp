@@ -56,6 +56,11 @@ std::string format_status(const Snapshot& s) {
     if (vo.active) line += fmt::format(" {:.0f} fps", vo.fps);
   }
   if (s.rtt_ms) line += fmt::format(" | rtt {:.0f} ms", *s.rtt_ms);
+  // Loss repair: recovered/asked, given up, keyframes asked for.
+  const auto& r = s.recovery;
+  if (r.nack_requests || r.keyframes_requested || r.rtx_sent)
+    line += fmt::format(" | rtx {}/{} lost {} pli {}", r.rtx_recovered, r.nack_requests, r.lost_after_recovery,
+                        r.keyframes_requested);
   if (s.freezes) line += fmt::format(" | freezes {}", s.freezes);
   if (s.latency) line += fmt::format(" | latency {:.0f} ms", s.latency->median_ms);
   return line;

@@ -98,7 +98,11 @@ PAIR = {"local_type": STR, "remote_type": STR, "protocol": STR, "local_address":
 LATENCY = {"samples": INT, "median_ms": NUM, "p95_ms": NUM, "max_ms": NUM, "min_ms": NUM}
 INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT,
             "video": {"in": VIDEO_IN, "out": VIDEO_OUT}, "audio": {"in": AUDIO_IN, "out": AUDIO_OUT},
-            "candidate_pair": opt(PAIR), "rtt_ms": opt(NUM), "freezes": {"count": INT, "total_ms": NUM},
+            "candidate_pair": opt(PAIR), "rtt_ms": opt(NUM),
+            "recovery": {"nack_requests": INT, "rtx_received": INT, "rtx_recovered": INT, "lost_after_recovery": INT,
+                         "rtx_requests_received": INT, "rtx_sent": INT, "audio_nack_requests": INT,
+                         "keyframes_requested": INT, "keyframes_forced": INT, "jitter_buffer_ms": opt(INT)},
+            "freezes": {"count": INT, "total_ms": NUM},
             "latency": opt(LATENCY), "poll_ms": NUM}
 STATS_LINE = dict(INTERVAL, schema=STR)
 SETUP_KEYS = ["login", "ws_open", "partner_join", "offer", "answer", "ice_connected", "dtls_connected",

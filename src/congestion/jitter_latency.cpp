@@ -1,0 +1,35 @@
+#include "congestion/jitter_latency.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace callagent::congestion {
+
+JitterLatency::JitterLatency(JitterLatencyConfig config) : config_(config), latency_ms_(config.base_ms) {}
+
+int JitterLatency::target_ms(double rtt_ms) const {
+  const double t = 2.0 * std::max(0.0, rtt_ms) + config_.margin_ms;
+  // Round up to 10 ms: small RTT noise maps to the same latency.
+  const int rounded = static_cast<int>(std::ceil(t / 10.0)) * 10;
+  return std::clamp(rounded, config_.base_ms, std::max(config_.base_ms, config_.max_ms));
+}
+
+std::optional<int> JitterLatency::on_rtt(int64_t now_us, double rtt_ms) {
+  if (config_.pinned || !std::isfinite(rtt_ms)) return std::nullopt;
+  const int target = target_ms(rtt_ms);
+  if (target >= latency_ms_) {
+    last_high_us_ = now_us;
+    if (target - latency_ms_ < config_.min_change_ms) return std::nullopt;
+    latency_ms_ = target;
+    last_step_us_ = now_us;
+    return latency_ms_;
+  }
+  if (now_us - last_high_us_ < config_.hold_us || now_us - last_step_us_ < config_.step_us) return std::nullopt;
+  const int next = std::max(target, latency_ms_ - config_.step_down_ms);
+  if (latency_ms_ - next < config_.min_change_ms && next != target) return std::nullopt;
+  latency_ms_ = next;
+  last_step_us_ = now_us;
+  return latency_ms_;
+}
+
+}  // namespace callagent::congestion

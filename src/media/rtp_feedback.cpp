@@ -1,0 +1,277 @@
+#include "media/rtp_feedback.h"
+
+#include "common/logging.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace callagent::media {
+
+namespace {
+auto log() { return logging::get("webrtc"); }
+
+bool is_factory(GstElement* e, std::string_view name) {
+  GstElementFactory* f = gst_element_get_factory(e);
+  return f && name == GST_OBJECT_NAME(f);
+}
+
+// Every element below `bin` made by `factory` (references).
+std::vector<GRef<GstElement>> find_all(GstElement* bin, std::string_view factory, bool recurse) {
+  std::vector<GRef<GstElement>> out;
+  GstIterator* it = recurse ? gst_bin_iterate_recurse(GST_BIN(bin)) : gst_bin_iterate_elements(GST_BIN(bin));
+  GValue v = G_VALUE_INIT;
+  bool done = false;
+  while (!done) {
+    switch (gst_iterator_next(it, &v)) {
+      case GST_ITERATOR_OK: {
+        auto* e = GST_ELEMENT(g_value_get_object(&v));
+        if (is_factory(e, factory)) out.push_back(GRef<GstElement>::ref(e));
+        g_value_reset(&v);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        out.clear();
+        gst_iterator_resync(it);
+        break;
+      default: done = true; break;
+    }
+  }
+  g_value_unset(&v);
+  gst_iterator_free(it);
+  return out;
+}
+
+uint64_t struct_u64(const GstStructure* s, const char* field) {
+  guint64 v64 = 0;
+  guint v = 0;
+  if (gst_structure_get_uint64(s, field, &v64)) return v64;
+  if (gst_structure_get_uint(s, field, &v)) return v;
+  return 0;
+}
+
+uint64_t prop_uint(GstElement* e, const char* prop) {
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop)) return 0;
+  guint v = 0;
+  g_object_get(e, prop, &v, nullptr);
+  return v;
+}
+}  // namespace
+
+RtpFeedback::RtpFeedback(int peer_id, GstElement* webrtc, const MediaOptions& options)
+    : peer_id_(peer_id), webrtc_(webrtc), latency_([&] {
+        congestion::JitterLatencyConfig c;
+        c.base_ms = static_cast<int>(options.latency_ms);
+        c.pinned = options.latency_pinned;
+        return c;
+      }()) {
+  signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&RtpFeedback::on_new_transceiver), this);
+  auto bins = find_all(webrtc, "rtpbin", false);
+  if (bins.empty()) {
+    log()->warn("peer{}: webrtcbin has no rtpbin: retransmission stays as webrtcbin sets it", peer_id_);
+  } else {
+    rtpbin_ = std::move(bins.front());
+    signals_.emplace_back(rtpbin_.get(), "new-jitterbuffer", G_CALLBACK(&RtpFeedback::on_new_jitterbuffer), this,
+                          G_CONNECT_AFTER);
+  }
+  timer_.start(std::chrono::milliseconds(1000), [this] {
+    tick();
+    return true;
+  });
+}
+
+RtpFeedback::~RtpFeedback() { disconnect(); }
+
+void RtpFeedback::disconnect() {
+  signals_.clear();
+  timer_.cancel();
+}
+
+void RtpFeedback::enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind) {
+  if (!trans || kind != MediaKind::Video) return;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(trans), "do-nack"))
+    g_object_set(trans, "do-nack", TRUE, nullptr);
+}
+
+void RtpFeedback::on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer) {
+  // Transceivers made for an incoming offer know their kind here; ours get
+  // enable_nack() from whoever made them (their kind comes with caps).
+  if (!g_object_class_find_property(G_OBJECT_GET_CLASS(trans), "kind")) return;
+  GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
+  g_object_get(trans, "kind", &kind, nullptr);
+  if (kind == GST_WEBRTC_KIND_VIDEO) enable_nack(trans, MediaKind::Video);
+}
+
+void RtpFeedback::set_remote(const signaling::Sdp& remote) {
+  std::lock_guard lock(mutex_);
+  ssrc_kind_.clear();
+  pt_kind_.clear();
+  video_nack_ = false;
+  for (const auto& m : remote.media) {
+    if (m.rejected || (m.kind != "video" && m.kind != "audio")) continue;
+    const MediaKind kind = m.kind == "video" ? MediaKind::Video : MediaKind::Audio;
+    for (uint32_t s : m.ssrcs) ssrc_kind_[s] = kind;
+    for (const auto& c : m.codecs) {
+      pt_kind_[c.payload_type] = kind;
+      if (kind == MediaKind::Video && c.encoding != "RTX" && c.feedback.count("nack")) video_nack_ = true;
+    }
+  }
+  log()->debug("peer{}: remote {} SSRCs, video NACK {}", peer_id_, ssrc_kind_.size(),
+               video_nack_ ? "accepted" : "not offered");
+}
+
+std::optional<MediaKind> RtpFeedback::kind_of_pt(int pt) const {
+  auto it = pt_kind_.find(pt);
+  if (it == pt_kind_.end()) return std::nullopt;
+  return it->second;
+}
+
+void RtpFeedback::configure(GstElement* jb, MediaKind kind) {
+  const bool nack = kind == MediaKind::Video && video_nack_;
+  g_object_set(jb, "do-retransmission", nack ? TRUE : FALSE, nullptr);
+  // Lost packets (after the retries) become GstRTPPacketLost events: the
+  // keyframe requester and Opus concealment need them.
+  g_object_set(jb, "do-lost", TRUE, nullptr);
+  for (auto& j : jitterbuffers_)
+    if (j.element.get() == jb) j.kind = kind;
+  log()->debug("peer{}: {} jitter buffer: retransmission {}", peer_id_, to_string(kind), nack ? "on" : "off");
+}
+
+// Streaming thread, rtpbin's lock held: only jitter buffer properties here.
+void RtpFeedback::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data) {
+  auto* self = static_cast<RtpFeedback*>(data);
+  std::lock_guard lock(self->mutex_);
+  self->jitterbuffers_.push_back({GRef<GstElement>::ref(jb), std::nullopt});
+  auto it = self->ssrc_kind_.find(ssrc);
+  if (it != self->ssrc_kind_.end()) {
+    self->configure(jb, it->second);
+    return;
+  }
+  // An SSRC the description did not announce: no NACK until its first
+  // packet says what it is.
+  g_object_set(jb, "do-retransmission", FALSE, nullptr);
+  log()->debug("peer{}: session {} SSRC {} not in the remote description: kind from its payload type", self->peer_id_,
+               session, ssrc);
+  GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(jb, "sink"));
+  if (sink)
+    gst_pad_add_probe(sink.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &RtpFeedback::on_first_packet, self, nullptr);
+}
+
+GstPadProbeReturn RtpFeedback::on_first_packet(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<RtpFeedback*>(data);
+  GstBuffer* buf = nullptr;
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    if (list && gst_buffer_list_length(list) > 0) buf = gst_buffer_list_get(list, 0);
+  } else {
+    buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  }
+  guint8 head[2] = {0, 0};
+  if (!buf || gst_buffer_extract(buf, 0, head, 2) != 2) return GST_PAD_PROBE_OK;
+  const int pt = head[1] & 0x7f;
+  GstElement* jb = GST_PAD_PARENT(pad) ? GST_ELEMENT(GST_PAD_PARENT(pad)) : nullptr;
+  std::lock_guard lock(self->mutex_);
+  auto kind = self->kind_of_pt(pt);
+  if (!kind || !jb) return GST_PAD_PROBE_REMOVE;  // not ours to repair
+  self->configure(jb, *kind);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void RtpFeedback::apply_session_settings() {
+  if (!rtpbin_) return;
+  for (guint id = 0; id < 2; ++id) {
+    GObject* session = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &session);
+    if (!session) continue;
+    g_object_set(session, "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
+    g_object_unref(session);
+    if (!session_set_) log()->debug("peer{}: RTCP session {}: reports every 1 s", peer_id_, id);
+    session_set_ = true;
+  }
+}
+
+std::optional<double> RtpFeedback::read_rtt() const {
+  if (!rtpbin_) return std::nullopt;
+  std::optional<double> rtt;
+  for (guint id = 0; id < 2; ++id) {
+    GObject* session = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &session);
+    if (!session) continue;
+    GstStructure* stats = nullptr;
+    g_object_get(session, "stats", &stats, nullptr);
+    g_object_unref(session);
+    if (!stats) continue;
+    const GValue* arr = gst_structure_get_value(stats, "source-stats");
+    // rtpsession still hands out a GValueArray.
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    if (arr && G_VALUE_HOLDS(arr, g_value_array_get_type())) {
+      auto* va = static_cast<GValueArray*>(g_value_get_boxed(arr));
+      for (guint i = 0; va && i < va->n_values; ++i) {
+        const GstStructure* s = gst_value_get_structure(g_value_array_get_nth(va, i));
+        // rtpsession keeps a report block about our stream on the source
+        // that sent it (the partner's), not on our own.
+        gboolean have_rb = FALSE;
+        guint rt = 0;
+        if (!s || !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) continue;
+        if (!gst_structure_get_uint(s, "rb-round-trip", &rt) || rt == 0) continue;
+        const double ms = static_cast<double>(rt) * 1000.0 / 65536.0;
+        // A report block computed against a wrong or wrapped timestamp
+        // gives absurd values (seen: 1500 s): not an RTT.
+        if (ms > 3000.0) continue;
+        rtt = std::max(rtt.value_or(0.0), ms);
+      }
+    }
+    G_GNUC_END_IGNORE_DEPRECATIONS
+    gst_structure_free(stats);
+  }
+  return rtt;
+}
+
+void RtpFeedback::tick() {
+  apply_session_settings();
+  const auto rtt = read_rtt();
+  if (!rtt) return;
+  if (auto next = latency_.on_rtt(g_get_monotonic_time(), *rtt)) {
+    log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, *rtt, *next);
+    // webrtcbin hands its latency to rtpbin, which gives it to the jitter
+    // buffers it makes from now on; the existing ones are set here (each
+    // posts a LATENCY message: the pipeline recalculates).
+    g_object_set(webrtc_, "latency", static_cast<guint>(*next), nullptr);
+    std::lock_guard lock(mutex_);
+    for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(*next), nullptr);
+  }
+}
+
+RtpFeedback::Counters RtpFeedback::counters() const {
+  Counters c;
+  c.latency_ms = static_cast<unsigned>(latency_.latency_ms());
+  c.rtt_ms = read_rtt();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& j : jitterbuffers_) {
+      if (!j.kind) continue;
+      GstStructure* st = nullptr;
+      g_object_get(j.element.get(), "stats", &st, nullptr);
+      if (!st) continue;
+      if (*j.kind == MediaKind::Video) {
+        c.nack_requests += struct_u64(st, "rtx-count");
+        c.rtx_recovered += struct_u64(st, "rtx-success-count");
+        c.lost_after_recovery += struct_u64(st, "num-lost");
+      } else {
+        c.audio_nack_requests += struct_u64(st, "rtx-count");
+        gboolean on = FALSE;
+        g_object_get(j.element.get(), "do-retransmission", &on, nullptr);
+        c.audio_retransmission = c.audio_retransmission || on;
+      }
+      gst_structure_free(st);
+    }
+  }
+  for (const auto& e : find_all(webrtc_, "rtprtxsend", true)) {
+    c.rtx_requests_received += prop_uint(e.get(), "num-rtx-requests");
+    c.rtx_sent += prop_uint(e.get(), "num-rtx-packets");
+  }
+  for (const auto& e : find_all(webrtc_, "rtprtxreceive", true)) c.rtx_received += prop_uint(e.get(), "num-rtx-packets");
+  return c;
+}
+
+}  // namespace callagent::media

@@ -1,0 +1,116 @@
+#pragma once
+// RtpFeedback: retransmission (NACK + RTX) and RTCP feedback timing of one
+// webrtcbin, and its jitter buffers sized from the measured RTT.
+//
+// webrtcbin 1.22 gets several of these wrong on its own:
+//  - `do-nack` is a transceiver property that must be set when the
+//    transceiver appears (it decides the rtcp-fb nack lines, the RTX payload
+//    and FID group of offers and answers): enable_nack() for every video
+//    transceiver, whoever made it (our sink pads, receive-only ones, those
+//    an incoming offer created: on-new-transceiver), never for audio;
+//  - with BUNDLE all jitter buffers take `do-retransmission` from the last
+//    m-line: we set it per jitter buffer (rtpbin's new-jitterbuffer,
+//    connected after webrtcbin's own handler) from the kind of THAT stream,
+//    by its SSRC in the remote description or, when the description has no
+//    SSRCs, by the payload type of its first packet. Audio is never NACKed
+//    (a browser would retransmit audio that was never lost and we would
+//    count false loss);
+//  - rtpsession's `rtcp-min-interval` (5 s by default) also throttles early
+//    feedback, so a NACK or PLI could wait seconds: 1 s, like libwebrtc's
+//    video reports;
+//  - its jitter buffers wait a fixed `latency`: a repair arrives one RTT
+//    after the gap was seen, so on a long path nothing is ever repaired in
+//    time. Unless the user pinned it, the latency follows the RTT read from
+//    the RTCP receiver reports about our streams (congestion::JitterLatency:
+//    2 x RTT + 50 ms, raised at once, lowered slowly, at most 1 s).
+// The jitter buffer's own retransmission timing (rtx-delay from the
+// jitter, rtx-retry-timeout from the RTT of its earlier repairs,
+// rtx-retry-period = latency - timeout) is left automatic: it follows the
+// latency we set.
+//
+// Owned by WebrtcEndpoint; borrows webrtcbin (kept alive by the endpoint).
+// Construct, set_remote() and counters() on the main thread; the signal
+// handlers and probes run on streaming threads and share only the mutex-
+// guarded tables. disconnect() before the bin goes to NULL.
+
+#include "common/gref.h"
+#include "common/main_context.h"
+#include "common/signal_connection.h"
+#include "congestion/jitter_latency.h"
+#include "media/media_options.h"
+#include "signaling/sdp.h"
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace callagent::media {
+
+class RtpFeedback {
+ public:
+  struct Counters {
+    // Receiving (our video jitter buffers).
+    uint64_t nack_requests = 0;       // retransmission requests we made (each becomes a NACK entry)
+    uint64_t rtx_recovered = 0;       // packets a retransmission brought back in time
+    uint64_t lost_after_recovery = 0; // packets given up for lost (what the decoder misses)
+    uint64_t rtx_received = 0;        // RTX packets that arrived (rtprtxreceive)
+    uint64_t audio_nack_requests = 0; // must stay 0
+    bool audio_retransmission = false;  // some audio jitter buffer had do-retransmission
+    // Sending (rtprtxsend).
+    uint64_t rtx_requests_received = 0;  // NACKed packets the partner asked for
+    uint64_t rtx_sent = 0;               // RTX packets sent
+    unsigned latency_ms = 0;             // the jitter buffers' current latency
+    std::optional<double> rtt_ms;        // from the partner's receiver reports
+  };
+
+  RtpFeedback(int peer_id, GstElement* webrtc, const MediaOptions& options);
+  ~RtpFeedback();
+  RtpFeedback(const RtpFeedback&) = delete;
+  RtpFeedback& operator=(const RtpFeedback&) = delete;
+
+  // do-nack on a video transceiver; nothing for audio.
+  static void enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind);
+
+  // The partner's description (before webrtcbin applies it): which SSRC
+  // and payload type is which kind, and whether it accepts NACK for video.
+  void set_remote(const signaling::Sdp& remote);
+  Counters counters() const;
+  void disconnect();
+
+ private:
+  struct Jitterbuffer {
+    GRef<GstElement> element;
+    std::optional<MediaKind> kind;  // unknown until its first packet
+  };
+
+  static void on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer data);
+  static void on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data);
+  static GstPadProbeReturn on_first_packet(GstPad*, GstPadProbeInfo* info, gpointer data);
+  // Under mutex_.
+  void configure(GstElement* jb, MediaKind kind);
+  std::optional<MediaKind> kind_of_pt(int pt) const;
+  void tick();
+  std::optional<double> read_rtt() const;
+  void apply_session_settings();
+
+  const int peer_id_;
+  GstElement* webrtc_;  // borrowed
+  GRef<GstElement> rtpbin_;
+  std::vector<SignalConnection> signals_;
+  Timeout timer_;
+  congestion::JitterLatency latency_;
+
+  mutable std::mutex mutex_;
+  std::map<uint32_t, MediaKind> ssrc_kind_;
+  std::map<int, MediaKind> pt_kind_;
+  bool video_nack_ = true;  // until the remote says otherwise
+  std::vector<Jitterbuffer> jitterbuffers_;
+  bool session_set_ = false;
+};
+
+}  // namespace callagent::media

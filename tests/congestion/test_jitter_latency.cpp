@@ -1,0 +1,48 @@
+#include "congestion/jitter_latency.h"
+
+#include <catch2/catch.hpp>
+
+using namespace callagent::congestion;
+
+TEST_CASE("jitter latency: 2 RTT + 50 ms, raised at once, floor and cap", "[congestion][jitter]") {
+  JitterLatency j;
+  CHECK(j.latency_ms() == 60);
+  // A LAN: the floor stays.
+  CHECK_FALSE(j.on_rtt(0, 1.0));
+  CHECK(j.latency_ms() == 60);
+  // 200 ms RTT: 450 ms at the first sample.
+  CHECK(j.on_rtt(1'000'000, 200.0).value_or(0) == 450);
+  // Noise that rounds to the same 10 ms changes nothing.
+  CHECK_FALSE(j.on_rtt(2'000'000, 198.0));
+  // The cap.
+  CHECK(j.on_rtt(3'000'000, 900.0).value_or(0) == 1000);
+  CHECK(j.target_ms(-5) == 60);
+}
+
+TEST_CASE("jitter latency: lowered only after 10 s, in 40 ms steps every 2 s", "[congestion][jitter]") {
+  JitterLatency j;
+  REQUIRE(j.on_rtt(0, 200.0).value_or(0) == 450);
+  // The RTT falls to 1 ms: nothing for 10 s.
+  for (int64_t t = 1'000'000; t < 10'000'000; t += 1'000'000) CHECK_FALSE(j.on_rtt(t, 1.0));
+  CHECK(j.on_rtt(10'000'000, 1.0).value_or(0) == 410);
+  CHECK_FALSE(j.on_rtt(11'000'000, 1.0));
+  CHECK(j.on_rtt(12'000'000, 1.0).value_or(0) == 370);
+  // A high sample again: at once up, and the hold starts over.
+  CHECK(j.on_rtt(13'000'000, 200.0).value_or(0) == 450);
+  CHECK_FALSE(j.on_rtt(20'000'000, 1.0));
+  // Down to the floor eventually, never below.
+  int last = 450;
+  for (int64_t t = 23'000'000; t < 60'000'000; t += 1'000'000)
+    if (auto v = j.on_rtt(t, 1.0)) last = *v;
+  CHECK(last == 60);
+  CHECK(j.latency_ms() == 60);
+}
+
+TEST_CASE("jitter latency: a pinned latency never moves", "[congestion][jitter]") {
+  JitterLatencyConfig c;
+  c.base_ms = 120;
+  c.pinned = true;
+  JitterLatency j(c);
+  CHECK_FALSE(j.on_rtt(0, 300.0));
+  CHECK(j.latency_ms() == 120);
+}

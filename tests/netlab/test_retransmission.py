@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""Loss repair on a lossy network, through the network lab: NACK + RTX both
+ways, keyframe requests (PLI) only when a frame cannot be repaired, and no
+retransmission of audio.
+
+Side a's link drops packets at random (both directions, so every packet of
+the call crosses one lossy hop). Cases:
+  - agent <-> agent, 5 % loss;
+  - agent <-> agent, 100 +- 20 ms one way (RTT ~200 ms) + 2 % loss: the
+    jitter buffer must grow to 2 x RTT + 50 ms or no repair arrives in time;
+  - agent -> Chromium (the agent offers) and Chromium -> agent (the page
+    offers), 5 % loss, with the project's call page.
+Each receiver must keep >= 90 % of the sent frame rate with little frozen
+time, NACK must actually be used (requests made, packets recovered), the
+loss left after retransmission must stay small and keyframe requests few;
+audio is never NACKed (the agent's audio jitter buffer makes no requests,
+Chromium retransmits no audio). The bounds are the goals of loss repair
+(a browser pair meets them on a quiet machine); before NACK worked, the
+agent received 1.4-5 fps at 5 % loss. On 2 cores loaded by other builds
+(load average ~20) this test does not pass yet: docs/measurements.md,
+section 11, has the numbers.
+
+Calls are 16 s with a 3 s warm-up; numbers are over the rest.
+"""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlab  # noqa: E402  (re-executes this script inside a private lab)
+from harness import Failure, case, check, run_cases  # noqa: E402
+
+DURATION = 16
+WARMUP = 3
+FPS_RATIO = 0.9          # received / sent frame rate
+MAX_FROZEN_MS = 1000     # frozen time after the warm-up
+MAX_RESIDUAL_PCT = 0.5   # lost after retransmission / expected
+MAX_PLI = 5              # keyframe requests after the warm-up
+
+
+def setup():
+    lab = netlab.Lab()
+    lab.server()
+    return {"lab": lab}
+
+
+def teardown(ctx, failed):
+    ctx["lab"].close(failed=bool(failed))
+
+
+def metric(rep, name, agg="after_warmup"):
+    m = rep["summary"]["metrics"].get(name) or {}
+    return m.get(agg)
+
+
+def recovery_delta(rep, key):
+    """The increase of an interval's recovery counter after the warm-up."""
+    ends = rep["warmup"]["ends_at_s"]
+    iv = [i for i in rep["intervals"] if ends is not None and i["t"] >= ends - 0.01 and "recovery" in i]
+    if len(iv) < 2:
+        return None
+    return iv[-1]["recovery"][key] - iv[0]["recovery"][key]
+
+
+def agent_receiver(rep, sent_fps, who):
+    """Checks one agent's receiving side; returns its numbers."""
+    fps = metric(rep, "video.in.fps", "avg")
+    frozen = metric(rep, "video.in.freeze_time") or 0
+    packets = metric(rep, "video.in.packets") or 0
+    lost_net = metric(rep, "video.in.packets_lost") or 0
+    residual = recovery_delta(rep, "lost_after_recovery")
+    nack = recovery_delta(rep, "nack_requests")
+    recovered = recovery_delta(rep, "rtx_recovered")
+    pli = recovery_delta(rep, "keyframes_requested")
+    audio_nack = rep["intervals"][-1]["recovery"]["audio_nack_requests"] if rep["intervals"] else None
+    expected = packets + max(0, residual or 0)
+    res_pct = 100.0 * residual / expected if residual is not None and expected > 0 else None
+    n = {"fps": fps, "sent_fps": sent_fps, "frozen_ms": frozen, "packets": packets, "lost_by_network": lost_net,
+         "nack_requests": nack, "rtx_recovered": recovered, "residual_pct": res_pct, "pli": pli,
+         "audio_nack_requests": audio_nack,
+         "jitter_buffer_ms_max": metric(rep, "recovery.jitter_buffer", "max")}
+    print(f"  {who} receives: {json.dumps(n)}", flush=True)
+    check(fps is not None and sent_fps and fps >= FPS_RATIO * sent_fps,
+          f"{who}: received fps >= {FPS_RATIO:g} x sent", f">= {FPS_RATIO * (sent_fps or 0):.1f}", fps)
+    check(frozen <= MAX_FROZEN_MS, f"{who}: frozen time after the warm-up (ms)", f"<= {MAX_FROZEN_MS}", frozen)
+    check(nack is not None and nack > 0 and recovered > 0, f"{who}: NACK is used (requests, packets recovered)",
+          "> 0", (nack, recovered))
+    check(res_pct is not None and res_pct <= MAX_RESIDUAL_PCT, f"{who}: loss left after retransmission (%)",
+          f"<= {MAX_RESIDUAL_PCT}", res_pct)
+    check(pli is not None and pli <= MAX_PLI, f"{who}: keyframe requests after the warm-up", f"<= {MAX_PLI}", pli)
+    check(audio_nack == 0, f"{who}: audio is never NACKed", 0, audio_nack)
+    return n
+
+
+def agent_pair(lab, name, link, extra=()):
+    lab.link("a", **link)
+    room = lab.new_room()
+    common = ["--duration", f"{DURATION}s", "--warm-up", f"{WARMUP}s", "--no-status"] + list(extra)
+    a = lab.agent("a", room, common + ["--report", f"{name}-a.json"], name=f"{name}-a")
+    time.sleep(1.0)
+    b = lab.agent("b", room, common + ["--report", f"{name}-b.json"], name=f"{name}-b")
+    try:
+        for ag in (a, b):
+            ag.wait(DURATION + 40)
+        reps = {s: ag.report(f"{name}-{s}.json") for s, ag in (("a", a), ("b", b))}
+    except (Failure, OSError, ValueError) as e:
+        raise Failure(f"{name}: the call did not complete: {e}\n--- a:\n{a.log()[-2000:]}\n--- b:\n{b.log()[-2000:]}")
+    finally:
+        lab.clear("a")
+    for s, rep in reps.items():
+        check(rep["exit"]["code"] == 0, f"{name}: agent {s} exits 0", 0, rep["exit"])
+    for rx, tx in (("a", "b"), ("b", "a")):
+        agent_receiver(reps[rx], metric(reps[tx], "video.out.fps", "avg"), f"agent {rx}")
+    return reps
+
+
+@case
+def agents_5_percent_loss(ctx):
+    agent_pair(ctx["lab"], "loss5", {"loss": 5})
+
+
+@case
+def agents_200ms_rtt_2_percent_loss(ctx):
+    reps = agent_pair(ctx["lab"], "rtt200", {"delay_ms": 100, "jitter_ms": 20, "loss": 2})
+    for s, rep in reps.items():
+        jb = metric(rep, "recovery.jitter_buffer", "max")
+        check(jb is not None and jb >= 400, f"agent {s}: the jitter buffer grew to 2 x RTT + 50 ms", ">= 400 ms", jb)
+
+
+# ---- agent <-> Chromium -------------------------------------------------------------
+
+PAGE_JS = """(async (ssrc) => {
+  const s = await callagentPage.rawStats();
+  const vin = s.filter((x) => x.type === 'inbound-rtp' && x.kind === 'video' && (!ssrc || x.ssrc === ssrc))
+               .sort((x, y) => (y.packetsReceived || 0) - (x.packetsReceived || 0))[0] || {};
+  const aout = s.filter((x) => x.type === 'outbound-rtp' && x.kind === 'audio');
+  const vout = s.filter((x) => x.type === 'outbound-rtp' && x.kind === 'video');
+  const sum = (xs, k) => xs.reduce((n, x) => n + (x[k] || 0), 0);
+  return {t: performance.now() / 1000, ssrc: vin.ssrc || 0, frames: vin.framesDecoded || 0, freezeS: vin.totalFreezesDuration || 0,
+          packets: vin.packetsReceived || 0, lost: vin.packetsLost || 0, nack: vin.nackCount || 0,
+          pli: vin.pliCount || 0, rtxIn: vin.retransmittedPacketsReceived || 0,
+          audioRtxSent: sum(aout, 'retransmittedPacketsSent'), videoRtxSent: sum(vout, 'retransmittedPacketsSent'),
+          videoNackIn: sum(vout, 'nackCount'), framesSent: sum(vout, 'framesSent')};
+})(%s)"""
+
+
+def chromium_call(ctx, name, agent_first):
+    lab = ctx["lab"]
+    if "chrome" not in ctx:
+        fake = "--use-fake-device-for-media-stream"
+        ctx["chrome"] = lab.chromium("b", extra_flags=[f"{fake}=fps=30"], drop_flags=(fake,))
+    chrome = ctx["chrome"]
+    srv = lab.server()
+    room = lab.new_room()
+    lab.link("a", loss=5)
+    page = chrome.new_page()
+    agent = None
+    args = ["--duration", f"{DURATION + 4}s", "--warm-up", f"{WARMUP + 2}s", "--no-status",
+            "--report", f"{name}.json"]
+    try:
+        page.set_auth_cookie(srv.url, lab.token())
+        url = room + "?ice=none&video=720p&fps=30"
+        if agent_first:
+            agent = lab.agent("a", room, args, name=name)
+            agent.wait_for_log(r"connected to ws", 20)
+            time.sleep(1.2)
+            page.goto(url)
+        else:
+            page.goto(url)
+            page.wait_for("window.callagentPage && callagentPage.state().initiator", 15)
+            agent = lab.agent("a", room, args, name=name)
+        page.wait_for("callagentPage.state().connectedAt", 30, "page connected")
+        agent.wait_for_log(r"(creating offer|applying remote offer)", 20)
+        role = "offer" if "creating offer" in agent.log() else "answer"
+        check(role == ("offer" if agent_first else "answer"), f"{name}: the agent {'offers' if agent_first else 'answers'}",
+              "offer" if agent_first else "answer", role)
+        time.sleep(WARMUP + 2)
+        s0 = page.evaluate(PAGE_JS % "0")
+        time.sleep(DURATION - WARMUP - 4)
+        # The same received stream (the page may have made a new one).
+        s1 = page.evaluate(PAGE_JS % s0["ssrc"])
+        agent.wait(40)
+        rep = agent.report(f"{name}.json")
+    except (Failure, OSError, ValueError) as e:
+        tail = agent.log()[-3000:] if agent else ""
+        raise Failure(f"{name}: {e}\n--- agent:\n{tail}")
+    finally:
+        lab.clear("a")
+        page.close()
+        if page in chrome.pages:
+            chrome.pages.remove(page)
+    dt = s1["t"] - s0["t"]
+    d = {k: s1[k] - s0[k] for k in s0 if k not in ("t", "ssrc")}
+    page_fps = d["frames"] / dt
+    sent_fps = metric(rep, "video.out.fps", "avg")
+    expected = d["packets"] + d["lost"]
+    print(f"  page receives: fps {page_fps:.1f} (agent sends {sent_fps}), {json.dumps(d)}", flush=True)
+    check(sent_fps and page_fps >= FPS_RATIO * sent_fps, f"{name}: the page's fps >= {FPS_RATIO:g} x the agent's",
+          f">= {FPS_RATIO * (sent_fps or 0):.1f}", page_fps)
+    check(d["freezeS"] * 1000 <= MAX_FROZEN_MS, f"{name}: the page's frozen time (ms)", f"<= {MAX_FROZEN_MS}",
+          d["freezeS"] * 1000)
+    check(d["nack"] > 0 and d["rtxIn"] > 0, f"{name}: the page NACKs and the agent retransmits",
+          "> 0", (d["nack"], d["rtxIn"]))
+    check(d["pli"] <= MAX_PLI, f"{name}: the page's keyframe requests", f"<= {MAX_PLI}", d["pli"])
+    check(d["audioRtxSent"] == 0, f"{name}: the page retransmits no audio (the agent never NACKs audio)", 0,
+          d["audioRtxSent"])
+    check(d["videoNackIn"] > 0 and d["videoRtxSent"] > 0, f"{name}: the agent NACKs the page's video and gets RTX",
+          "> 0", (d["videoNackIn"], d["videoRtxSent"]))
+    check(expected > 0, f"{name}: the page received video", "> 0", expected)
+    # The agent's side: the page's fake camera sends what its bandwidth
+    # estimate allows; what arrives must be decoded with little loss left.
+    agent_receiver(rep, _page_sent_fps(d, dt), f"{name}: agent")
+
+
+def _page_sent_fps(d, dt):
+    return d["framesSent"] / dt if dt > 0 else None
+
+
+@case
+def agent_offers_to_chromium_5_percent_loss(ctx):
+    chromium_call(ctx, "chromium-answers", agent_first=True)
+
+
+@case
+def chromium_offers_to_agent_5_percent_loss(ctx):
+    chromium_call(ctx, "chromium-offers", agent_first=False)
+
+
+if __name__ == "__main__":
+    run_cases(setup=setup, teardown=teardown)
