@@ -340,6 +340,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.audio_in_ssrc = c.audio_in_ssrc;
     f.video_out_ssrc = c.video_out_ssrc;
     f.audio_out_ssrc = c.audio_out_ssrc;
+    f.twcc = {c.twcc_feedback_received, c.twcc_packets_reported, c.twcc_packets_lost, c.twcc_feedback_sent};
     auto lg = current_->take_frame_log();
     f.frame_times_us = std::move(lg.video_decode_times_us);
     f.latency_ms = std::move(lg.latency_ms);

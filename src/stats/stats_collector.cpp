@@ -175,6 +175,7 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
   const double dt = std::max(1e-3, static_cast<double>(now_us - prev.t_us) / 1e6);
   s.interval = dt;
   s.pair = raw.pair;
+  s.twcc = f.twcc;
 
   auto fill = [&](StreamStats& st, const RtpRaw* r, const RtpRaw* p, bool in) {
     if (!r) return;
