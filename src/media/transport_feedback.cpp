@@ -35,7 +35,7 @@ std::vector<const GstStructure*> packet_structures(const GstStructure* s) {
     return out;
   }
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  if (G_VALUE_HOLDS(v, G_TYPE_VALUE_ARRAY)) {
+  if (G_VALUE_HOLDS(v, g_value_array_get_type())) {
     if (auto* arr = static_cast<GValueArray*>(g_value_get_boxed(v)))
       for (guint i = 0; i < arr->n_values; ++i) add(&arr->values[i]);
   }

@@ -33,7 +33,7 @@ GstStructure* event_structure(std::initializer_list<GstStructure*> packets) {
   }
   GstStructure* s = gst_structure_new_empty("RTPTWCCPackets");
   GValue av = G_VALUE_INIT;
-  g_value_init(&av, G_TYPE_VALUE_ARRAY);
+  g_value_init(&av, g_value_array_get_type());
   g_value_take_boxed(&av, arr);
   gst_structure_take_value(s, "packets", &av);
   G_GNUC_END_IGNORE_DEPRECATIONS

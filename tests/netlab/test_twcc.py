@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlab  # noqa: E402  (re-executes this script inside a private lab)
-from harness import Failure, case, check, check_eq, run_cases  # noqa: E402
+from harness import Failure, SkipCase, case, check, check_eq, run_cases  # noqa: E402
 
 TWCC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 CALL = "10s"
@@ -219,6 +219,9 @@ def agents_5pct_loss(ctx):
 
 def chromium(ctx):
     if ctx["chromium"] is None:
+        from browser import chromium_path
+        if not chromium_path():
+            raise SkipCase("chromium is not installed (apt-get install chromium)")
         ctx["chromium"] = ctx["lab"].chromium("b")
     return ctx["chromium"]
 
@@ -237,7 +240,7 @@ def agent_with_page(ctx, tag, agent_offers):
     lab = ctx["lab"]
     lab.clear()
     room = lab.new_room()
-    extra = ["--duration", "12s", "-vv", "--report", f"{tag}.json"]
+    extra = ["--duration", "15s", "-vv", "--report", f"{tag}.json"]
     page = agent = None
     try:
         if agent_offers:
@@ -250,7 +253,7 @@ def agent_with_page(ctx, tag, agent_offers):
             agent = lab.agent("a", room, extra, name=tag, video="480p")
         st = page.wait_for(PC_STATE, 30, "the page connected")
         rates = []
-        deadline = time.monotonic() + 9
+        deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
             st = page.evaluate(PC_STATE) or st
             if st.get("availableOutgoingBitrate") is not None:
