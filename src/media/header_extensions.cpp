@@ -38,8 +38,11 @@ bool add_twcc_extension(GstElement* payloader, int id, int peer_id) {
 
 void add_twcc_extmap(GstCaps* caps, int id) {
   const std::string field = fmt::format("extmap-{}", id);
+  // webrtcbin adds the rtcp-fb itself for video, not for audio: a browser
+  // numbers its audio packets only when the audio codec has it.
   for (guint i = 0; i < gst_caps_get_size(caps); ++i)
-    gst_structure_set(gst_caps_get_structure(caps, i), field.c_str(), G_TYPE_STRING, kTwccUri, nullptr);
+    gst_structure_set(gst_caps_get_structure(caps, i), field.c_str(), G_TYPE_STRING, kTwccUri,
+                      "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE, nullptr);
 }
 
 }  // namespace callagent::media

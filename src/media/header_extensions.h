@@ -48,7 +48,8 @@ std::optional<int> twcc_id(const signaling::Sdp& sdp);
 // missing (GStreamer older than 1.20).
 bool add_twcc_extension(GstElement* payloader, int id, int peer_id);
 
-// Adds `extmap-<id>=URI` to every structure of `caps` (writable), for a
+// Adds `extmap-<id>=URI` and `rtcp-fb-transport-cc` (`a=rtcp-fb:PT
+// transport-cc`) to every structure of `caps` (writable), for a
 // transceiver's codec preferences.
 void add_twcc_extmap(GstCaps* caps, int id);
 

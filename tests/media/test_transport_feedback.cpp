@@ -109,5 +109,8 @@ TEST_CASE("the transport-cc id comes from the partner's description", "[media][u
   const char* uri = gst_structure_get_string(gst_caps_get_structure(caps, 0), "extmap-3");
   REQUIRE(uri);
   CHECK(std::string(uri) == kTwccUri);
+  gboolean fb = FALSE;
+  CHECK(gst_structure_get_boolean(gst_caps_get_structure(caps, 0), "rtcp-fb-transport-cc", &fb));
+  CHECK(fb);
   gst_caps_unref(caps);
 }
