@@ -6,8 +6,9 @@
 //
 // How webrtcbin 1.22 negotiates an extension, and what that asks of us:
 // - An offer announces `a=extmap` for the `extmap-N=URI` fields of each
-//   transceiver's codec preferences (webrtcbin adds `a=rtcp-fb:PT
-//   transport-cc` for it by itself). Our payloaders must write the same id:
+//   transceiver's codec preferences, and `a=rtcp-fb:PT transport-cc` for
+//   `rtcp-fb-transport-cc` (webrtcbin adds that one itself for video only).
+//   Our payloaders must write the same id:
 //   the extension is added to each of them (one transport-wide sequence
 //   over audio and video: with BUNDLE there is one transport).
 // - An answer carries extmaps only from our own caps (the payloader's, or a
