@@ -29,6 +29,7 @@ timing is asserted.
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -89,8 +90,13 @@ PC_STATE = """(async () => {
 
 def setup():
     lab = netlab.Lab()
+    # One GStreamer registry for every agent: each has its own HOME, and a
+    # registry rebuilt per agent costs many seconds on a loaded machine.
+    registry = os.path.join(lab.tmp, "gst-registry.bin")
+    subprocess.run(["gst-inspect-1.0", "webrtcbin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, GST_REGISTRY=registry), timeout=180)
     lab.server()
-    return {"lab": lab, "chromium": None}
+    return {"lab": lab, "chromium": None, "env": {"GST_REGISTRY": registry}}
 
 
 def teardown(ctx, failed):
@@ -177,12 +183,13 @@ def check_feedback(t, who, loss_range):
           f"{loss_range[0]}..{loss_range[1]}", f"{lost:.4f} ({t})")
 
 
-def run_agents(lab, tag):
+def run_agents(ctx, tag):
+    lab = ctx["lab"]
     room = lab.new_room()
     extra = ["--duration", CALL, "-vv"]
-    a = lab.agent("a", room, extra + ["--report", f"{tag}-a.json"], name=f"{tag}-a", video="480p")
-    a.wait_for_log(r"connected to ws", 20)
-    b = lab.agent("b", room, extra + ["--report", f"{tag}-b.json"], name=f"{tag}-b", video="480p")
+    a = lab.agent("a", room, extra + ["--report", f"{tag}-a.json"], name=f"{tag}-a", video="480p", env=ctx["env"])
+    a.wait_for_log(r"connected to ws", 60)
+    b = lab.agent("b", room, extra + ["--report", f"{tag}-b.json"], name=f"{tag}-b", video="480p", env=ctx["env"])
     for ag in (a, b):
         rc = ag.wait(40)
         check_eq(rc, 0, f"exit code of agent {ag.name}")
@@ -203,7 +210,7 @@ def check_agent_pair(a, b, tag):
 def agents_clean_link(ctx):
     lab = ctx["lab"]
     lab.clear()
-    a, b = run_agents(lab, "clean")
+    a, b = run_agents(ctx, "clean")
     ta, tb = check_agent_pair(a, b, "clean")
     check_feedback(ta, "agent a", (0.0, CLEAN_LOSS_MAX))
     check_feedback(tb, "agent b", (0.0, CLEAN_LOSS_MAX))
@@ -215,7 +222,7 @@ def agents_5pct_loss(ctx):
     lab.clear()
     lab.link("b", loss=5)  # a -> b and b -> a both cross b's link
     try:
-        a, b = run_agents(lab, "loss5")
+        a, b = run_agents(ctx, "loss5")
     finally:
         lab.clear()
     ta, tb = check_agent_pair(a, b, "loss5")
@@ -250,14 +257,14 @@ def agent_with_page(ctx, tag, agent_offers):
     page = agent = None
     try:
         if agent_offers:
-            agent = lab.agent("a", room, extra, name=tag, video="480p")
-            agent.wait_for_log(r"connected to ws", 20)
+            agent = lab.agent("a", room, extra, name=tag, video="480p", env=ctx["env"])
+            agent.wait_for_log(r"connected to ws", 60)
             page = open_page(ctx, room)
         else:
             page = open_page(ctx, room)
             page.wait_for("callagentPage.state().initiator", 8, "the page became initiator")
-            agent = lab.agent("a", room, extra, name=tag, video="480p")
-        st = page.wait_for(PC_STATE, 30, "the page connected")
+            agent = lab.agent("a", room, extra, name=tag, video="480p", env=ctx["env"])
+        st = page.wait_for(PC_STATE, 60, "the page connected")
         rates = []
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
