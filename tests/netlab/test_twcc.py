@@ -168,6 +168,10 @@ def twcc_of(report):
     check(best is not None, "the report has intervals", "some", report["intervals"])
     t = dict(best["twcc"])
     t["sent"] = best["video"]["out"]["packets"] + best["audio"]["out"]["packets"]
+    last = report["intervals"][-1]
+    t["received"] = max(iv["video"]["in"]["packets"] + iv["audio"]["in"]["packets"] for iv in report["intervals"])
+    check(t["received"] > 0, "the partner's media reached the agent (else the call failed, not TWCC)",
+          "> 0 packets", last)
     return t
 
 
