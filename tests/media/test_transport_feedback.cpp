@@ -10,6 +10,7 @@
 
 using namespace callagent;
 using namespace callagent::media;
+using callagent::media::test::init_gst;
 
 namespace {
 // One packet of an RTPTWCCPackets event, as GStreamer 1.22's rtpsession
