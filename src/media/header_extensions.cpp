@@ -38,8 +38,8 @@ bool add_twcc_extension(GstElement* payloader, int id, int peer_id) {
 
 void add_twcc_extmap(GstCaps* caps, int id) {
   const std::string field = fmt::format("extmap-{}", id);
-  // webrtcbin adds the rtcp-fb itself for video, not for audio: a browser
-  // numbers its audio packets only when the audio codec has it.
+  // webrtcbin was seen adding the rtcp-fb itself for video; a browser
+  // numbers its audio packets only when the audio codec has it too.
   for (guint i = 0; i < gst_caps_get_size(caps); ++i)
     gst_structure_set(gst_caps_get_structure(caps, i), field.c_str(), G_TYPE_STRING, kTwccUri,
                       "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE, nullptr);

@@ -7,7 +7,8 @@
 // How webrtcbin 1.22 negotiates an extension, and what that asks of us:
 // - An offer announces `a=extmap` for the `extmap-N=URI` fields of each
 //   transceiver's codec preferences, and `a=rtcp-fb:PT transport-cc` for
-//   `rtcp-fb-transport-cc` (webrtcbin adds that one itself for video only).
+//   `rtcp-fb-transport-cc` (webrtcbin was seen adding that one itself for
+//   video; we set it for every kind).
 //   Our payloaders must write the same id:
 //   the extension is added to each of them (one transport-wide sequence
 //   over audio and video: with BUNDLE there is one transport).
