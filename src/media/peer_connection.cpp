@@ -71,6 +71,9 @@ Status PeerConnection::build() {
   auto endpoint = WebrtcEndpoint::create(ec, *this);
   if (!endpoint) return endpoint.error();
   endpoint_ = std::move(*endpoint);
+  // Counted and logged only, for now; the congestion controller takes the
+  // packets here.
+  transport_feedback_ = TransportFeedback::attach(id_, endpoint_->webrtcbin(), nullptr);
 
   gst_bin_add(config_.pipeline, bin_.get());
   if (!gst_element_sync_state_with_parent(bin_.get())) return Error{ExitCode::Software, "cannot start webrtcbin"};
@@ -123,6 +126,12 @@ PeerConnection::Counters PeerConnection::counters() const {
   c.recovery = {fb.nack_requests, fb.rtx_received, fb.rtx_recovered, fb.lost_after_recovery,
                 fb.rtx_requests_received, fb.rtx_sent, fb.audio_nack_requests, in.keyframe_requests,
                 fb.latency_ms};
+  if (const auto* tf = transport_feedback_.get()) {
+    c.twcc_feedback_received = tf->feedback_messages();
+    c.twcc_packets_reported = tf->packets_reported();
+    c.twcc_packets_lost = tf->packets_lost();
+    c.twcc_feedback_sent = tf->feedback_sent();
+  }
   return c;
 }
 

@@ -36,6 +36,7 @@
 #include "gst/gst_util.h"
 #include "media/media_options.h"
 #include "media/receive_probes.h"
+#include "media/transport_feedback.h"
 #include "media/webrtc_endpoint.h"
 #include "signaling/protocol.h"
 
@@ -93,6 +94,11 @@ class PeerConnection final : private WebrtcEndpoint::Events {
       uint64_t keyframes_requested = 0;
       unsigned jitter_buffer_ms = 0;
     } recovery;
+    // Transport-wide congestion feedback (TransportFeedback): received
+    // from the partner, the packets it reported on (lost ones among them),
+    // and what we sent.
+    uint64_t twcc_feedback_received = 0, twcc_packets_reported = 0, twcc_packets_lost = 0;
+    uint64_t twcc_feedback_sent = 0;
   };
 
   // Per-frame facts for the stats (MediaOptions::frame_log /
@@ -177,6 +183,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   std::unique_ptr<ReceiveProbes> probes_;
   std::unique_ptr<PeerOutputs> outputs_;
   std::unique_ptr<WebrtcEndpoint> endpoint_;
+  std::unique_ptr<TransportFeedback> transport_feedback_;  // nullable
   // Written by pad-added (streaming thread) only; kept until the bin is
   // in NULL.
   std::unique_ptr<ReceiveChain> video_chain_;

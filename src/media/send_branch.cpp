@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "gst/gst_util.h"
+#include "media/header_extensions.h"
 #include "media/local_source.h"
 
 #include <fmt/format.h>
@@ -18,7 +19,8 @@ bool has_property(gpointer obj, const char* name) {
 }  // namespace
 
 std::unique_ptr<SendBranch> SendBranch::create(int peer_id, GstBin* bin, GstElement* webrtc,
-                                               LocalSource* src, int pt, std::optional<int> mline) {
+                                               LocalSource* src, int pt, std::optional<int> mline,
+                                               int twcc_id) {
   const bool video = src->kind() == MediaKind::Video;
   const std::string k(to_string(src->kind()));
   std::unique_ptr<SendBranch> b(new SendBranch(peer_id, src));
@@ -44,6 +46,7 @@ std::unique_ptr<SendBranch> SendBranch::create(int peer_id, GstBin* bin, GstElem
   if (video && has_property(pay, "picture-id-mode"))
     gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
   if (has_property(pay, "config-interval")) g_object_set(pay, "config-interval", -1, nullptr);
+  if (twcc_id > 0) add_twcc_extension(pay, twcc_id, peer_id);
   gst_bin_add_many(bin, q, pay, nullptr);
   gst_element_link(q, pay);
   b->payloader_ = GRef<GstElement>::ref(pay);
@@ -65,6 +68,7 @@ std::unique_ptr<SendBranch> SendBranch::create(int peer_id, GstBin* bin, GstElem
   if (auto trans = GRef<GstWebRTCRTPTransceiver>::adopt(t)) {
     GUnique<GstCaps> caps(gst_caps_from_string(
         fmt::format("{},payload={},ssrc=(uint){}", src->rtp_caps(), pt, ssrc).c_str()));
+    if (twcc_id > 0) add_twcc_extmap(caps.get(), twcc_id);
     g_object_set(trans.get(), "codec-preferences", caps.get(), "direction",
                  GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, nullptr);
     if (video && has_property(trans.get(), "do-nack")) g_object_set(trans.get(), "do-nack", TRUE, nullptr);

@@ -35,10 +35,12 @@ class SendBranch {
  public:
   // Builds the branch in `bin` and links it to a webrtcbin sink pad: the
   // one of m-line `mline` (answering an offer), or a new one. nullptr
-  // (logged) on failure. `peer_id` is for the log.
+  // (logged) on failure. `peer_id` is for the log. `twcc_id` > 0: the
+  // payloader writes the transport-wide sequence number with that id, and
+  // the codec preferences announce it (header_extensions.h).
   static std::unique_ptr<SendBranch> create(int peer_id, GstBin* bin, GstElement* webrtc,
                                             LocalSource* source, int payload_type,
-                                            std::optional<int> mline);
+                                            std::optional<int> mline, int twcc_id);
   ~SendBranch();
   SendBranch(const SendBranch&) = delete;
   SendBranch& operator=(const SendBranch&) = delete;

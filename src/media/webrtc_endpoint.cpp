@@ -147,15 +147,16 @@ void WebrtcEndpoint::request_promise(const char* signal, GstWebRTCSessionDescrip
 }
 
 bool WebrtcEndpoint::add_sender(LocalSource* src, int pt, std::optional<int> mline) {
-  auto branch = SendBranch::create(config_.id, config_.bin, webrtc_.get(), src, pt, mline);
+  auto branch = SendBranch::create(config_.id, config_.bin, webrtc_.get(), src, pt, mline, twcc_id_);
   if (!branch) return false;
   senders_.push_back(std::move(branch));
   return true;
 }
 
-void WebrtcEndpoint::add_recv_transceiver(MediaKind kind) {
+void WebrtcEndpoint::add_recv_transceiver(MediaKind kind, std::optional<int> pt) {
   const CodecInfo& codec = kind == MediaKind::Video ? codec_info(Codec::VP8) : opus_codec();
-  GUnique<GstCaps> caps(gst_caps_from_string(rtp_caps(codec, codec.default_payload_type).c_str()));
+  GUnique<GstCaps> caps(gst_caps_from_string(rtp_caps(codec, pt.value_or(codec.default_payload_type)).c_str()));
+  if (twcc_id_ > 0) add_twcc_extmap(caps.get(), twcc_id_);
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(webrtc_.get(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps.get(), &trans);
@@ -238,6 +239,7 @@ void WebrtcEndpoint::set_remote_description(const signaling::SessionDescription&
   set_negotiation(offer ? Negotiation::ApplyingOffer : Negotiation::ApplyingAnswer);
   remote_ = std::move(*info);
   feedback_->set_remote(*remote_);
+  if (offer) twcc_id_ = twcc_id(*remote_).value_or(0);
   events_.on_remote_description(*remote_);
 
   GstSDPMessage* msg = nullptr;
@@ -278,6 +280,9 @@ void WebrtcEndpoint::answer_offer() {
                  m.index, m.kind, m.mid, m.remote_sends, m.remote_receives, m.codecs.size());
     if (!src || !m.remote_receives) {
       if (trans) g_object_set(trans.get(), "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, nullptr);
+      // Only our own caps put the transport-cc extmap into the answer.
+      else if (auto rpt = m.payload_type(m.kind == "video" ? "VP8" : "OPUS"); twcc_id_ > 0 && m.remote_sends && rpt)
+        add_recv_transceiver(m.kind == "video" ? MediaKind::Video : MediaKind::Audio, rpt);
       continue;
     }
     auto pt = m.payload_type(src->encoding_name());

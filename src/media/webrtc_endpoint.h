@@ -33,6 +33,7 @@
 #include "common/main_context.h"
 #include "common/result.h"
 #include "common/signal_connection.h"
+#include "media/header_extensions.h"
 #include "media/media_options.h"
 #include "media/remote_candidates.h"
 #include "media/send_branch.h"
@@ -135,7 +136,7 @@ class WebrtcEndpoint {
   void set_negotiation(Negotiation to);
   void fail(const std::string& what);
   bool add_sender(LocalSource* src, int payload_type, std::optional<int> mline);
-  void add_recv_transceiver(MediaKind kind);
+  void add_recv_transceiver(MediaKind kind, std::optional<int> payload_type = std::nullopt);
   void request_promise(const char* signal, GstWebRTCSessionDescription* desc,
                        std::function<void(GstPromise*)> on_reply);
   void on_description_created(GstPromise* p, const char* type);
@@ -165,6 +166,9 @@ class WebrtcEndpoint {
   Negotiation negotiation_ = Negotiation::Idle;
   ConnectionState state_ = ConnectionState::New;
   std::optional<signaling::Sdp> remote_;
+  // The transport-cc extension id (header_extensions.h): ours when we
+  // offer, the offer's when we answer; 0 = not negotiated.
+  int twcc_id_ = kTwccOfferId;
   std::vector<std::string> local_mids_;
   bool local_sent_ = false;
   std::vector<std::pair<int, std::string>> pending_local_;  // until local_sent_

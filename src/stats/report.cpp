@@ -156,6 +156,12 @@ void snapshot_body(B& b, const Snapshot& s) {
   else
     b.null();
   b.key("poll_ms").num(s.poll_ms);
+  b.key("twcc").obj();
+  b.key("feedback_received").integer(static_cast<int64_t>(s.twcc.feedback_received));
+  b.key("packets_reported").integer(static_cast<int64_t>(s.twcc.packets_reported));
+  b.key("packets_lost").integer(static_cast<int64_t>(s.twcc.packets_lost));
+  b.key("feedback_sent").integer(static_cast<int64_t>(s.twcc.feedback_sent));
+  b.end_obj();
 }
 
 std::string xml_escape(const std::string& s) {

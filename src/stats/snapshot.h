@@ -64,6 +64,15 @@ struct CandidatePair {
   std::string local_address, remote_address;  // "ip:port"
 };
 
+// Transport-wide congestion control feedback of the current peer
+// connection, cumulative (a new peer starts at 0).
+struct TwccCounters {
+  uint64_t feedback_received = 0;  // TWCC feedback packets from the partner
+  uint64_t packets_reported = 0;   // our packets they reported on
+  uint64_t packets_lost = 0;       // ... as lost
+  uint64_t feedback_sent = 0;      // TWCC feedback packets we sent
+};
+
 struct LatencySummary {
   size_t samples = 0;
   double median_ms = 0, p95_ms = 0, max_ms = 0, min_ms = 0;
@@ -82,6 +91,7 @@ struct Snapshot {
   double freeze_ms = 0;          // cumulative frozen time
   std::optional<LatencySummary> latency;  // glass-to-glass samples of this interval
   double poll_ms = 0;            // how long get-stats took to answer (wall clock)
+  TwccCounters twcc;
 };
 
 // What our own probes know about the current peer and the local encoders;
@@ -103,6 +113,7 @@ struct ProbeFacts {
   // entries are matched to kinds (webrtcbin 1.22 mislabels them with BUNDLE).
   uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
   RecoveryStats recovery;
+  TwccCounters twcc;
 };
 
 // One call-setup milestone, milliseconds since the session started.

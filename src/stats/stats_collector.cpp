@@ -176,6 +176,7 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
   s.interval = dt;
   s.pair = raw.pair;
   s.recovery = f.recovery;
+  s.twcc = f.twcc;
 
   auto fill = [&](StreamStats& st, const RtpRaw* r, const RtpRaw* p, bool in) {
     if (!r) return;

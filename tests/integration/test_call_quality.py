@@ -103,7 +103,8 @@ INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT,
                          "rtx_requests_received": INT, "rtx_sent": INT, "audio_nack_requests": INT,
                          "keyframes_requested": INT, "keyframes_forced": INT, "jitter_buffer_ms": opt(INT)},
             "freezes": {"count": INT, "total_ms": NUM},
-            "latency": opt(LATENCY), "poll_ms": NUM}
+            "latency": opt(LATENCY), "poll_ms": NUM,
+            "twcc": {"feedback_received": INT, "packets_reported": INT, "packets_lost": INT, "feedback_sent": INT}}
 STATS_LINE = dict(INTERVAL, schema=STR)
 SETUP_KEYS = ["login", "ws_open", "partner_join", "offer", "answer", "ice_connected", "dtls_connected",
               "first_audio", "first_video"]
