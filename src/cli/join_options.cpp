@@ -41,6 +41,11 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   net.option("--ice-ip", o.ice_ips,
              "Gather ICE candidates only on this local address (repeatable; tests use 127.0.0.1)");
   net.option("--jitter-buffer", o.jitter_ms, "Receive jitter buffer in ms", D::Shown)->check(CLI::Range(0, 5000));
+  net.option("--congestion-control", o.congestion_control,
+             "on: the encoders follow what each partner's reports say the path carries (bitrate, then "
+             "resolution); off: the preset's fixed rate",
+             D::Shown)
+      ->check(CLI::IsMember({"on", "off"}));
 
   OptionGroup out(app, "Remote media");
   out.flag("--display", o.display, "Show the remote video and play its audio");

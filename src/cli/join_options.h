@@ -43,6 +43,7 @@ struct JoinOptions {
   std::vector<std::string> turn;  // may hold user:password: see secret_mask.h
   std::vector<std::string> ice_ips;
   int jitter_ms = 60;
+  std::string congestion_control = "on";  // on | off
   // Remote media.
   bool display = false;
   std::string video_sink;

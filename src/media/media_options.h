@@ -112,6 +112,10 @@ struct MediaOptions {
   // ~150 ms glass-to-glass over 50 ms (docs/measurements.md); 60 ms still leaves a
   // loopback/LAN retransmission (NACK) a chance.
   unsigned latency_ms = 60;
+  // Sender-side congestion control (media/rate_controller.h): the encoders
+  // follow what each partner's reports say its path carries. Off: the
+  // preset's fixed rate and size (--congestion-control off).
+  bool congestion_control = true;
   IceOptions ice;
   OutputOptions output;
   // Where to write pipeline graphs (DOT, and SVG when graphviz is

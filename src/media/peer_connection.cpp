@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "media/local_source.h"
 #include "media/peer_outputs.h"
+#include "media/rate_controller.h"
 #include "media/receive_chain.h"
 
 #include <fmt/format.h>
@@ -26,6 +27,7 @@ PeerConnection::PeerConnection(Config config, Listener* listener)
     : config_(std::move(config)), listener_(listener), id_(config_.id), ctx_(thread_default_context()) {}
 
 PeerConnection::~PeerConnection() {
+  if (rate_) rate_->stop();
   if (endpoint_) {
     endpoint_->disconnect_signals();
     endpoint_->close();  // gives the engine's tee pads back
@@ -69,6 +71,11 @@ Status PeerConnection::build() {
   auto endpoint = WebrtcEndpoint::create(ec, *this);
   if (!endpoint) return endpoint.error();
   endpoint_ = std::move(*endpoint);
+  if (config_.options->congestion_control && (config_.video || config_.audio)) {
+    RateController::Config rc{id_, endpoint_->webrtcbin(), config_.video, config_.audio, config_.options,
+                              [this](MediaKind k) { return endpoint_->out_ssrc(k); }};
+    rate_ = std::make_unique<RateController>(std::move(rc));
+  }
 
   gst_bin_add(config_.pipeline, bin_.get());
   if (!gst_element_sync_state_with_parent(bin_.get())) return Error{ExitCode::Software, "cannot start webrtcbin"};
@@ -196,6 +203,7 @@ void PeerConnection::on_pipeline_error(GstMessage* msg) {
 }
 
 void PeerConnection::close(std::function<void()> done) {
+  if (rate_) rate_->stop();
   endpoint_->close();
   listener_ = nullptr;
   outputs_->finish(std::move(done));

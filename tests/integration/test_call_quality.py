@@ -99,7 +99,10 @@ LATENCY = {"samples": INT, "median_ms": NUM, "p95_ms": NUM, "max_ms": NUM, "min_
 INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT,
             "video": {"in": VIDEO_IN, "out": VIDEO_OUT}, "audio": {"in": AUDIO_IN, "out": AUDIO_OUT},
             "candidate_pair": opt(PAIR), "rtt_ms": opt(NUM), "freezes": {"count": INT, "total_ms": NUM},
-            "latency": opt(LATENCY), "poll_ms": NUM}
+            "latency": opt(LATENCY), "poll_ms": NUM,
+            "congestion": opt({"target_bps": INT, "video_bps": INT, "audio_bps": INT, "limited_by": STR,
+                               "width": INT, "height": INT, "fps": INT, "ladder_steps": INT,
+                               "fec_percentage": opt(INT), "remb_bps": opt(INT)})}
 STATS_LINE = dict(INTERVAL, schema=STR)
 SETUP_KEYS = ["login", "ws_open", "partner_join", "offer", "answer", "ice_connected", "dtls_connected",
               "first_audio", "first_video"]
