@@ -1,6 +1,7 @@
 #include "call/call_session.h"
 
 #include "common/logging.h"
+#include "media/rate_controller.h"
 #include "media/snapshot_writer.h"
 
 #include <fmt/format.h>
@@ -367,6 +368,15 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.audio_sum_squares = lg.audio_sum_squares;
     f.audio_samples = lg.audio_samples;
     f.audio_concealed_ms = lg.audio_concealed_ms;
+    if (const auto* rc = current_->rate_controller()) {
+      const auto st = rc->status();
+      f.congestion = stats::CongestionStats{st.target_bps, st.video_bps, st.audio_bps, st.limited_by, st.width,
+                                            st.height, st.fps, st.ladder_steps, st.fec_percentage, st.remb_bps};
+      if (st.width > 0) {
+        f.out_width = st.width;
+        f.out_height = st.height;
+      }
+    }
   }
   return f;
 }

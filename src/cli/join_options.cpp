@@ -42,6 +42,11 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
              "Gather ICE candidates only on this local address (repeatable; tests use 127.0.0.1)");
   net.option("--jitter-buffer", o.jitter_ms,
              "Receive jitter buffer in ms, fixed (default: adaptive, 60 ms raised to 2 x RTT + 50 ms, at most 1 s)")->check(CLI::Range(0, 5000));
+  net.option("--congestion-control", o.congestion_control,
+             "on: the encoders follow what each partner's reports say the path carries (bitrate, then "
+             "resolution); off: the preset's fixed rate",
+             D::Shown)
+      ->check(CLI::IsMember({"on", "off"}));
 
   OptionGroup out(app, "Remote media");
   out.flag("--display", o.display, "Show the remote video and play its audio");

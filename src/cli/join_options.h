@@ -44,6 +44,7 @@ struct JoinOptions {
   std::vector<std::string> ice_ips;
   // Unset: adaptive (starts at 60 ms, follows the measured RTT); set: pinned.
   std::optional<int> jitter_ms;
+  std::string congestion_control = "on";  // on | off
   // Remote media.
   bool display = false;
   std::string video_sink;

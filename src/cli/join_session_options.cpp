@@ -40,6 +40,7 @@ Status media_options(const JoinOptions& o, media::MediaOptions& m) {
   m.echo_cancel = o.echo_cancel;
   if (o.jitter_ms) m.latency_ms = static_cast<unsigned>(*o.jitter_ms);
   m.latency_pinned = o.jitter_ms.has_value();
+  m.congestion_control = o.congestion_control != "off";
   if (!o.no_stun && !o.stun.empty()) m.ice.stun_url = gst_stun_url(o.stun);
   m.ice.turn_urls = o.turn;
   m.ice.local_addresses = o.ice_ips;

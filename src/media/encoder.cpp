@@ -2,6 +2,8 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
+
 namespace callagent::media {
 
 Result<std::unique_ptr<Encoder>> Encoder::append(ElementChain& chain, const CodecInfo& codec,
@@ -9,12 +11,14 @@ Result<std::unique_ptr<Encoder>> Encoder::append(ElementChain& chain, const Code
   auto elements = make_encoder_elements(codec, settings);
   if (!elements) return elements.error();
   for (const auto& e : *elements) chain.add(e);
-  return std::unique_ptr<Encoder>(new Encoder(codec, elements->front().get()));
+  return std::unique_ptr<Encoder>(
+      new Encoder(codec, elements->front().get(), int64_t{settings.bitrate_kbps} * 1000));
 }
 
-Encoder::Encoder(const CodecInfo& codec, GstElement* encoder)
+Encoder::Encoder(const CodecInfo& codec, GstElement* encoder, int64_t bitrate_bps)
     : codec_(codec),
       encoder_(encoder),
+      bitrate_bps_(bitrate_bps),
       probe_(encoder, "src",
              GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM),
              &Encoder::on_probe, this) {}
@@ -23,6 +27,32 @@ void Encoder::request_keyframe() {
   if (codec_.kind != MediaKind::Video) return;
   g_autoptr(GstPad) p = gst_element_get_static_pad(encoder_, "src");
   gst_pad_send_event(p, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+bool Encoder::set_bitrate(int64_t bps) {
+  if (bps <= 0) return false;
+  // The property names of the factory actually used (the codec table may
+  // have picked a hardware encoder).
+  GObjectClass* klass = G_OBJECT_GET_CLASS(encoder_);
+  const int value = static_cast<int>(std::min<int64_t>(bps, G_MAXINT));
+  if (codec_.codec == Codec::VP8 || codec_.codec == Codec::VP9 || codec_.codec == Codec::Opus) {
+    if (!g_object_class_find_property(klass, codec_.codec == Codec::Opus ? "bitrate" : "target-bitrate"))
+      return false;
+    g_object_set(encoder_, codec_.codec == Codec::Opus ? "bitrate" : "target-bitrate", value, nullptr);
+  } else if (codec_.codec == Codec::H264 && g_object_class_find_property(klass, "key-int-max")) {
+    // x264enc: kbit/s (uint).
+    g_object_set(encoder_, "bitrate", static_cast<guint>(std::max<int64_t>(1, bps / 1000)), nullptr);
+  } else {
+    return false;
+  }
+  bitrate_bps_ = bps;
+  return true;
+}
+
+bool Encoder::set_packet_loss_percentage(int percent) {
+  if (codec_.codec != Codec::Opus) return false;
+  g_object_set(encoder_, "packet-loss-percentage", std::clamp(percent, 0, 100), nullptr);
+  return true;
 }
 
 // Keyframe requests (PLI/FIR from every partner, a new peer) go through

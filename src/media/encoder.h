@@ -39,6 +39,18 @@ class Encoder {
   // Asks for a keyframe (video; nothing for audio).
   void request_keyframe();
 
+  // Run-time rate changes (congestion control, media/rate_controller.h).
+  // The bitrate in bit/s: vp8enc/vp9enc `target-bitrate` and opusenc
+  // `bitrate` apply live; x264enc takes kbit/s and the kernel H.264
+  // encoder is left alone (its controls are fixed at start). Returns
+  // whether the encoder took it.
+  bool set_bitrate(int64_t bps);
+  // opusenc `packet-loss-percentage` (0-100): how much in-band FEC it
+  // plans for. Audio only.
+  bool set_packet_loss_percentage(int percent);
+  // The bitrate last set (or configured at start), bit/s.
+  int64_t bitrate() const { return bitrate_bps_; }
+
   // GstForceKeyUnit events that reached the encoder from downstream.
   uint64_t keyframe_requests() const { return keyframe_requests_.load(); }
   uint64_t buffers_encoded() const { return buffers_encoded_.load(); }
@@ -47,11 +59,12 @@ class Encoder {
   uint64_t keyframes_forced() const { return keyframes_forced_.load(); }
 
  private:
-  Encoder(const CodecInfo& codec, GstElement* encoder);
+  Encoder(const CodecInfo& codec, GstElement* encoder, int64_t bitrate_bps);
   static GstPadProbeReturn on_probe(GstPad*, GstPadProbeInfo*, gpointer);
 
   const CodecInfo& codec_;   // an entry of the constant codec table
   GstElement* encoder_;      // owned by the pipeline
+  int64_t bitrate_bps_ = 0;  // main thread
   std::atomic<uint64_t> keyframe_requests_{0};
   std::atomic<uint64_t> buffers_encoded_{0};
   std::atomic<uint64_t> keyframes_forced_{0};

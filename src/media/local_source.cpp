@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace callagent::media {
 
 namespace {
@@ -65,6 +67,13 @@ Status LocalSource::build_video_chain(ElementChain& chain) {
   set_caps(preset, fmt::format("video/x-raw,format=I420,width={},height={},framerate={}/1,"
                                "pixel-aspect-ratio=1/1",
                                v.width, v.height, v.fps));
+  // The congestion controller changes these caps while running (a smaller
+  // picture for a narrow path): videoscale and videorate above convert,
+  // and the encoder re-creates itself with a keyframe.
+  preset_caps_ = preset;
+  format_w_ = v.width;
+  format_h_ = v.height;
+  format_fps_ = v.fps;
   // Mute painting first, then the stamp: a muted frame still carries it.
   mute_ = MuteControl::for_video(preset);
   sent_probe_ = std::make_unique<SentFrameProbe>(preset, options_.latency_stamp);
@@ -141,6 +150,59 @@ uint64_t LocalSource::buffers_encoded() const { return encoder_ ? encoder_->buff
 
 void LocalSource::request_keyframe() {
   if (encoder_) encoder_->request_keyframe();
+}
+
+int64_t LocalSource::bitrate() const { return encoder_ ? encoder_->bitrate() : 0; }
+
+void LocalSource::set_rate_wish(int owner, const RateWish& wish) {
+  wishes_[owner] = wish;
+  apply_rate_wishes();
+}
+
+void LocalSource::release_rate_wish(int owner) {
+  if (wishes_.erase(owner) == 0) return;
+  apply_rate_wishes();
+}
+
+void LocalSource::apply_rate_wishes() {
+  if (!encoder_) return;
+  const EncoderSettings preset = encoder_settings(options_, kind_);
+  int64_t bps = 0;
+  int w = 0, h = 0, fps = 0, loss = -1;
+  for (const auto& [owner, x] : wishes_) {
+    if (x.bitrate_bps > 0 && (bps == 0 || x.bitrate_bps < bps)) bps = x.bitrate_bps;
+    if (x.width > 0 && x.height > 0 && (w == 0 || x.width * x.height < w * h)) {
+      w = x.width;
+      h = x.height;
+    }
+    if (x.fps > 0 && (fps == 0 || x.fps < fps)) fps = x.fps;
+    loss = std::max(loss, x.loss_percentage);
+  }
+  // No wish left (the last partner went): back to the preset.
+  if (bps == 0) bps = int64_t{preset.bitrate_kbps} * 1000;
+  if (bps != encoder_->bitrate() && encoder_->set_bitrate(bps))
+    log()->debug("{} encoder: {} kbit/s", to_string(kind_), bps / 1000);
+  if (kind_ == MediaKind::Audio && loss >= 0 && loss != loss_percentage_ &&
+      encoder_->set_packet_loss_percentage(loss)) {
+    loss_percentage_ = loss;
+    log()->debug("audio encoder: FEC for {} % loss", loss);
+  }
+  if (kind_ != MediaKind::Video || !preset_caps_) return;
+  const auto& v = options_.video;
+  if (w == 0) {
+    w = v.width;
+    h = v.height;
+  }
+  if (fps == 0) fps = v.fps;
+  if (w == format_w_ && h == format_h_ && fps == format_fps_) return;
+  log()->info("video: sending {}x{} at {} fps (was {}x{} at {})", w, h, fps, format_w_, format_h_,
+              format_fps_);
+  format_w_ = w;
+  format_h_ = h;
+  format_fps_ = fps;
+  set_caps(preset_caps_, fmt::format("video/x-raw,format=I420,width={},height={},framerate={}/1,"
+                                     "pixel-aspect-ratio=1/1",
+                                     w, h, fps));
 }
 
 void LocalSource::set_paused(bool paused) {

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -86,6 +87,25 @@ class LocalSource {
   // Asks the encoder for a keyframe (e.g. a new peer connected).
   void request_keyframe();
 
+  // Congestion control (media/rate_controller.h): each partner's
+  // controller asks for what its path carries; the source is shared, so
+  // the encoder gets the smallest bitrate and format asked and the largest
+  // FEC share (the worst path decides). `owner` is the peer id; release()
+  // forgets its wishes (the peer left) and re-applies the others'.
+  struct RateWish {
+    int64_t bitrate_bps = 0;  // 0: no wish
+    int width = 0, height = 0, fps = 0;  // video; 0: the preset
+    int loss_percentage = -1;           // Opus FEC; -1: no wish
+  };
+  void set_rate_wish(int owner, const RateWish& wish);
+  void release_rate_wish(int owner);
+  // What the encoder is set to now: bit/s, and the sent video format
+  // (the preset's until a wish changed it).
+  int64_t bitrate() const;
+  int video_width() const { return format_w_; }
+  int video_height() const { return format_h_; }
+  int video_fps() const { return format_fps_; }
+
   // Test hook (--test-freeze-at): while paused, raw video frames are
   // dropped before the encoder, so partners see the picture stop.
   void set_paused(bool paused);
@@ -97,6 +117,7 @@ class LocalSource {
   Result<GstElement*> build_source();  // the source bin, in the pipeline
   Status build_video_chain(ElementChain& chain);
   Status build_audio_chain(ElementChain& chain);
+  void apply_rate_wishes();
 
   GstBin* pipeline_;  // borrowed (the engine owns it and outlives us)
   MediaKind kind_;
@@ -114,6 +135,10 @@ class LocalSource {
   std::unique_ptr<SentFrameProbe> sent_probe_;   // video only
   std::unique_ptr<Encoder> encoder_;
   GstElement* tee_ = nullptr;  // owned by the pipeline
+  GstElement* preset_caps_ = nullptr;  // video: the capsfilter "video-preset"
+  std::map<int, RateWish> wishes_;
+  int format_w_ = 0, format_h_ = 0, format_fps_ = 0;
+  int loss_percentage_ = -1;
 };
 
 }  // namespace callagent::media

@@ -114,6 +114,10 @@ struct MediaOptions {
   // pinned, it follows the measured RTT (media/rtp_feedback.h).
   unsigned latency_ms = 60;
   bool latency_pinned = false;
+  // Sender-side congestion control (media/rate_controller.h): the encoders
+  // follow what each partner's reports say its path carries. Off: the
+  // preset's fixed rate and size (--congestion-control off).
+  bool congestion_control = true;
   IceOptions ice;
   OutputOptions output;
   // Where to write pipeline graphs (DOT, and SVG when graphviz is

@@ -3,6 +3,7 @@
 #include "common/logging.h"
 #include "media/local_source.h"
 #include "media/peer_outputs.h"
+#include "media/rate_controller.h"
 #include "media/receive_chain.h"
 #include "media/rtp_feedback.h"
 
@@ -27,6 +28,7 @@ PeerConnection::PeerConnection(Config config, Listener* listener)
     : config_(std::move(config)), listener_(listener), id_(config_.id), ctx_(thread_default_context()) {}
 
 PeerConnection::~PeerConnection() {
+  if (rate_) rate_->stop();
   if (endpoint_) {
     endpoint_->disconnect_signals();
     endpoint_->close();  // gives the engine's tee pads back
@@ -71,9 +73,19 @@ Status PeerConnection::build() {
   auto endpoint = WebrtcEndpoint::create(ec, *this);
   if (!endpoint) return endpoint.error();
   endpoint_ = std::move(*endpoint);
-  // Counted and logged only, for now; the congestion controller takes the
-  // packets here.
-  transport_feedback_ = TransportFeedback::attach(id_, endpoint_->webrtcbin(), nullptr);
+  if (config_.options->congestion_control && (config_.video || config_.audio)) {
+    RateController::Config rc{id_, endpoint_->webrtcbin(), config_.video, config_.audio, config_.options,
+                              [this](MediaKind k) { return endpoint_->out_ssrc(k); }};
+    rate_ = std::make_unique<RateController>(std::move(rc));
+  }
+  // TWCC feedback from the partner: per-packet arrival times for the
+  // delay-based estimate (only counted with --congestion-control off).
+  transport_feedback_ = TransportFeedback::attach(
+      id_, endpoint_->webrtcbin(),
+      rate_ ? TransportFeedback::Callback([this](int64_t now_us, std::vector<congestion::PacketResult> packets) {
+        if (rate_) rate_->on_transport_feedback(now_us, packets);
+      })
+            : TransportFeedback::Callback());
 
   gst_bin_add(config_.pipeline, bin_.get());
   if (!gst_element_sync_state_with_parent(bin_.get())) return Error{ExitCode::Software, "cannot start webrtcbin"};
@@ -211,6 +223,7 @@ void PeerConnection::on_pipeline_error(GstMessage* msg) {
 }
 
 void PeerConnection::close(std::function<void()> done) {
+  if (rate_) rate_->stop();
   endpoint_->close();
   listener_ = nullptr;
   outputs_->finish(std::move(done));

@@ -52,6 +52,7 @@ class AudioPlayback;
 class LocalSource;
 class PeerOutputs;
 struct OutputFailure;
+class RateController;
 class ReceiveChain;
 
 class PeerConnection final : private WebrtcEndpoint::Events {
@@ -131,6 +132,9 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   // The last decoded remote video frame (MediaOptions::keep_last_frame), a
   // new sample, or null.
   GUnique<GstSample> last_video_sample() const { return probes_->last_video_sample(); }
+  // The sender's congestion control of this partner (borrowed), or null
+  // when it is off (MediaOptions::congestion_control) or nothing is sent.
+  RateController* rate_controller() const { return rate_.get(); }
 
  private:
   friend class MediaEngine;
@@ -183,6 +187,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   std::unique_ptr<ReceiveProbes> probes_;
   std::unique_ptr<PeerOutputs> outputs_;
   std::unique_ptr<WebrtcEndpoint> endpoint_;
+  std::unique_ptr<RateController> rate_;  // after endpoint_: reads its SSRCs
   std::unique_ptr<TransportFeedback> transport_feedback_;  // nullable
   // Written by pad-added (streaming thread) only; kept until the bin is
   // in NULL.

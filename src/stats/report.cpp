@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -128,6 +129,33 @@ void recovery_json(B& b, const RecoveryStats& r) {
   b.end_obj();
 }
 
+void congestion_json(B& b, const std::optional<CongestionStats>& c) {
+  if (!c) {
+    b.null();
+    return;
+  }
+  b.obj();
+  b.key("target_bps").integer(c->target_bps);
+  b.key("video_bps").integer(c->video_bps);
+  b.key("audio_bps").integer(c->audio_bps);
+  b.key("limited_by").str(c->limited_by);
+  b.key("width").integer(c->width);
+  b.key("height").integer(c->height);
+  b.key("fps").integer(c->fps);
+  b.key("ladder_steps").integer(c->ladder_steps);
+  b.key("fec_percentage");
+  if (c->fec_percentage >= 0)
+    b.integer(c->fec_percentage);
+  else
+    b.null();
+  b.key("remb_bps");
+  if (c->remb_bps)
+    b.integer(*c->remb_bps);
+  else
+    b.null();
+  b.end_obj();
+}
+
 void snapshot_body(B& b, const Snapshot& s) {
   b.key("t").num(s.t);
   b.key("interval").num(s.interval);
@@ -162,6 +190,8 @@ void snapshot_body(B& b, const Snapshot& s) {
   b.key("packets_lost").integer(static_cast<int64_t>(s.twcc.packets_lost));
   b.key("feedback_sent").integer(static_cast<int64_t>(s.twcc.feedback_sent));
   b.end_obj();
+  b.key("congestion");
+  congestion_json(b, s.congestion);
 }
 
 std::string xml_escape(const std::string& s) {
@@ -279,6 +309,34 @@ std::string report_to_json(const ReportInput& r) {
     b.obj().key("start_s").num(static_cast<double>(f.start_us) / 1e6).key("duration_ms").num(f.duration_ms).end_obj();
   b.end_arr();
   b.end_obj();
+
+  // The sender's congestion control over the call: the last state and the
+  // range of the estimate after the warm-up (docs/report.md).
+  b.key("congestion");
+  {
+    std::optional<CongestionStats> last;
+    std::optional<int64_t> lo, hi;
+    const auto from = warmup_end(r.data);
+    for (const auto& s : r.data.series) {
+      if (!s.congestion) continue;
+      last = s.congestion;
+      if (from && s.t < *from) continue;
+      lo = std::min(lo.value_or(s.congestion->target_bps), s.congestion->target_bps);
+      hi = std::max(hi.value_or(s.congestion->target_bps), s.congestion->target_bps);
+    }
+    if (!last) {
+      b.null();
+    } else {
+      b.obj();
+      b.key("last");
+      congestion_json(b, last);
+      b.key("min_target_bps");
+      if (lo) b.integer(*lo); else b.null();
+      b.key("max_target_bps");
+      if (hi) b.integer(*hi); else b.null();
+      b.end_obj();
+    }
+  }
 
   b.key("latency");
   if (!r.latency_probe) {

@@ -73,6 +73,19 @@ struct TwccCounters {
   uint64_t feedback_sent = 0;      // TWCC feedback packets we sent
 };
 
+// The sender's congestion control towards the current partner
+// (media/rate_controller.h), as it stood at the end of the interval.
+struct CongestionStats {
+  int64_t target_bps = 0;  // the bandwidth estimate: audio + video
+  int64_t video_bps = 0;   // the video encoder's target-bitrate
+  int64_t audio_bps = 0;   // the Opus bitrate
+  std::string limited_by;  // what holds the estimate: loss | delay | remb | max (the preset)
+  int width = 0, height = 0, fps = 0;  // the video format sent (the ladder's rung)
+  int ladder_steps = 0;    // resolution/frame-rate changes so far
+  int fec_percentage = -1; // opusenc packet-loss-percentage we set (-1: not yet)
+  std::optional<int64_t> remb_bps;  // the partner's REMB, if it sends one
+};
+
 struct LatencySummary {
   size_t samples = 0;
   double median_ms = 0, p95_ms = 0, max_ms = 0, min_ms = 0;
@@ -92,6 +105,7 @@ struct Snapshot {
   std::optional<LatencySummary> latency;  // glass-to-glass samples of this interval
   double poll_ms = 0;            // how long get-stats took to answer (wall clock)
   TwccCounters twcc;
+  std::optional<CongestionStats> congestion;  // null: congestion control off or nothing sent
 };
 
 // What our own probes know about the current peer and the local encoders;
@@ -114,6 +128,9 @@ struct ProbeFacts {
   uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
   RecoveryStats recovery;
   TwccCounters twcc;
+  // The current peer's congestion control (its format also sets
+  // out_width/out_height).
+  std::optional<CongestionStats> congestion;
 };
 
 // One call-setup milestone, milliseconds since the session started.

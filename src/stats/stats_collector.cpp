@@ -268,6 +268,7 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
   for (const StreamStats* st : {&s.video_out, &s.audio_out})
     if (st->rtt_ms && !s.rtt_ms) s.rtt_ms = st->rtt_ms;
   if (!s.rtt_ms) s.rtt_ms = prev.rtt_ms;
+  s.congestion = f.congestion;
 
   prev.raw = std::move(raw);
   prev.video_frames_decoded = f.video_frames_decoded;

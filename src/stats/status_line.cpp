@@ -55,6 +55,12 @@ std::string format_status(const Snapshot& s) {
     line += fmt::format(" | out {}", rate(vo.bitrate + ao.bitrate));
     if (vo.active) line += fmt::format(" {:.0f} fps", vo.fps);
   }
+  if (const auto& c = s.congestion) {
+    // The congestion controller: estimate, what limits it, the sent format.
+    line += fmt::format(" | target {} ({})", rate(static_cast<double>(c->target_bps)), c->limited_by);
+    if (c->width > 0) line += fmt::format(" {}x{}@{}", c->width, c->height, c->fps);
+    if (c->ladder_steps > 0) line += fmt::format(" steps {}", c->ladder_steps);
+  }
   if (s.rtt_ms) line += fmt::format(" | rtt {:.0f} ms", *s.rtt_ms);
   // Loss repair: recovered/asked, given up, keyframes asked for.
   const auto& r = s.recovery;

@@ -73,6 +73,17 @@ TEST_CASE("join options: CLI11 range checks", "[cli][options]") {
   CHECK_THROWS_AS(parse("r --video-bitrate 10"), CLI::ValidationError);
   CHECK_THROWS_AS(parse("r --audio-bitrate 600"), CLI::ValidationError);
   CHECK_THROWS_AS(parse("r --jitter-buffer 6000"), CLI::ValidationError);
+  CHECK_THROWS_AS(parse("r --congestion-control maybe"), CLI::ValidationError);
+}
+
+TEST_CASE("join options: --congestion-control", "[cli][options]") {
+  CHECK(parse("r").congestion_control == "on");
+  auto off = to_session_options(parse("http://h/room/r --congestion-control off"));
+  REQUIRE(off);
+  CHECK_FALSE(off->media.congestion_control);
+  auto on = to_session_options(parse("http://h/room/r --congestion-control on"));
+  REQUIRE(on);
+  CHECK(on->media.congestion_control);
 }
 
 TEST_CASE("join options: defaults translate to the documented call", "[cli][options]") {
@@ -90,6 +101,7 @@ TEST_CASE("join options: defaults translate to the documented call", "[cli][opti
   CHECK(s.media.output.video_sink.empty());
   CHECK(s.media.output.audio_sink.empty());
   CHECK(s.media.latency_ms == 60);
+  CHECK(s.media.congestion_control);
   CHECK(s.media.frame_log);  // stats every 1s need the frame log
   CHECK(s.stats.interval == 1000ms);
   CHECK(s.stats.warmup_s == Approx(2.0));

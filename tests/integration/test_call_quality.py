@@ -104,7 +104,10 @@ INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT,
                          "keyframes_requested": INT, "keyframes_forced": INT, "jitter_buffer_ms": opt(INT)},
             "freezes": {"count": INT, "total_ms": NUM},
             "latency": opt(LATENCY), "poll_ms": NUM,
-            "twcc": {"feedback_received": INT, "packets_reported": INT, "packets_lost": INT, "feedback_sent": INT}}
+            "twcc": {"feedback_received": INT, "packets_reported": INT, "packets_lost": INT, "feedback_sent": INT},
+            "congestion": opt({"target_bps": INT, "video_bps": INT, "audio_bps": INT, "limited_by": STR,
+                               "width": INT, "height": INT, "fps": INT, "ladder_steps": INT,
+                               "fec_percentage": opt(INT), "remb_bps": opt(INT)})}
 STATS_LINE = dict(INTERVAL, schema=STR)
 SETUP_KEYS = ["login", "ws_open", "partner_join", "offer", "answer", "ice_connected", "dtls_connected",
               "first_audio", "first_video"]

@@ -41,6 +41,31 @@ TEST_CASE("report: a JSON line per snapshot", "[stats][report]") {
   g_object_unref(p);
 }
 
+TEST_CASE("report: the congestion block of an interval", "[stats][report][congestion]") {
+  Snapshot s;
+  s.state = "connected";
+  std::string line = snapshot_to_json(s);
+  JsonParser* p = json_parser_new();
+  JsonObject* o = parse(line, p);
+  CHECK(json_node_is_null(json_object_get_member(o, "congestion")));
+  s.congestion = CongestionStats{1'500'000, 1'380'000, 120'000, "remb", 960, 540, 30, 2, 4, 1'600'000};
+  line = snapshot_to_json(s);
+  o = parse(line, p);
+  JsonObject* c = json_object_get_object_member(o, "congestion");
+  REQUIRE(c);
+  CHECK(json_object_get_int_member(c, "target_bps") == 1'500'000);
+  CHECK(json_object_get_int_member(c, "video_bps") == 1'380'000);
+  CHECK(json_object_get_int_member(c, "audio_bps") == 120'000);
+  CHECK(std::string(json_object_get_string_member(c, "limited_by")) == "remb");
+  CHECK(json_object_get_int_member(c, "width") == 960);
+  CHECK(json_object_get_int_member(c, "height") == 540);
+  CHECK(json_object_get_int_member(c, "fps") == 30);
+  CHECK(json_object_get_int_member(c, "ladder_steps") == 2);
+  CHECK(json_object_get_int_member(c, "fec_percentage") == 4);
+  CHECK(json_object_get_int_member(c, "remb_bps") == 1'600'000);
+  g_object_unref(p);
+}
+
 TEST_CASE("report: the whole report and JUnit", "[stats][report]") {
   ReportInput r;
   r.version = "0.1.0";

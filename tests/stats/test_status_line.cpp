@@ -41,3 +41,18 @@ TEST_CASE("status line: fits one terminal row, whole fields dropped first", "[st
   CHECK(fit_status("negotiating-and-more", 8) == "negotia");
   CHECK(fit_status("abc", 1) == "a");
 }
+
+TEST_CASE("status line: the congestion controller's block", "[stats][status][congestion]") {
+  Snapshot s = connected();
+  s.latency.reset();
+  s.congestion = CongestionStats{};
+  s.congestion->target_bps = 1'200'000;
+  s.congestion->limited_by = "loss";
+  s.congestion->width = 960;
+  s.congestion->height = 540;
+  s.congestion->fps = 30;
+  s.congestion->ladder_steps = 1;
+  CHECK(format_status(s) ==
+        "connected | in 2.41 Mbit/s 30 fps 854x480 loss 0.0% | out 2.50 Mbit/s 30 fps"
+        " | target 1.20 Mbit/s (loss) 960x540@30 steps 1 | rtt 1 ms");
+}
