@@ -42,6 +42,7 @@ struct JoinOptions {
   bool no_stun = false;
   std::vector<std::string> turn;  // may hold user:password: see secret_mask.h
   std::vector<std::string> ice_ips;
+  std::string ice_transport_policy = "all";
   int jitter_ms = 60;
   // Remote media.
   bool display = false;

@@ -70,6 +70,10 @@ Status WebrtcEndpoint::build() {
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   g_object_set(webrtc, "latency", o.latency_ms, nullptr);
   if (!o.ice.stun_url.empty()) g_object_set(webrtc, "stun-server", o.ice.stun_url.c_str(), nullptr);
+  g_object_set(webrtc, "ice-transport-policy",
+               o.ice.transport_policy == IceOptions::TransportPolicy::Relay ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY
+                                                                            : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL,
+               nullptr);
   for (const auto& turn : o.ice.turn_urls) {
     gboolean ok = FALSE;
     g_signal_emit_by_name(webrtc, "add-turn-server", turn.c_str(), &ok);
