@@ -40,6 +40,8 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   net.option("--turn", o.turn, "TURN server turn(s)://user:pass@host:port (repeatable)");
   net.option("--ice-ip", o.ice_ips,
              "Gather ICE candidates only on this local address (repeatable; tests use 127.0.0.1)");
+  net.option("--ice-transport-policy", o.ice_transport_policy,
+             "all | relay (only relayed candidates: every packet goes through a --turn server)", D::Shown);
   net.option("--jitter-buffer", o.jitter_ms,
              "Receive jitter buffer in ms, fixed (default: adaptive, 60 ms raised to 2 x RTT + 50 ms, at most 1 s)")->check(CLI::Range(0, 5000));
   net.option("--congestion-control", o.congestion_control,

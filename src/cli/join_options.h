@@ -42,6 +42,7 @@ struct JoinOptions {
   bool no_stun = false;
   std::vector<std::string> turn;  // may hold user:password: see secret_mask.h
   std::vector<std::string> ice_ips;
+  std::string ice_transport_policy = "all";
   // Unset: adaptive (starts at 60 ms, follows the measured RTT); set: pinned.
   std::optional<int> jitter_ms;
   std::string congestion_control = "on";  // on | off

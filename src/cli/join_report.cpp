@@ -33,6 +33,7 @@ std::map<std::string, stats::OptionValue> report_options(const JoinOptions& j) {
   for (const auto& t : j.turn) turns.push_back(mask_turn_url(t));
   if (!turns.empty()) o["turn"] = turns;
   if (!j.ice_ips.empty()) o["ice_ip"] = j.ice_ips;
+  o["ice_transport_policy"] = j.ice_transport_policy;
   if (j.jitter_ms) o["jitter_buffer_ms"] = static_cast<double>(*j.jitter_ms);
   else o["jitter_buffer_ms"] = std::string("adaptive");
   o["congestion_control"] = j.congestion_control;

@@ -44,6 +44,11 @@ Status media_options(const JoinOptions& o, media::MediaOptions& m) {
   if (!o.no_stun && !o.stun.empty()) m.ice.stun_url = gst_stun_url(o.stun);
   m.ice.turn_urls = o.turn;
   m.ice.local_addresses = o.ice_ips;
+  auto policy = media::parse_ice_transport_policy(o.ice_transport_policy);
+  if (!policy) return policy.error();
+  m.ice.transport_policy = *policy;
+  if (*policy == media::IceOptions::TransportPolicy::Relay && o.turn.empty())
+    return Error{ExitCode::Usage, "--ice-transport-policy relay needs a --turn server"};
   if (o.display) {
     m.output.video_sink = o.video_sink.empty() ? "auto" : o.video_sink;
     m.output.audio_sink = o.audio_sink.empty() ? "auto" : o.audio_sink;

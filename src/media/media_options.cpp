@@ -129,4 +129,14 @@ std::string_view to_string(VideoCodec c) {
   return "?";
 }
 
+Result<IceOptions::TransportPolicy> parse_ice_transport_policy(std::string_view name) {
+  if (name == "all") return IceOptions::TransportPolicy::All;
+  if (name == "relay") return IceOptions::TransportPolicy::Relay;
+  return usage(fmt::format("--ice-transport-policy: '{}' is not all or relay", name));
+}
+
+std::string_view to_string(IceOptions::TransportPolicy p) {
+  return p == IceOptions::TransportPolicy::Relay ? "relay" : "all";
+}
+
 }  // namespace callagent::media

@@ -79,7 +79,16 @@ struct IceOptions {
   std::vector<std::string> local_addresses;
   bool tcp = true;
   bool udp = true;
+  // webrtcbin's ice-transport-policy: All uses every candidate; Relay only
+  // relayed ones (through --turn), so no packet goes straight to the
+  // partner -- the W3C iceTransportPolicy "relay", and how a test proves
+  // that a relay path works.
+  enum class TransportPolicy { All, Relay };
+  TransportPolicy transport_policy = TransportPolicy::All;
 };
+// "all" | "relay"
+Result<IceOptions::TransportPolicy> parse_ice_transport_policy(std::string_view name);
+std::string_view to_string(IceOptions::TransportPolicy p);
 
 // ---- outputs (what happens to the remote media) -----------------------------
 

@@ -1,6 +1,7 @@
 #include "media/peer_connection.h"
 
 #include "common/logging.h"
+#include "media/ice_release.h"
 #include "media/local_source.h"
 #include "media/peer_outputs.h"
 #include "media/rate_controller.h"
@@ -226,7 +227,8 @@ void PeerConnection::close(std::function<void()> done) {
   if (rate_) rate_->stop();
   endpoint_->close();
   listener_ = nullptr;
-  outputs_->finish(std::move(done));
+  // TURN allocations are released while the outputs finish (ice_release.h).
+  outputs_->finish(release_turn_allocations(id_, endpoint_->webrtcbin(), std::move(done)));
 }
 
 }  // namespace callagent::media

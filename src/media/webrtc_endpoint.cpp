@@ -71,9 +71,21 @@ Status WebrtcEndpoint::build() {
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   g_object_set(webrtc, "latency", o.latency_ms, nullptr);
   if (!o.ice.stun_url.empty()) g_object_set(webrtc, "stun-server", o.ice.stun_url.c_str(), nullptr);
-  for (const auto& turn : o.ice.turn_urls) {
+  g_object_set(webrtc, "ice-transport-policy",
+               o.ice.transport_policy == IceOptions::TransportPolicy::Relay ? GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY
+                                                                            : GST_WEBRTC_ICE_TRANSPORT_POLICY_ALL,
+               nullptr);
+  // One TURN server goes into the `turn-server` property: only for that
+  // one does 1.22 report the relay's transport (relay-protocol) in get-stats.
+  if (o.ice.turn_urls.size() == 1) {
+    g_object_set(webrtc, "turn-server", o.ice.turn_urls[0].c_str(), nullptr);
+    g_autofree gchar* taken = nullptr;
+    g_object_get(webrtc, "turn-server", &taken, nullptr);
+    if (!taken) log()->warn("peer{}: webrtcbin rejected the TURN server URL", id);
+  }
+  for (size_t i = 0; o.ice.turn_urls.size() > 1 && i < o.ice.turn_urls.size(); ++i) {
     gboolean ok = FALSE;
-    g_signal_emit_by_name(webrtc, "add-turn-server", turn.c_str(), &ok);
+    g_signal_emit_by_name(webrtc, "add-turn-server", o.ice.turn_urls[i].c_str(), &ok);
     if (!ok) log()->warn("peer{}: webrtcbin rejected a TURN server URL", id);
   }
   GstWebRTCICE* ice_agent = nullptr;

@@ -97,6 +97,11 @@ void pair_json(B& b, const std::optional<CandidatePair>& p) {
   b.key("protocol").str(p->protocol);
   b.key("local_address").str(p->local_address);
   b.key("remote_address").str(p->remote_address);
+  b.key("relay_protocol");
+  if (p->relay_protocol.empty())
+    b.null();
+  else
+    b.str(p->relay_protocol);
   b.end_obj();
 }
 

@@ -62,6 +62,10 @@ struct CandidatePair {
   std::string local_type, remote_type;  // host | srflx | prflx | relay
   std::string protocol;                 // udp | tcp
   std::string local_address, remote_address;  // "ip:port"
+  // Our relay candidate's way to its TURN server: udp | tcp | tls; empty
+  // when the local candidate is no relay or webrtcbin does not know it.
+  std::string relay_protocol;
+  bool operator==(const CandidatePair&) const = default;
 };
 
 // Transport-wide congestion control feedback of the current peer

@@ -99,8 +99,14 @@ void StatsCollector::poll() {
     take_snapshot(RawStats{}, 0, 0);
     return;
   }
-  if (in_flight_) return;  // the previous answer is still coming
+  // The previous answer is still coming. Only one for this same peer is
+  // waited for: webrtcbin 1.22 drops a get-stats promise unanswered when it
+  // is closed meanwhile (enqueue_task() on a closed webrtcbin), and waiting
+  // for that one stopped all polling for the next partner (a report
+  // without candidate_pair after a second peer).
+  if (in_flight_ && in_flight_peer_ == peer) return;
   in_flight_ = true;
+  in_flight_peer_ = peer;
   const int64_t asked = g_get_monotonic_time();
   GUnique<GstPromise> p(promise_on_context(thread_default_context(), lifetime_, [this, peer, asked](GstPromise* done) {
     GUnique<GstStructure> copy;
@@ -114,7 +120,7 @@ void StatsCollector::poll() {
 }
 
 void StatsCollector::on_reply(GUnique<GstStructure> reply, int peer, int64_t asked_us) {
-  in_flight_ = false;
+  if (peer == in_flight_peer_) in_flight_ = false;
   if (stopped_) return;
   const double poll_ms = static_cast<double>(g_get_monotonic_time() - asked_us) / 1000.0;
   if (peer != source_.stats_peer_id()) return;  // that partner is gone
@@ -143,6 +149,10 @@ void StatsCollector::take_snapshot(RawStats raw, int peer, double poll_ms) {
   Snapshot s = build_snapshot(std::move(raw), facts, prev_, now, t0_us_);
   s.state = source_.stats_call_state();
   s.peer = peer;
+  if (s.pair && s.pair != logged_pair_) {
+    log()->info("peer{}: ICE path {}", peer, describe(*s.pair));
+    logged_pair_ = s.pair;
+  }
   s.poll_ms = poll_ms;
   absorb(facts, s.t);
   s.freezes = freezes_.count();

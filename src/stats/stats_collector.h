@@ -110,7 +110,9 @@ class StatsCollector {
   int64_t t0_us_ = 0;
   bool started_ = false, stopped_ = false;
   bool in_flight_ = false;
+  int in_flight_peer_ = 0;
   int peer_ = 0;
+  std::optional<CandidatePair> logged_pair_;  // the last ICE path logged
   Previous prev_;
   FreezeDetector freezes_;
   CallData data_;

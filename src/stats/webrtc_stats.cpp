@@ -176,12 +176,24 @@ RawStats parse_webrtc_stats(const GstStructure* reply) {
     if (cp.protocol.empty() && r) cp.protocol = enum_nick(r, "protocol");
     cp.local_address = address_of(l);
     cp.remote_address = address_of(r);
+    // 1.22 derives it from its `turn-server` property only ("none" when
+    // the servers came through add-turn-server).
+    if (cp.local_type == "relay") {
+      std::string rp = l ? get_string(l, "relay-protocol") : "";
+      if (rp == "udp" || rp == "tcp" || rp == "tls") cp.relay_protocol = rp;
+    }
     out.pair = cp;
     break;
   }
   std::sort(out.inbound.begin(), out.inbound.end(), [](auto& a, auto& b) { return a.video > b.video; });
   std::sort(out.outbound.begin(), out.outbound.end(), [](auto& a, auto& b) { return a.video > b.video; });
   return out;
+}
+
+std::string describe(const CandidatePair& p) {
+  std::string s = p.local_type + "/" + p.protocol;
+  if (!p.relay_protocol.empty()) s += " (TURN over " + p.relay_protocol + ")";
+  return s + " " + p.local_address + " -> " + p.remote_type + "/" + p.protocol + " " + p.remote_address;
 }
 
 std::string stats_to_string(const GstStructure* reply) {

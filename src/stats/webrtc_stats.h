@@ -18,7 +18,12 @@
 // off the RTX SSRC, and local/remote candidate types are swapped. Hence
 // kinds are matched by SSRC (from our pads) in StatsCollector.
 //   transport, candidate-pair, local-candidate, remote-candidate
-//                       address, port, candidate-type, protocol
+//                       address, port, candidate-type, protocol; the local
+//                       candidate of a relay pair also relay-protocol
+//                       (udp/tcp/tls: only for the `turn-server` property's
+//                       server, "none" for add-turn-server ones) and url
+// The candidate entries' "type" is swapped in 1.22 (a strcmp() inverted):
+// follow the pair's local-/remote-candidate-id, never the type.
 // No frame counts, frame rates or sizes: those come from our pad probes.
 // Field names are looked up defensively (absent = not measured).
 
@@ -56,6 +61,10 @@ struct RawStats {
 };
 
 RawStats parse_webrtc_stats(const GstStructure* reply);
+
+// The path for the log: "relay/udp (TURN over tls) 10.77.3.2:49152 ->
+// host/udp 10.77.2.2:50000".
+std::string describe(const CandidatePair& p);
 
 // The whole reply as text (for -vv trace logs and tests).
 std::string stats_to_string(const GstStructure* reply);

@@ -179,6 +179,15 @@ TEST_CASE("join options: --no-stun and STUN URL forms", "[cli][options]") {
   CHECK(gst_stun_url("stun://h:1") == "stun://h:1");
 }
 
+TEST_CASE("join options: --ice-transport-policy", "[cli][options]") {
+  auto o = with_room();
+  CHECK(to_session_options(o)->media.ice.transport_policy == media::IceOptions::TransportPolicy::All);
+  o.ice_transport_policy = "relay";
+  o.turn = {"turns://u:p@t:5349"};
+  CHECK(to_session_options(o)->media.ice.transport_policy == media::IceOptions::TransportPolicy::Relay);
+  CHECK(media::to_string(media::IceOptions::TransportPolicy::Relay) == "relay");
+}
+
 TEST_CASE("join options: bad values are usage errors naming the option", "[cli][options]") {
   struct Case {
     std::function<void(JoinOptions&)> set;
@@ -203,6 +212,8 @@ TEST_CASE("join options: bad values are usage errors naming the option", "[cli][
       {[](JoinOptions& o) { o.test_send_delay = "soon"; }, "--test-send-delay"},
       {[](JoinOptions& o) { o.duration = "forever"; }, "--duration"},
       {[](JoinOptions& o) { o.wait_for_partner = "1y"; }, "--wait-for-partner"},
+      {[](JoinOptions& o) { o.ice_transport_policy = "none"; }, "--ice-transport-policy"},
+      {[](JoinOptions& o) { o.ice_transport_policy = "relay"; }, "--ice-transport-policy relay needs a --turn"},
       {[](JoinOptions& o) {
          o.room.clear();
          o.create = true;

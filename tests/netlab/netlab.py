@@ -345,7 +345,9 @@ class Turn:
                 "fingerprint", "no-cli", "no-multicast-peers",
                 f"allowed-peer-ip={PREFIX}.0.0-{PREFIX}.255.255",
                 f"userdb={os.path.join(d, 'turndb')}", f"pidfile={os.path.join(d, 'turnserver.pid')}",
-                "log-file=stdout", "simple-log", "no-software-attribute",
+                # verbose: one line per request (ALLOCATE, REFRESH with its
+                # lifetime, session closed), what tests read back.
+                "log-file=stdout", "simple-log", "verbose", "no-software-attribute",
                 "min-port=49152", "max-port=49999", ""]))
         self.log_path = os.path.join(d, "turnserver.log")
         self._log = open(self.log_path, "w")

@@ -104,6 +104,47 @@ TEST_CASE("get-stats: streams, codecs, RTCP and the candidate pair", "[stats][we
   CHECK(raw.pair->remote_address == "127.0.0.1:40001");
 }
 
+// A relayed pair as 1.22 reports it: the candidate entries' types swapped
+// (the local one says remote-candidate), the relay's transport on the
+// local candidate, "none" when webrtcbin does not know it.
+GstStructure* relay_reply(const char* relay_protocol) {
+  GstStructure* r = gst_structure_new_empty("application/x-webrtc-stats");
+  auto* pair = entry("ice-candidate-pair_t0", GST_WEBRTC_STATS_CANDIDATE_PAIR);
+  gst_structure_set(pair, "local-candidate-id", G_TYPE_STRING, "ice-candidate-local_1_10.77.3.2_49160",
+                    "remote-candidate-id", G_TYPE_STRING, "ice-candidate-remote_1_10.77.2.2_50001", nullptr);
+  add(r, pair);
+  auto* l = entry("ice-candidate-local_1_10.77.3.2_49160", GST_WEBRTC_STATS_REMOTE_CANDIDATE);
+  gst_structure_set(l, "address", G_TYPE_STRING, "10.77.3.2", "port", G_TYPE_UINT, 49160u, "candidate-type",
+                    G_TYPE_STRING, "relay", "protocol", G_TYPE_STRING, "udp", "relay-protocol", G_TYPE_STRING,
+                    relay_protocol, "url", G_TYPE_STRING, "10.77.3.2", nullptr);
+  add(r, l);
+  auto* rc = entry("ice-candidate-remote_1_10.77.2.2_50001", GST_WEBRTC_STATS_LOCAL_CANDIDATE);
+  gst_structure_set(rc, "address", G_TYPE_STRING, "10.77.2.2", "port", G_TYPE_UINT, 50001u, "candidate-type",
+                    G_TYPE_STRING, "host", "protocol", G_TYPE_STRING, "udp", nullptr);
+  add(r, rc);
+  return r;
+}
+
+TEST_CASE("get-stats: a relayed pair and its relay's transport", "[stats][webrtc]") {
+  init();
+  GstStructure* r = relay_reply("tls");
+  RawStats raw = parse_webrtc_stats(r);
+  gst_structure_free(r);
+  REQUIRE(raw.pair);
+  CHECK(raw.pair->local_type == "relay");
+  CHECK(raw.pair->remote_type == "host");
+  CHECK(raw.pair->protocol == "udp");
+  CHECK(raw.pair->relay_protocol == "tls");
+  CHECK(raw.pair->local_address == "10.77.3.2:49160");
+  CHECK(describe(*raw.pair) == "relay/udp (TURN over tls) 10.77.3.2:49160 -> host/udp 10.77.2.2:50001");
+  r = relay_reply("none");
+  raw = parse_webrtc_stats(r);
+  gst_structure_free(r);
+  REQUIRE(raw.pair);
+  CHECK(raw.pair->relay_protocol.empty());
+  CHECK(describe(*raw.pair) == "relay/udp 10.77.3.2:49160 -> host/udp 10.77.2.2:50001");
+}
+
 TEST_CASE("get-stats: an empty or foreign reply gives nothing", "[stats][webrtc]") {
   init();
   CHECK(parse_webrtc_stats(nullptr).inbound.empty());
