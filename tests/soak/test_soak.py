@@ -12,12 +12,13 @@ MAX_GROWTH_MIB. Threads and open fds must come back to what they were.
 Measured on this 2-core machine (load average 15-40, other builds and
 tests running), median of visits 36-40 minus median of visits 6-10:
 before the heap trim after each retired peer +9.2 MiB (slope +297 KiB per
-visit); with it +0.2 MiB (slope +9 KiB per visit, 311 s), and +2.4 MiB at
-visit 23 of a run with two more soak runs in parallel (samples that catch a
-peer still being torn down add 2-4 MiB). MAX_GROWTH_MIB lies between the
-two: it passes the noise and fails the growth before the fix. Only one full
-run of the final test fitted in the session that wrote it: re-measure and
-tighten when more runs are at hand (scripts/bench/soak).
+visit); with it +0.2 MiB (slope +9 KiB per visit, 311 s) and +2.0 MiB
+(+50 KiB per visit, 145 s) in two runs of this test, and +2.4 MiB at visit
+23 of a bench run with two more soak runs in parallel (samples that catch a
+peer still being torn down add 2-4 MiB). MAX_GROWTH_MIB lies between: it
+passes that noise and fails the growth before the fix. Two full runs, not
+three, fitted in the session that wrote it: re-measure with more runs
+(scripts/bench/soak) before tightening it.
 """
 
 import os
