@@ -8,7 +8,7 @@
 // GStreamer threads (webrtcbin, libnice, DTLS, queues, jitter buffers) whose
 // allocations land in those arenas and are freed, scattered, when the peer
 // is retired; the pages stay resident and a kiosk's RSS climbs visit after
-// visit although nothing leaks (docs/measurements.md, "Memory across partner
+// visit although no GstObject, thread or fd is left behind (docs/measurements.md, "Memory across partner
 // visits"). malloc_trim(0) gives the free pages of every arena back
 // (madvise), so the media engine calls trim_heap() after it destroyed a
 // retired peer. Elsewhere than glibc it only reads the RSS.
