@@ -1,5 +1,6 @@
 #include "media/media_engine.h"
 
+#include "common/heap_trim.h"
 #include "common/logging.h"
 #include "media/audio_playback.h"
 #include "gst/gst_util.h"
@@ -179,7 +180,16 @@ void MediaEngine::remove_peer(PeerConnection* peer, std::function<void()> done) 
     post(ctx_, lifetime_, [this, peer, done] {
       auto it2 = std::find_if(closing_.begin(), closing_.end(),
                               [&](auto& p) { return p.get() == peer; });
-      if (it2 != closing_.end()) closing_.erase(it2);
+      if (it2 != closing_.end()) {
+        const int id = (*it2)->id();
+        closing_.erase(it2);
+        // The peer's bin is in NULL and gone, its threads joined: give what
+        // they freed back to the system, or a kiosk grows visit by visit
+        // (common/heap_trim.h).
+        const HeapTrim t = trim_heap();
+        log()->debug("peer{} destroyed; heap trimmed, RSS {} -> {} KiB", id, t.rss_before_kib,
+                     t.rss_after_kib);
+      }
       if (done) done();
       maybe_stopped();
     });
