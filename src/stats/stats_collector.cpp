@@ -167,7 +167,8 @@ void StatsCollector::take_snapshot(RawStats raw, int peer, double poll_ms) {
     l.min_ms = *std::min_element(facts.latency_ms.begin(), facts.latency_ms.end());
     s.latency = l;
   }
-  if (data_.series.size() < 1'000'000) data_.series.push_back(s);
+  data_.series.push_back(s);
+  if (data_.series.size() >= kMaxSeries) thin_series(data_.series);
   if (log_) {
     std::string line = snapshot_to_json(s);
     std::fputs(line.c_str(), log_.get());
@@ -176,6 +177,20 @@ void StatsCollector::take_snapshot(RawStats raw, int peer, double poll_ms) {
   }
   last_ = std::move(s);
   if (on_snapshot) on_snapshot(*last_);
+}
+
+void StatsCollector::thin_series(std::vector<Snapshot>& series) {
+  // Every other interval goes, except the first and the last of each peer
+  // connection's run: the counters are cumulative within a peer, so its
+  // last interval carries its totals.
+  std::vector<Snapshot> kept;
+  kept.reserve(series.size() / 2 + 16);
+  for (size_t i = 0; i < series.size(); ++i) {
+    const bool first = i == 0 || series[i - 1].peer != series[i].peer;
+    const bool last = i + 1 == series.size() || series[i + 1].peer != series[i].peer;
+    if (first || last || i % 2 == 0) kept.push_back(std::move(series[i]));
+  }
+  series = std::move(kept);
 }
 
 Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previous& prev, int64_t now_us,

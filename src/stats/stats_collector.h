@@ -92,6 +92,14 @@ class StatsCollector {
     int64_t t_us = 0;
     std::optional<double> rtt_ms;  // the last RTT seen (RTCP comes every few seconds)
   };
+  // The in-memory series (for the report and --expect) stays below this
+  // many intervals however long the agent runs (a kiosk: months): when it
+  // is reached, thin_series() halves it, keeping the first and last
+  // interval of every peer connection, so counters stay exact and gauges
+  // become samples: the intervals since the last thinning in full, older
+  // ones sparser the older they are. --stats-log keeps every interval.
+  static constexpr size_t kMaxSeries = 4096;
+  static void thin_series(std::vector<Snapshot>& series);
   static Snapshot build_snapshot(RawStats raw, const ProbeFacts& facts, Previous& prev, int64_t now_us,
                                  int64_t t0_us);
 

@@ -1,5 +1,6 @@
 #include "stats/freeze_detector.h"
 #include "stats/metrics.h"
+#include "stats/stats_collector.h"
 
 #include <catch2/catch.hpp>
 
@@ -265,4 +266,32 @@ TEST_CASE("summary: a video stream that never started is a freeze after the warm
   // Only the frozen time after the warm-up (3 s .. 8 s).
   CHECK(*sum["video.in.freeze_time"].after_warmup == Approx(5000));
   CHECK(*sum["video.in.freeze_time"].total == Approx(7000));
+}
+
+TEST_CASE("a long run's series is thinned, counters stay exact", "[stats][series]") {
+  // Two partner visits: peer 1 for 1000 intervals, peer 2 for the rest.
+  CallData d;
+  d.warmup_s = 0;
+  d.timeline.push_back(TimelineEvent{"dtls_connected", 0});
+  for (size_t i = 0; i < callagent::stats::StatsCollector::kMaxSeries; ++i) {
+    Snapshot s;
+    s.t = static_cast<double>(i + 1);
+    s.interval = 1;
+    s.peer = i < 1000 ? 1 : 2;
+    const uint64_t n = i < 1000 ? i + 1 : i - 999;  // cumulative within each peer
+    s.video_in.active = true;
+    s.video_in.frames_decoded = 30 * n;
+    s.video_in.fps = (i % 2) ? 20 : 30;
+    d.series.push_back(s);
+  }
+  const auto before = summarize(d);
+  callagent::stats::StatsCollector::thin_series(d.series);
+  CHECK(d.series.size() < callagent::stats::StatsCollector::kMaxSeries / 2 + 8);
+  CHECK(d.series.front().t == 1);
+  CHECK(d.series.back().t == static_cast<double>(callagent::stats::StatsCollector::kMaxSeries));
+  // Each visit's last interval is kept: totals are unchanged.
+  const auto after = summarize(d);
+  REQUIRE(before.at("video.in.frames_decoded").total);
+  CHECK(*after.at("video.in.frames_decoded").total == *before.at("video.in.frames_decoded").total);
+  CHECK(*after.at("video.in.frames_decoded").total == 30.0 * 4096);
 }
