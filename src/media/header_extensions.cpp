@@ -1,5 +1,6 @@
 #include "media/header_extensions.h"
 
+#include "common/gref.h"
 #include "common/logging.h"
 
 #include <fmt/format.h>
@@ -25,14 +26,14 @@ bool add_twcc_extension(GstElement* payloader, int id, int peer_id) {
                 GST_OBJECT_NAME(payloader));
     return false;
   }
-  GstRTPHeaderExtension* ext = gst_rtp_header_extension_create_from_uri(kTwccUri);
+  // Ours until add-extension, which takes its own reference.
+  auto ext = GRef<GstRTPHeaderExtension>::adopt(gst_rtp_header_extension_create_from_uri(kTwccUri));
   if (!ext) {
     log()->warn("peer{}: no GStreamer implementation of {} (gstreamer1.0-plugins-good)", peer_id, kTwccUri);
     return false;
   }
-  gst_rtp_header_extension_set_id(ext, static_cast<guint>(id));
-  g_signal_emit_by_name(payloader, "add-extension", ext);
-  gst_object_unref(ext);  // the payloader holds its own reference
+  gst_rtp_header_extension_set_id(ext.get(), static_cast<guint>(id));
+  g_signal_emit_by_name(payloader, "add-extension", ext.get());
   return true;
 }
 

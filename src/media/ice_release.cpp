@@ -64,13 +64,11 @@ GRef<NiceAgent> nice_agent_of(GstElement* webrtc) {
   g_object_get(webrtc, "ice-agent", &ice, nullptr);  // transfer full
   auto ice_ref = GRef<GstWebRTCICE>::adopt(ice);
   if (!ice_ref || !g_object_class_find_property(G_OBJECT_GET_CLASS(ice_ref.get()), "agent")) return {};
-  GObject* agent = nullptr;
-  g_object_get(ice_ref.get(), "agent", &agent, nullptr);  // transfer full
-  if (agent && !NICE_IS_AGENT(agent)) {
-    g_object_unref(agent);
-    return {};
-  }
-  return GRef<NiceAgent>::adopt(NICE_AGENT(agent));
+  GObject* a = nullptr;
+  g_object_get(ice_ref.get(), "agent", &a, nullptr);  // transfer full
+  auto agent = GRef<GObject>::adopt(a);
+  if (!agent || !NICE_IS_AGENT(agent.get())) return {};
+  return GRef<NiceAgent>::adopt(NICE_AGENT(agent.release()));
 }
 }  // namespace
 

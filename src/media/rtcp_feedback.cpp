@@ -11,7 +11,6 @@ namespace callagent::media {
 namespace {
 auto log() { return logging::get("webrtc"); }
 
-constexpr guint64 kRtcpInterval = GST_SECOND;  // libwebrtc's for video
 constexpr int64_t kNtpUnixOffsetS = 2208988800LL;  // 1900 -> 1970
 
 // Payload-specific and transport-layer feedback formats (RFC 4585, 5104,
@@ -40,12 +39,10 @@ bool RtcpFeedback::attach() {
   g_signal_emit_by_name(rtpbin.get(), "get-internal-session", 0u, &session);
   if (!session) return false;
   session_ = GRef<GObject>::adopt(session);
-  guint64 interval = 0;
-  g_object_get(session, "rtcp-min-interval", &interval, nullptr);
-  if (interval > kRtcpInterval) g_object_set(session, "rtcp-min-interval", kRtcpInterval, nullptr);
+  // The report interval (1 s) is RtpFeedback's setting, made on the same
+  // session.
   rtcp_signal_ = SignalConnection(session, "on-receiving-rtcp", G_CALLBACK(&RtcpFeedback::on_receiving_rtcp), this);
-  log()->debug("peer{}: reading the partner's RTCP (rtcp-min-interval {} ms)", id_,
-               std::min(interval, kRtcpInterval) / GST_MSECOND);
+  log()->debug("peer{}: reading the partner's RTCP", id_);
   return true;
 }
 

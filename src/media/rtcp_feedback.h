@@ -22,10 +22,8 @@
 // compound RTCP packet (decrypted) before the session processes it. The
 // session only exists once webrtcbin made its transport (during
 // negotiation): attach() is retried by the owner until it succeeds.
-// attach() also sets the session's `rtcp-min-interval` to 1 s when it is
-// longer: our partner's reports are what an agent partner's controller
-// lives on, and with AVPF the default is 5 s x U(0.5, 1.5) (libwebrtc
-// reports every second).
+// The session's report interval (1 s instead of 5 s x U(0.5, 1.5), like
+// libwebrtc's) is set by RtpFeedback on the same session.
 //
 // Threading: attach(), the destructor and the Events run on the main
 // context the object was made on; the RTCP handler runs on webrtcbin's

@@ -180,11 +180,11 @@ GstPadProbeReturn RtpFeedback::on_first_packet(GstPad* pad, GstPadProbeInfo* inf
 void RtpFeedback::apply_session_settings() {
   if (!rtpbin_) return;
   for (guint id = 0; id < 2; ++id) {
-    GObject* session = nullptr;
-    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &session);
+    GObject* s = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &s);  // transfer full
+    auto session = GRef<GObject>::adopt(s);
     if (!session) continue;
-    g_object_set(session, "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
-    g_object_unref(session);
+    g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
     if (!session_set_) log()->debug("peer{}: RTCP session {}: reports every 1 s", peer_id_, id);
     session_set_ = true;
   }
@@ -194,12 +194,12 @@ std::optional<double> RtpFeedback::read_rtt() const {
   if (!rtpbin_) return std::nullopt;
   std::optional<double> rtt;
   for (guint id = 0; id < 2; ++id) {
-    GObject* session = nullptr;
-    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &session);
+    GObject* sp = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &sp);  // transfer full
+    auto session = GRef<GObject>::adopt(sp);
     if (!session) continue;
     GstStructure* stats = nullptr;
-    g_object_get(session, "stats", &stats, nullptr);
-    g_object_unref(session);
+    g_object_get(session.get(), "stats", &stats, nullptr);
     if (!stats) continue;
     const GValue* arr = gst_structure_get_value(stats, "source-stats");
     // rtpsession still hands out a GValueArray.

@@ -153,10 +153,9 @@ struct TransportFeedbackHooks {
       log()->warn("peer{}: no identity element: no TWCC feedback from the partner", sh.peer_id);
       return nullptr;
     }
-    GstPad* src = gst_element_get_static_pad(id, "src");
-    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &on_upstream_event,
+    auto src = GRef<GstPad>::adopt(gst_element_get_static_pad(id, "src"));
+    gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &on_upstream_event,
                       hold(*static_cast<SharedPtr*>(data)), &release_notify);
-    gst_object_unref(src);
     log()->debug("peer{}: TWCC feedback reader in front of the RTP session", sh.peer_id);
     return id;
   }
@@ -169,22 +168,21 @@ struct TransportFeedbackHooks {
     if (!g_str_has_prefix(name.get(), "send_rtcp_src") || !GST_IS_GHOST_PAD(pad)) return;
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &on_rtcp_out, hold(*static_cast<SharedPtr*>(data)),
                       &release_notify);
-    GstPad* target = gst_ghost_pad_get_target(GST_GHOST_PAD(pad));
-    GstElement* session_element = target ? gst_pad_get_parent_element(target) : nullptr;
-    GObject* session = nullptr;
-    if (session_element && g_object_class_find_property(G_OBJECT_GET_CLASS(session_element), "internal-session"))
-      g_object_get(session_element, "internal-session", &session, nullptr);
-    if (session && g_object_class_find_property(G_OBJECT_GET_CLASS(session), "twcc-feedback-interval")) {
-      g_object_set(session, "twcc-feedback-interval", kFeedbackIntervalNs, nullptr);
+    auto target = GRef<GstPad>::adopt(gst_ghost_pad_get_target(GST_GHOST_PAD(pad)));
+    auto session_element = GRef<GstElement>::adopt(target ? gst_pad_get_parent_element(target.get()) : nullptr);
+    GObject* sp = nullptr;
+    if (session_element &&
+        g_object_class_find_property(G_OBJECT_GET_CLASS(session_element.get()), "internal-session"))
+      g_object_get(session_element.get(), "internal-session", &sp, nullptr);  // transfer full
+    auto session = GRef<GObject>::adopt(sp);
+    if (session && g_object_class_find_property(G_OBJECT_GET_CLASS(session.get()), "twcc-feedback-interval")) {
+      g_object_set(session.get(), "twcc-feedback-interval", kFeedbackIntervalNs, nullptr);
       log()->debug("peer{}: TWCC feedback every {} ms ({})", sh.peer_id, kFeedbackIntervalNs / GST_MSECOND,
                    name.get());
     } else {
       log()->warn("peer{}: cannot set the TWCC feedback interval ({}): feedback at every marker bit",
                   sh.peer_id, name.get());
     }
-    if (session) g_object_unref(session);
-    if (session_element) gst_object_unref(session_element);
-    if (target) gst_object_unref(target);
   }
 
   // The session's upstream events, at our aux sender's src pad (the RTCP
@@ -238,7 +236,8 @@ TransportFeedback::TransportFeedback(int peer_id, Callback cb)
 TransportFeedback::~TransportFeedback() = default;
 
 std::unique_ptr<TransportFeedback> TransportFeedback::attach(int peer_id, GstElement* webrtcbin, Callback cb) {
-  GstElement* rtpbin = GST_IS_BIN(webrtcbin) ? gst_bin_get_by_name(GST_BIN(webrtcbin), "rtpbin") : nullptr;
+  auto rtpbin =
+      GRef<GstElement>::adopt(GST_IS_BIN(webrtcbin) ? gst_bin_get_by_name(GST_BIN(webrtcbin), "rtpbin") : nullptr);
   if (!rtpbin) {
     log()->warn("peer{}: webrtcbin has no rtpbin: no TWCC feedback", peer_id);
     return nullptr;
@@ -251,8 +250,8 @@ std::unique_ptr<TransportFeedback> TransportFeedback::attach(int peer_id, GstEle
   sh.owner = tf.get();
   tf->handlers_.emplace_back(webrtcbin, "request-aux-sender",
                              G_CALLBACK(&TransportFeedbackHooks::on_request_aux_sender), tf->shared_);
-  tf->handlers_.emplace_back(rtpbin, "pad-added", G_CALLBACK(&TransportFeedbackHooks::on_rtpbin_pad), tf->shared_);
-  gst_object_unref(rtpbin);
+  tf->handlers_.emplace_back(rtpbin.get(), "pad-added", G_CALLBACK(&TransportFeedbackHooks::on_rtpbin_pad),
+                             tf->shared_);
   return tf;
 }
 
