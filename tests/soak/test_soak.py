@@ -34,6 +34,14 @@ import soak
 
 VISITS = 40
 MAX_GROWTH_MIB = 4.0
+# The sanitized build (scripts/test, ASAN_OPTIONS set) runs on ASan's own
+# allocator, where malloc_trim gives nothing back and size classes fill
+# differently: with its quarantine off (soak.run_visits) it measured
+# +3.6 MiB (slope +115 KiB per visit, visits 6..40, an idle machine); the
+# growth this test exists to catch was +9.2 MiB on the plain build (and
+# +140 MiB under ASan with its quarantine on).
+if os.environ.get("ASAN_OPTIONS") is not None:
+    MAX_GROWTH_MIB = 6.0
 
 
 def setup():
