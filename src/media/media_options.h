@@ -120,7 +120,7 @@ struct MediaOptions {
   // webrtcbin's jitter-buffer latency. 200 ms (GStreamer's default) costs
   // ~150 ms glass-to-glass over 50 ms (docs/measurements.md); 60 ms still leaves a
   // loopback/LAN retransmission (NACK) a chance. The start value: unless
-  // pinned, it follows the measured RTT (media/rtp_feedback.h).
+  // pinned, it follows the measured RTT (media/retransmission.h).
   unsigned latency_ms = 60;
   bool latency_pinned = false;
   // Sender-side congestion control (media/rate_controller.h): the encoders

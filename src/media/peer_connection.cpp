@@ -6,7 +6,7 @@
 #include "media/peer_outputs.h"
 #include "media/rate_controller.h"
 #include "media/receive_chain.h"
-#include "media/rtp_feedback.h"
+#include "media/retransmission.h"
 
 #include <fmt/format.h>
 
@@ -135,7 +135,7 @@ PeerConnection::Counters PeerConnection::counters() const {
   c.video_out_ssrc = endpoint_->out_ssrc(MediaKind::Video);
   c.audio_out_ssrc = endpoint_->out_ssrc(MediaKind::Audio);
   c.rtmp_restarts = outputs_->rtmp_restarts();
-  const auto fb = endpoint_->feedback().counters();
+  const auto fb = endpoint_->retransmission().counters();
   c.recovery = {fb.nack_requests, fb.rtx_received, fb.rtx_recovered, fb.lost_after_recovery,
                 fb.rtx_requests_received, fb.rtx_sent, fb.audio_nack_requests, in.keyframe_requests,
                 fb.latency_ms};

@@ -88,7 +88,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
     // labels every stream "video" with one codec id; the SSRC is what
     // tells the streams apart.
     uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
-    // Loss repair (RtpFeedback) and keyframe requests (KeyframeRequests).
+    // Loss repair (Retransmission) and keyframe requests (KeyframeRequests).
     struct Recovery {
       uint64_t nack_requests = 0, rtx_received = 0, rtx_recovered = 0, lost_after_recovery = 0;
       uint64_t rtx_requests_received = 0, rtx_sent = 0, audio_nack_requests = 0;

@@ -23,7 +23,7 @@
 // session only exists once webrtcbin made its transport (during
 // negotiation): attach() is retried by the owner until it succeeds.
 // The session's report interval (1 s instead of 5 s x U(0.5, 1.5), like
-// libwebrtc's) is set by RtpFeedback on the same session.
+// libwebrtc's) is set by Retransmission on the same session.
 //
 // Threading: attach(), the destructor and the Events run on the main
 // context the object was made on; the RTCP handler runs on webrtcbin's

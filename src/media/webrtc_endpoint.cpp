@@ -4,7 +4,7 @@
 #include "gst/gst_util.h"
 #include "media/local_source.h"
 #include "media/receive_chain.h"
-#include "media/rtp_feedback.h"
+#include "media/retransmission.h"
 
 #include <fmt/format.h>
 #include <gst/webrtc/webrtc.h>
@@ -101,7 +101,7 @@ Status WebrtcEndpoint::build() {
     }
   }
   remote_candidates_ = std::make_unique<RemoteCandidates>(id, webrtc);
-  feedback_ = std::make_unique<RtpFeedback>(id, webrtc, o);
+  retransmission_ = std::make_unique<Retransmission>(id, webrtc, o);
   signals_.emplace_back(webrtc, "pad-added", G_CALLBACK(&WebrtcEndpoint::on_pad_added), this);
   signals_.emplace_back(webrtc, "on-ice-candidate", G_CALLBACK(&WebrtcEndpoint::on_ice_candidate), this);
   signals_.emplace_back(webrtc, "notify::connection-state",
@@ -113,7 +113,7 @@ Status WebrtcEndpoint::build() {
 
 void WebrtcEndpoint::disconnect_signals() {
   signals_.clear();
-  if (feedback_) feedback_->disconnect();
+  if (retransmission_) retransmission_->disconnect();
 }
 
 // ---- negotiation ------------------------------------------------------------
@@ -172,7 +172,7 @@ void WebrtcEndpoint::add_recv_transceiver(MediaKind kind, std::optional<int> pt)
   GstWebRTCRTPTransceiver* trans = nullptr;
   g_signal_emit_by_name(webrtc_.get(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps.get(), &trans);
-  RtpFeedback::enable_nack(trans, kind);
+  Retransmission::enable_nack(trans, kind);
   GRef<GstWebRTCRTPTransceiver>::adopt(trans).reset();
 }
 
@@ -250,7 +250,7 @@ void WebrtcEndpoint::set_remote_description(const signaling::SessionDescription&
   }
   set_negotiation(offer ? Negotiation::ApplyingOffer : Negotiation::ApplyingAnswer);
   remote_ = std::move(*info);
-  feedback_->set_remote(*remote_);
+  retransmission_->set_remote(*remote_);
   if (offer) twcc_id_ = twcc_id(*remote_).value_or(0);
   events_.on_remote_description(*remote_);
 
@@ -287,7 +287,7 @@ void WebrtcEndpoint::answer_offer() {
     GstWebRTCRTPTransceiver* t = nullptr;
     g_signal_emit_by_name(webrtc_.get(), "get-transceiver", m.index, &t);
     auto trans = GRef<GstWebRTCRTPTransceiver>::adopt(t);
-    RtpFeedback::enable_nack(trans.get(), m.kind == "video" ? MediaKind::Video : MediaKind::Audio);
+    Retransmission::enable_nack(trans.get(), m.kind == "video" ? MediaKind::Video : MediaKind::Audio);
     log()->debug("peer{}: remote m-line {} {} mid '{}' sends={} receives={} codecs={}", config_.id,
                  m.index, m.kind, m.mid, m.remote_sends, m.remote_receives, m.codecs.size());
     if (!src || !m.remote_receives) {

@@ -54,7 +54,7 @@
 namespace callagent::media {
 
 class LocalSource;
-class RtpFeedback;
+class Retransmission;
 
 enum class ConnectionState { New, Connecting, Connected, Disconnected, Failed, Closed };
 std::string_view to_string(ConnectionState s);
@@ -128,7 +128,7 @@ class WebrtcEndpoint {
   // Of the branch sending `kind`, 0 if none.
   uint32_t out_ssrc(MediaKind kind) const;
   uint64_t video_frames_sent() const;
-  const RtpFeedback& feedback() const { return *feedback_; }
+  const Retransmission& retransmission() const { return *retransmission_; }
 
  private:
   WebrtcEndpoint(const Config& config, Events& events);
@@ -161,7 +161,7 @@ class WebrtcEndpoint {
   std::vector<SignalConnection> signals_;
   std::vector<std::unique_ptr<SendBranch>> senders_;
   std::unique_ptr<RemoteCandidates> remote_candidates_;
-  std::unique_ptr<RtpFeedback> feedback_;  // NACK/RTX, RTCP timing, jitter buffer latency
+  std::unique_ptr<Retransmission> retransmission_;  // NACK/RTX, RTCP timing, jitter buffer latency
 
   Negotiation negotiation_ = Negotiation::Idle;
   ConnectionState state_ = ConnectionState::New;

@@ -1,4 +1,4 @@
-#include "media/rtp_feedback.h"
+#include "media/retransmission.h"
 
 #include "common/logging.h"
 
@@ -57,20 +57,20 @@ uint64_t prop_uint(GstElement* e, const char* prop) {
 }
 }  // namespace
 
-RtpFeedback::RtpFeedback(int peer_id, GstElement* webrtc, const MediaOptions& options)
+Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptions& options)
     : peer_id_(peer_id), webrtc_(webrtc), latency_([&] {
         congestion::JitterLatencyConfig c;
         c.base_ms = static_cast<int>(options.latency_ms);
         c.pinned = options.latency_pinned;
         return c;
       }()) {
-  signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&RtpFeedback::on_new_transceiver), this);
+  signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&Retransmission::on_new_transceiver), this);
   auto bins = find_all(webrtc, "rtpbin", false);
   if (bins.empty()) {
     log()->warn("peer{}: webrtcbin has no rtpbin: retransmission stays as webrtcbin sets it", peer_id_);
   } else {
     rtpbin_ = std::move(bins.front());
-    signals_.emplace_back(rtpbin_.get(), "new-jitterbuffer", G_CALLBACK(&RtpFeedback::on_new_jitterbuffer), this,
+    signals_.emplace_back(rtpbin_.get(), "new-jitterbuffer", G_CALLBACK(&Retransmission::on_new_jitterbuffer), this,
                           G_CONNECT_AFTER);
   }
   timer_.start(std::chrono::milliseconds(1000), [this] {
@@ -79,20 +79,20 @@ RtpFeedback::RtpFeedback(int peer_id, GstElement* webrtc, const MediaOptions& op
   });
 }
 
-RtpFeedback::~RtpFeedback() { disconnect(); }
+Retransmission::~Retransmission() { disconnect(); }
 
-void RtpFeedback::disconnect() {
+void Retransmission::disconnect() {
   signals_.clear();
   timer_.cancel();
 }
 
-void RtpFeedback::enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind) {
+void Retransmission::enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind) {
   if (!trans || kind != MediaKind::Video) return;
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(trans), "do-nack"))
     g_object_set(trans, "do-nack", TRUE, nullptr);
 }
 
-void RtpFeedback::on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer) {
+void Retransmission::on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer) {
   // Transceivers made for an incoming offer know their kind here; ours get
   // enable_nack() from whoever made them (their kind comes with caps).
   if (!g_object_class_find_property(G_OBJECT_GET_CLASS(trans), "kind")) return;
@@ -101,7 +101,7 @@ void RtpFeedback::on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans
   if (kind == GST_WEBRTC_KIND_VIDEO) enable_nack(trans, MediaKind::Video);
 }
 
-void RtpFeedback::set_remote(const signaling::Sdp& remote) {
+void Retransmission::set_remote(const signaling::Sdp& remote) {
   std::lock_guard lock(mutex_);
   ssrc_kind_.clear();
   pt_kind_.clear();
@@ -119,13 +119,13 @@ void RtpFeedback::set_remote(const signaling::Sdp& remote) {
                video_nack_ ? "accepted" : "not offered");
 }
 
-std::optional<MediaKind> RtpFeedback::kind_of_pt(int pt) const {
+std::optional<MediaKind> Retransmission::kind_of_pt(int pt) const {
   auto it = pt_kind_.find(pt);
   if (it == pt_kind_.end()) return std::nullopt;
   return it->second;
 }
 
-void RtpFeedback::configure(GstElement* jb, MediaKind kind) {
+void Retransmission::configure(GstElement* jb, MediaKind kind) {
   const bool nack = kind == MediaKind::Video && video_nack_;
   g_object_set(jb, "do-retransmission", nack ? TRUE : FALSE, nullptr);
   // Lost packets (after the retries) become GstRTPPacketLost events: the
@@ -137,8 +137,8 @@ void RtpFeedback::configure(GstElement* jb, MediaKind kind) {
 }
 
 // Streaming thread, rtpbin's lock held: only jitter buffer properties here.
-void RtpFeedback::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data) {
-  auto* self = static_cast<RtpFeedback*>(data);
+void Retransmission::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data) {
+  auto* self = static_cast<Retransmission*>(data);
   std::lock_guard lock(self->mutex_);
   self->jitterbuffers_.push_back({GRef<GstElement>::ref(jb), std::nullopt});
   auto it = self->ssrc_kind_.find(ssrc);
@@ -154,11 +154,11 @@ void RtpFeedback::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session
   GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(jb, "sink"));
   if (sink)
     gst_pad_add_probe(sink.get(), GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                      &RtpFeedback::on_first_packet, self, nullptr);
+                      &Retransmission::on_first_packet, self, nullptr);
 }
 
-GstPadProbeReturn RtpFeedback::on_first_packet(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<RtpFeedback*>(data);
+GstPadProbeReturn Retransmission::on_first_packet(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<Retransmission*>(data);
   GstBuffer* buf = nullptr;
   if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
@@ -177,7 +177,7 @@ GstPadProbeReturn RtpFeedback::on_first_packet(GstPad* pad, GstPadProbeInfo* inf
   return GST_PAD_PROBE_REMOVE;
 }
 
-void RtpFeedback::apply_session_settings() {
+void Retransmission::apply_session_settings() {
   if (!rtpbin_) return;
   for (guint id = 0; id < 2; ++id) {
     GObject* s = nullptr;
@@ -190,7 +190,7 @@ void RtpFeedback::apply_session_settings() {
   }
 }
 
-std::optional<double> RtpFeedback::read_rtt() const {
+std::optional<double> Retransmission::read_rtt() const {
   if (!rtpbin_) return std::nullopt;
   std::optional<double> rtt;
   for (guint id = 0; id < 2; ++id) {
@@ -227,7 +227,7 @@ std::optional<double> RtpFeedback::read_rtt() const {
   return rtt;
 }
 
-void RtpFeedback::tick() {
+void Retransmission::tick() {
   apply_session_settings();
   const auto rtt = read_rtt();
   if (!rtt) return;
@@ -242,7 +242,7 @@ void RtpFeedback::tick() {
   }
 }
 
-RtpFeedback::Counters RtpFeedback::counters() const {
+Retransmission::Counters Retransmission::counters() const {
   Counters c;
   c.latency_ms = static_cast<unsigned>(latency_.latency_ms());
   c.rtt_ms = read_rtt();

@@ -1,5 +1,5 @@
 #pragma once
-// RtpFeedback: retransmission (NACK + RTX) and RTCP feedback timing of one
+// Retransmission: loss repair (NACK + RTX) and RTCP feedback timing of one
 // webrtcbin, and its jitter buffers sized from the measured RTT.
 //
 // webrtcbin 1.22 gets several of these wrong on its own:
@@ -51,7 +51,7 @@
 
 namespace callagent::media {
 
-class RtpFeedback {
+class Retransmission {
  public:
   struct Counters {
     // Receiving (our video jitter buffers).
@@ -68,10 +68,10 @@ class RtpFeedback {
     std::optional<double> rtt_ms;        // from the partner's receiver reports
   };
 
-  RtpFeedback(int peer_id, GstElement* webrtc, const MediaOptions& options);
-  ~RtpFeedback();
-  RtpFeedback(const RtpFeedback&) = delete;
-  RtpFeedback& operator=(const RtpFeedback&) = delete;
+  Retransmission(int peer_id, GstElement* webrtc, const MediaOptions& options);
+  ~Retransmission();
+  Retransmission(const Retransmission&) = delete;
+  Retransmission& operator=(const Retransmission&) = delete;
 
   // do-nack on a video transceiver; nothing for audio.
   static void enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind);
