@@ -123,7 +123,10 @@ def case(fn):
 def run_cases(setup=None, teardown=None, cases=None):
     """Runs the registered cases in order. `setup()` may return a context passed
     to cases that take one argument; `teardown(ctx, failed)` runs at the end.
-    Exits with 1 if any case failed, else 77 if any case skipped, else 0."""
+    Exits with 1 if any case failed, else 77 if any case skipped, else 0.
+
+    CALLAGENT_TEST_CASES=name,name,... runs only those cases (a developer's
+    filter while working on one of them; an unknown name is an error)."""
     try:
         ctx = setup() if setup else None
     except Failure as e:
@@ -131,8 +134,16 @@ def run_cases(setup=None, teardown=None, cases=None):
         sys.exit(1)
     passed = failed = skipped = 0
     skips = []
+    selected = list(cases or _CASES)
+    only = [n for n in os.environ.get("CALLAGENT_TEST_CASES", "").split(",") if n]
+    if only:
+        unknown = sorted(set(only) - {fn.__name__ for fn in selected})
+        if unknown:
+            print(f"FAIL CALLAGENT_TEST_CASES names no case here: {', '.join(unknown)}", flush=True)
+            sys.exit(1)
+        selected = [fn for fn in selected if fn.__name__ in only]
     try:
-        for fn in cases or _CASES:
+        for fn in selected:
             name = fn.__name__
             t0 = time.monotonic()
             try:
