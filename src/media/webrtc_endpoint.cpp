@@ -100,6 +100,15 @@ Status WebrtcEndpoint::build() {
       if (!ok) log()->warn("peer{}: libnice refused local address {}", id, addr);
     }
   }
+  // Lip sync: rtpbin moves a stream's timestamps by the offset that the
+  // partner's sender reports imply, and by default in one step. A step
+  // back (seen: 20-200 ms when the first sender report arrives) makes
+  // timestamps go backwards: overlapping audio in a recording, frames
+  // dropped as late on a display. At most 1 ms per buffer instead: the
+  // timestamps of 20 ms Opus packets and 33 ms frames keep increasing,
+  // and a 200 ms correction is done within ~7 s.
+  if (auto rtpbin = GRef<GstElement>::adopt(gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin")))
+    g_object_set(rtpbin.get(), "max-ts-offset-adjustment", static_cast<guint64>(GST_MSECOND), nullptr);
   remote_candidates_ = std::make_unique<RemoteCandidates>(id, webrtc);
   retransmission_ = std::make_unique<Retransmission>(id, webrtc, o);
   signals_.emplace_back(webrtc, "pad-added", G_CALLBACK(&WebrtcEndpoint::on_pad_added), this);
