@@ -1,6 +1,6 @@
 #include "cli/cli.h"
 
-#include "callagent_config.h"
+#include "cli/build_info.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "common/logging.h"
@@ -17,7 +17,7 @@ int run(int argc, char** argv) {
       "Joins a room, sends camera/microphone (or test/file sources) as VP8/Opus,\n"
       "and writes the remote media to a display, a file or an RTMP server.",
       "callagent"};
-  app.set_version_flag("--version", std::string("callagent ") + CALLAGENT_VERSION);
+  app.set_version_flag("--version", [] { return version_text(); }, "Print the version, git revision and GStreamer version, then exit");
   app.set_config("--config", "", "Read options from this INI/TOML file (command line wins)");
   app.require_subcommand(1);
   app.footer(exit_code_help(kAllCommands));
