@@ -6,6 +6,7 @@
 //   callagent-docgen man OUTDIR      callagent.1 and callagent-CMD.1 for each CMD
 //   callagent-docgen bash FILE       bash completion (bash-completion's layout)
 //   callagent-docgen fish FILE       fish completion
+//   callagent-docgen zsh FILE        zsh completion (#compdef, _arguments)
 //
 // Values offered for an option come from its CLI11 check (`TEXT:{a,b}`) or,
 // failing that, from a leading "a | b | c" list in its description (every
@@ -352,6 +353,62 @@ std::string fish_completion(const std::vector<CommandDoc>& all) {
   return f;
 }
 
+// zsh's _arguments spec: brackets, colons and backslashes in descriptions
+// are escaped; values come as "(a b c)" or "_files".
+std::string zsh_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '[' || ch == ']' || ch == ':' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+std::string zsh_completion(const std::vector<CommandDoc>& all) {
+  std::string z = "#compdef callagent\n";
+  z += "# zsh completion for callagent, generated from its option table by callagent-docgen.\n";
+  z += "_callagent_devices() {\n"
+       "  local -a devs\n"
+       "  devs=(${(f)\"$(callagent devices --json 2>/dev/null | grep -o '\"source\" *: *\"[^\"]*\"' | "
+       "sed 's/.*: *\"//; s/\"$//')\"})\n"
+       "  compadd -a devs\n"
+       "}\n\n";
+  auto specs = [](const CommandDoc& c) {
+    std::string out;
+    for (const auto& o : c.options) {
+      const std::string desc = zsh_escape(o.description.substr(0, o.description.find('\n')));
+      std::string action;
+      if (o.takes_value) {
+        std::string values = words(o.choices);
+        if (o.device_sources)
+          action = ":value:{_alternative 'presets:preset:(" + values + ")' 'devices:device:_callagent_devices'}";
+        else if (!o.choices.empty())
+          action = ":value:(" + values + ")";
+        else
+          action = ":value:_files";
+      }
+      for (const auto& n : names_of(o))
+        out += "    " + sq((o.repeatable ? "*" : "") + n + "[" + desc + "]" + action) + " \\\n";
+    }
+    return out;
+  };
+  z += "_callagent() {\n  local -a subcommands\n  subcommands=(\n";
+  for (const auto& c : all)
+    if (!c.name.empty())
+      z += "    " + sq(c.name + ":" + zsh_escape(c.description.substr(0, c.description.find('\n')))) + "\n";
+  z += "  )\n";
+  z += "  if (( CURRENT == 2 )) && [[ $words[2] != -* ]]; then\n    _describe 'command' subcommands\n    return\n  fi\n";
+  z += "  local sub=$words[2]\n  shift words\n  (( CURRENT-- ))\n  case $sub in\n";
+  for (const auto& c : all) {
+    if (c.name.empty()) continue;
+    z += "  " + c.name + ")\n    _arguments -s \\\n" + specs(c) + "    '*:file:_files' ;;\n";
+  }
+  const CommandDoc& top = all.front();
+  z += "  *)\n    _arguments \\\n" + specs(top) + "    '*:command:(( ${subcommands} ))' ;;\n";
+  z += "  esac\n}\n\n_callagent \"$@\"\n";
+  return z;
+}
+
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -364,7 +421,7 @@ bool write_file(const std::string& path, const std::string& text) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::cerr << "usage: callagent-docgen man OUTDIR | bash FILE | fish FILE\n";
+    std::cerr << "usage: callagent-docgen man OUTDIR | bash FILE | fish FILE | zsh FILE\n";
     return 64;
   }
   const std::string what = argv[1], where = argv[2];
@@ -377,6 +434,7 @@ int main(int argc, char** argv) {
   }
   if (what == "bash") return write_file(where, bash_completion(all)) ? 0 : 73;
   if (what == "fish") return write_file(where, fish_completion(all)) ? 0 : 73;
-  std::cerr << "callagent-docgen: unknown output '" << what << "' (man, bash, fish)\n";
+  if (what == "zsh") return write_file(where, zsh_completion(all)) ? 0 : 73;
+  std::cerr << "callagent-docgen: unknown output '" << what << "' (man, bash, fish, zsh)\n";
   return 64;
 }

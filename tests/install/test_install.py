@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """What `meson install` puts on a machine: the binary, a man page per
-subcommand that documents every option `--help` shows, bash and fish
+subcommand that documents every option `--help` shows, bash, fish and zsh
 completions that offer them, and the systemd units pointing at the
 installed binary. Installs the build under test into a temporary
 --destdir (nothing outside it is touched).
@@ -135,6 +135,18 @@ def completions_offer_every_option(ctx):
     text = open(fish).read()
     for sub in subs:
         check(f"-a {sub} " in text, f"fish completes subcommand {sub}", sub, None)
+    zsh = os.path.join(ctx["datadir"], "zsh", "vendor-completions", "_callagent")
+    check(os.path.isfile(zsh), f"{zsh} is installed", "exists", None)
+    if shutil.which("zsh"):
+        out = subprocess.run(["zsh", "-n", zsh], capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, "the zsh completion parses", 0, out.stderr[-500:])
+    text = open(zsh).read()
+    for sub in subs:
+        section = text.split(f"\n  {sub})\n", 1)
+        check(len(section) == 2, f"zsh completes subcommand {sub}", sub, None)
+        body = section[1].split(";;", 1)[0]
+        missing = sorted(o for o in help_options(help_text(ctx, sub)) if f"'{o}[" not in body and f"'*{o}[" not in body)
+        check(not missing, f"zsh completes every option of '{sub}'", "none missing", missing)
 
 
 @case
