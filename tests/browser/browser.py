@@ -281,6 +281,8 @@ class Page:
 class Chromium:
     """A headless Chromium with a fresh profile and its own HOME/XDG dirs."""
 
+    name = "chromium"
+
     def __init__(self, tmp, name="chromium", extra_flags=(), drop_flags=()):
         self.path = chromium_or_skip()
         self.dir = os.path.join(tmp, name)
@@ -360,6 +362,232 @@ class Chromium:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
+            pass
+        if not self._log.closed:
+            self._log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+# ---- Firefox ----------------------------------------------------------------
+#
+# Debian's Firefox ESR driven over WebDriver BiDi, the W3C protocol it
+# speaks on --remote-debugging-port (the same WebSocket client as CDP: no
+# geckodriver, nothing downloaded). What a loopback-only namespace needs,
+# measured: camera and microphone allowed by pref (without that permission
+# Firefox gathers no ICE candidate at all here), loopback candidates on,
+# fake media streams, a HOME of its own.
+
+FIREFOX_CANDIDATES = ("/usr/bin/firefox-esr", "/usr/bin/firefox")
+
+FIREFOX_PREFS = {
+    "permissions.default.camera": 1,
+    "permissions.default.microphone": 1,
+    "media.navigator.permission.disabled": True,
+    "media.navigator.streams.fake": True,
+    "media.peerconnection.ice.loopback": True,
+    "media.autoplay.default": 0,
+    "media.volume_scale": "0.0",
+    "browser.shell.checkDefaultBrowser": False,
+    "browser.startup.homepage_override.mstone": "ignore",
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "toolkit.telemetry.reportingpolicy.firstRun": False,
+    "app.update.enabled": False,
+    "app.update.auto": False,
+    "network.captive-portal-service.enabled": False,
+    "network.connectivity-service.enabled": False,
+    "extensions.update.enabled": False,
+    "browser.safebrowsing.malware.enabled": False,
+    "browser.safebrowsing.phishing.enabled": False,
+    "dom.min_background_timeout_value": 4,
+}
+
+
+def firefox_path():
+    for p in FIREFOX_CANDIDATES:
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def firefox_or_skip():
+    p = firefox_path()
+    if not p:
+        skip("no firefox-esr (apt-get install firefox-esr)")
+    return p
+
+
+def _from_remote(v):
+    """A BiDi RemoteValue as the plain JSON value CDP's returnByValue gives."""
+    t = v.get("type")
+    if t in ("undefined", "null"):
+        return None
+    if t in ("string", "boolean"):
+        return v["value"]
+    if t == "number":
+        n = v["value"]
+        return None if isinstance(n, str) else n  # NaN, Infinity, -0 come as strings
+    if t == "bigint":
+        return int(v["value"])
+    if t in ("array", "set"):
+        return [_from_remote(x) for x in v.get("value", [])]
+    if t in ("object", "map"):
+        out = {}
+        for k, x in v.get("value", []):
+            out[k if isinstance(k, str) else json.dumps(_from_remote(k))] = _from_remote(x)
+        return out
+    if t == "date":
+        return v["value"]
+    return None  # functions, nodes, windows: not values
+
+
+class FirefoxPage:
+    """One tab (a top-level browsing context), the Page API of the tests."""
+
+    def __init__(self, ff, context):
+        self.browser = ff
+        self.conn = ff.conn
+        self.context = context
+        self.console = []
+        ff.listeners[context] = self._on_event
+        self.conn.call("browsingContext.activate", {"context": context})
+
+    def _on_event(self, msg):
+        if msg.get("method") == "log.entryAdded":
+            p = msg["params"]
+            self.console.append(f"{time.strftime('%H:%M:%S')} {p.get('type')}.{p.get('level')}: {p.get('text')}")
+
+    def set_auth_cookie(self, base_url, token):
+        u = urllib.parse.urlsplit(base_url)
+        self.conn.call("storage.setCookie", {"cookie": {
+            "name": "auth_token", "value": {"type": "string", "value": token}, "domain": u.hostname,
+            "path": "/", "httpOnly": True, "sameSite": "lax"}})
+
+    def goto(self, url, timeout=20):
+        self.conn.call("browsingContext.navigate", {"context": self.context, "url": url, "wait": "complete"},
+                       timeout=timeout)
+
+    def reload(self, timeout=20):
+        self.conn.call("browsingContext.reload", {"context": self.context, "wait": "complete"},
+                       timeout=timeout)
+
+    def evaluate(self, expression, timeout=15):
+        r = self.conn.call("script.evaluate", {
+            "expression": expression, "target": {"context": self.context}, "awaitPromise": True,
+            "resultOwnership": "none", "serializationOptions": {"maxObjectDepth": 32}}, timeout=timeout + 2)
+        if r.get("type") == "exception":
+            d = r.get("exceptionDetails", {})
+            raise Failure(f"JS {expression!r} threw: {d.get('text')}")
+        return _from_remote(r.get("result", {}))
+
+    wait_for = Page.wait_for
+    url = Page.url
+    diagnostics = Page.diagnostics
+
+    def screenshot(self, path):
+        import base64
+        r = self.conn.call("browsingContext.captureScreenshot", {"context": self.context}, timeout=20)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(r["data"]))
+
+    def close(self):
+        self.browser.listeners.pop(self.context, None)
+        try:
+            self.conn.call("browsingContext.close", {"context": self.context}, timeout=5)
+        except Failure:
+            pass
+
+
+class Firefox:
+    """A headless Firefox ESR with a fresh profile and its own HOME/XDG dirs."""
+
+    name = "firefox"
+
+    def __init__(self, tmp, name="firefox", prefs=None):
+        self.path = firefox_or_skip()
+        self.dir = os.path.join(tmp, name)
+        self.profile = os.path.join(self.dir, "profile")
+        os.makedirs(self.profile, exist_ok=True)
+        with open(os.path.join(self.profile, "user.js"), "w") as f:
+            for k, v in {**FIREFOX_PREFS, **(prefs or {})}.items():
+                f.write(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n")
+        env = sealed_env(self.dir)
+        env["MOZ_HEADLESS"] = "1"
+        self.args = [self.path, "--headless", "--no-remote", "--profile", self.profile,
+                     "--remote-debugging-port", "0", "about:blank"]
+        self.log_path = os.path.join(self.dir, "firefox.log")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env, cwd=self.dir, start_new_session=True)
+        self.conn = None
+        self.listeners = {}
+        self.pages = []
+        url = self._wait_endpoint()
+        self.conn = _Connection(url + "/session")
+        self.conn.listeners.append(self._dispatch)
+        self.conn.call("session.new", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}}, timeout=60)
+        self.conn.call("session.subscribe", {"events": ["log.entryAdded"]})
+        tree = self.conn.call("browsingContext.getTree", {"maxDepth": 0})
+        # The window's first tab stays open (closing the last would quit).
+        self.first_context = tree["contexts"][0]["context"]
+
+    def _wait_endpoint(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            with open(self.log_path, errors="replace") as fh:
+                for line in fh:
+                    if "WebDriver BiDi listening on " in line:
+                        return line.split("listening on ", 1)[1].strip()
+            time.sleep(0.1)
+        self.close()
+        with open(self.log_path, errors="replace") as fh:
+            log = fh.read()[-3000:]
+        raise Failure(f"firefox did not start its WebDriver BiDi endpoint (exit code {self.proc.poll()})\n{log}")
+
+    def _dispatch(self, msg):
+        ctx = msg.get("params", {}).get("source", {}).get("context")
+        fn = self.listeners.get(ctx)
+        if fn:
+            fn(msg)
+
+    def new_page(self, url="about:blank"):
+        r = self.conn.call("browsingContext.create", {"type": "tab"})
+        p = FirefoxPage(self, r["context"])
+        if url != "about:blank":
+            p.goto(url)
+        self.pages.append(p)
+        return p
+
+    def pids(self):
+        out = subprocess.run(["ps", "-e", "-o", "pid=,sid="], capture_output=True, text=True).stdout
+        return [int(p) for p, s in (line.split() for line in out.splitlines()) if int(s) == self.proc.pid]
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.call("browser.close", {}, timeout=5)
+            except Failure:
+                pass
+            self.conn.close()
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
             pass
         if not self._log.closed:
             self._log.close()
