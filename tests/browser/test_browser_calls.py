@@ -1,5 +1,5 @@
 """The messenger's call page (served by `callagent serve`) in real headless
-Chromium, in calls with `callagent join`, inside a private network namespace
+Chromium (or, with `browser=firefox`, Firefox ESR), in calls with `callagent join`, inside a private network namespace
 with only loopback (the page with ?ice=none, the agent with --no-stun
 --ice-ip 127.0.0.1).
 
@@ -8,7 +8,7 @@ window.callagentPage (connected, inbound video frames decoded, resolution,
 audio packets) and the agent's exit summary line. On a failure the page's
 wire timeline (frames in/out, events) and the agent's log tail are printed.
 
-Skips (exit 77) only when chromium or the namespace is genuinely missing.
+Skips (exit 77) only when the browser or the namespace is genuinely missing.
 """
 
 import json
