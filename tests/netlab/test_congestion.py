@@ -14,6 +14,11 @@ with a 100 ms drop-tail queue, like a loopback tbf).
   off:  --congestion-control off on the same cap: the sender keeps the
         preset's rate and size (what fixed-rate tests rely on) and the
         report has no congestion block.
+  cap_*chromium*: the agent and the project's call page in headless
+        Chromium on the same cap, the agent offering or answering: agent ->
+        page (the page's TWCC feedback drives our controller) and page ->
+        agent (our feedback must make Chromium adapt), each judged on the
+        same goals; the cap lifted after 25 s. Skips without Chromium.
 
 Numbers come from each agent's --report (1 s intervals): the congestion
 block (target, video rate, format, limiting input), video.out.bitrate
@@ -287,9 +292,13 @@ def chromium_cap(ctx_name, agent_first):
     after = window(rep, lifted_at, lifted_at + RECOVER_S)
     w = page_window(samples, SETTLE_S, lifted_at - 1.0)
     check(len(w) >= 4, f"{ctx_name}: page samples on the cap", ">= 4", len(w))
-    ssrc = w[-1]["ssrc"]
+    # The stream the page received longest (it may have made a new one).
+    ssrcs = [x["ssrc"] for x in w if x["ssrc"]]
+    check(ssrcs, f"{ctx_name}: the page receives video on the cap", "an inbound-rtp video stream", w[-1])
+    ssrc = max(set(ssrcs), key=ssrcs.count)
     w = [x for x in w if x["ssrc"] == ssrc]
     span = w[-1]["t"] - w[0]["t"]
+    check(span > 0, f"{ctx_name}: page samples of one stream span the cap", "> 0 s", len(w))
     page_fps = (w[-1]["frames"] - w[0]["frames"]) / span if span > 0 else 0
     got = w[-1]["packets"] - w[0]["packets"]
     lost = max(0, w[-1]["lost"] - w[0]["lost"])
