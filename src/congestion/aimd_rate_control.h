@@ -47,6 +47,10 @@ class AimdRateControl {
   double rate_bps() const { return rate_; }
   State state() const { return state_; }
   bool capacity_known() const { return capacity_kbps_.has_value(); }
+  // The link capacity learned from the acknowledged rates at overuse, bit/s.
+  std::optional<double> capacity_bps() const {
+    return capacity_kbps_ ? std::optional<double>(*capacity_kbps_ * 1000.0) : std::nullopt;
+  }
   // How often the capacity estimate was dropped because the link got faster.
   int capacity_resets() const { return capacity_resets_; }
 

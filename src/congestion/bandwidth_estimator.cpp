@@ -58,6 +58,7 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
     const int64_t interval = kDecreaseIntervalUs + static_cast<int64_t>(rtt_ms_ * 1000.0);
     if (!decreased_since_report_ && now_us - last_decrease_us_ >= interval) {
       last_decrease_us_ = now_us;
+      tl_lost_ = tl_total_ = 0;  // what was counted so far was sent before this cut
       decreased_since_report_ = true;
       set_current(now_us, current_ * (1.0 - 0.5 * loss));
       if (probe_state_ == ProbeState::Probing) end_probe(now_us, false);
@@ -69,10 +70,20 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
   }
 }
 
-void BandwidthEstimator::on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms) {
+bool BandwidthEstimator::transport_loss_recent(int64_t now_us) const {
+  return transport_loss_seen_ && now_us - last_transport_loss_us_ <= kReportValidUs;
+}
+
+void BandwidthEstimator::on_loss(int64_t now_us, double fraction_lost) {
   last_loss_ = std::clamp(fraction_lost, 0.0, 1.0);
   last_loss_us_ = now_us;
   decreased_since_report_ = false;
+}
+
+void BandwidthEstimator::on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms) {
+  // With TWCC loss at hand the report's fraction (repaired packets counted
+  // as received) is not the link's loss: the RTT only.
+  if (!transport_loss_recent(now_us)) on_loss(now_us, fraction_lost);
   if (rtt_ms && *rtt_ms >= 0) {
     rtt_ms_ = *rtt_ms;
     delay_.set_rtt_ms(*rtt_ms);
@@ -97,7 +108,27 @@ void BandwidthEstimator::on_tick(int64_t now_us) {
 
 void BandwidthEstimator::on_transport_feedback(int64_t now_us, std::span<const PacketResult> packets) {
   twcc_seen_ = true;
+  // Only packets sent after the last loss-based cut judge the next one:
+  // the encoder and the queue need a moment to follow a cut, and what was
+  // already in flight would otherwise cut again and again (measured at the
+  // start of a call on a 2 Mbit/s cap: 2.6 Mbit/s -> 100 kbit/s in 4 s).
+  for (const auto& p : packets) {
+    if (p.send_us < last_decrease_us_) continue;
+    ++tl_total_;
+    if (!p.arrival_us) ++tl_lost_;
+  }
+  if (tl_since_us_ < 0) tl_since_us_ = now_us;
+  const bool loss_report =
+      tl_total_ >= kTransportLossMinPackets && now_us - tl_since_us_ >= kTransportLossMinIntervalUs;
+  if (loss_report) {
+    on_loss(now_us, static_cast<double>(tl_lost_) / tl_total_);
+    transport_loss_seen_ = true;
+    last_transport_loss_us_ = now_us;
+    tl_lost_ = tl_total_ = 0;
+    tl_since_us_ = now_us;
+  }
   const auto u = delay_.on_feedback(now_us, packets);
+  if (loss_report) update_loss_based(now_us);
   set_current(now_us, current_);
   if (probe_state_ == ProbeState::Probing) probe_feedback(now_us, packets, u.decreased);
   if (probe_state_ == ProbeState::Idle) maybe_start_probe(now_us);
@@ -127,6 +158,13 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
   double cap = static_cast<double>(config_.max_bps);
   if (remb_) cap = std::min(cap, *remb_);
   bps = std::min(bps, cap);
+  // Never past a capacity the delay-based rate control learned: our probe
+  // is seconds of encoder output, not a burst of padding, and on a link
+  // at its capacity it fills the queue until packets drop (keyframes lost,
+  // a freeze). Beyond it, AIMD's increase finds more, and once the
+  // acknowledged rate passes the capacity (the link got faster) it is
+  // forgotten and the probes go on.
+  if (const auto c = delay_.aimd().capacity_bps()) bps = std::min(bps, *c);
   if (bps < 1.1 * current_) return;
   pre_probe_bps_ = current_;
   probe_bps_ = bps;

@@ -21,6 +21,18 @@
 //    300 ms + RTT.
 //  A report older than 6 s (RTCP stopped; 1.2 x the longest normal RTCP
 //  interval) no longer justifies an increase: the target holds.
+//  Where the loss comes from: once TWCC feedback arrives, from it (as
+//  libwebrtc does): the packets it reports lost over the packets it
+//  reports on, one "report" per >= 50 packets and >= 500 ms of feedback
+//  (shorter windows of 5 % random loss read above 10 % often enough to cut
+//  a clean path; the delay-based rate reacts faster anyway).
+//  That is the loss on the wire. A receiver report's fraction lost is
+//  not: NACKed packets that arrive as retransmissions count as received,
+//  so on a congested link that repairs well it says 0 % while a quarter
+//  of the packets drop (measured on a 2 Mbit/s cap: RR 0 %, the estimate
+//  climbed back to the maximum while capped). Receiver reports then give
+//  only the RTT; they drive the loss-based rules again if TWCC feedback
+//  stops for 6 s.
 // Delay-based (TWCC only): DelayBasedEstimator (trendline detector + AIMD:
 //  x0.85 of the acknowledged rate on a growing queue, +8 %/s or additive
 //  near the last cut otherwise). Cutting through it takes one feedback
@@ -35,7 +47,9 @@
 //    encoder fills its target again (>= 85 % acknowledged) after a probe
 //    it could not fill (a still picture needs few bits: x2). Never while
 //    overusing or above 10 % loss; 1 s after a success, 5 s after any other
-//    outcome; only while the target is below its cap (max, REMB).
+//    outcome; only while the target is below its cap (max, REMB) and
+//    never past the link capacity AIMD learned at its last cut (until the
+//    acknowledged rate goes beyond it and it is forgotten).
 //  - the target and the delay-based rate are set to the probe rate; the
 //    packets sent between 250 ms and 1 s into the probe are the sample.
 //  - an overuse or > 10 % loss during the probe ends it (the normal cut
@@ -114,6 +128,8 @@ class BandwidthEstimator {
   static constexpr int64_t kProbeSampleStartUs = 250'000, kProbeSampleEndUs = 1'000'000;
   static constexpr int64_t kProbeTimeoutUs = 3'000'000;
   static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
+  static constexpr int kTransportLossMinPackets = 50;
+  static constexpr int64_t kTransportLossMinIntervalUs = 500'000;
 
  private:
   double upper_limit() const;
@@ -125,6 +141,8 @@ class BandwidthEstimator {
   void end_probe(int64_t now_us, bool success);
   void probe_feedback(int64_t now_us, std::span<const PacketResult> packets, bool cut);
   bool loss_recent(int64_t now_us) const;
+  void on_loss(int64_t now_us, double fraction_lost);
+  bool transport_loss_recent(int64_t now_us) const;
 
   BandwidthConfig config_;
   double current_;
@@ -134,6 +152,10 @@ class BandwidthEstimator {
   bool decreased_since_report_ = false;
   int64_t last_decrease_us_ = -1'000'000'000;
   double rtt_ms_ = 0;
+  // loss from TWCC feedback
+  int tl_lost_ = 0, tl_total_ = 0;
+  int64_t tl_since_us_ = -1, last_transport_loss_us_ = -1'000'000'000;
+  bool transport_loss_seen_ = false;
 
   DelayBasedEstimator delay_;
   bool twcc_seen_ = false;

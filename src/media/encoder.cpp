@@ -6,11 +6,36 @@
 
 namespace callagent::media {
 
+namespace {
+// libvpx's rate control for a thin, congestion-controlled link. vp8enc's
+// defaults are a 6 s client buffer (4 s initial, 5 s optimal) and no cap on
+// keyframes: made for files, they let CBR overshoot a cut target for
+// seconds and make the first keyframe after a caps change (a ladder step
+// re-creates the encoder) tens of kB. Nothing paces our send path, so a
+// frame leaves in one burst: on a 2 Mbit/s link with a 100 ms drop-tail
+// queue (25 kB, shared with the other direction) such a keyframe loses its
+// tail, the receiver asks for another, and the picture freezes for seconds
+// (measured: docs/measurements.md, "Sender on a thin link"). So, as
+// libwebrtc does for VP8: a 1 s buffer (0.5 s initial, 0.6 s optimal),
+// overshoot 15 %; and keyframes at most 3 x an average frame
+// (`max-intra-bitrate`, % of the per-frame budget; libwebrtc allows more
+// because its pacer spreads a keyframe, webrtcsink uses 250).
+void configure_vpx_rate_control(GstElement* enc) {
+  GObjectClass* klass = G_OBJECT_GET_CLASS(enc);
+  for (const char* p : {"buffer-size", "buffer-initial-size", "buffer-optimal-size", "max-intra-bitrate",
+                        "overshoot"})
+    if (!g_object_class_find_property(klass, p)) return;  // not libvpx
+  g_object_set(enc, "buffer-size", 1000, "buffer-initial-size", 500, "buffer-optimal-size", 600,
+               "max-intra-bitrate", 300, "overshoot", 15, nullptr);
+}
+}  // namespace
+
 Result<std::unique_ptr<Encoder>> Encoder::append(ElementChain& chain, const CodecInfo& codec,
                                                  const EncoderSettings& settings) {
   auto elements = make_encoder_elements(codec, settings);
   if (!elements) return elements.error();
   for (const auto& e : *elements) chain.add(e);
+  if (codec.codec == Codec::VP8 || codec.codec == Codec::VP9) configure_vpx_rate_control(elements->front().get());
   return std::unique_ptr<Encoder>(
       new Encoder(codec, elements->front().get(), int64_t{settings.bitrate_kbps} * 1000));
 }

@@ -14,9 +14,10 @@
 // Inputs: the report blocks about our video SSRC drive the estimator (our
 // audio's when we send no video); the audio SSRC's drive the Opus FEC share.
 // REMB caps the target. TWCC feedback comes from outside
-// (on_transport_feedback), from whoever taps webrtcbin's transport-wide
-// feedback; until it does, only the loss-based rules run (no delay signal,
-// no probing).
+// (on_transport_feedback, PeerConnection's TransportFeedback); without it
+// only the loss-based rules run (no delay signal, no probing). With it the
+// loss the estimator acts on is the feedback's (packets lost on the wire),
+// not the reports' fraction lost, which retransmissions hide.
 //
 // Bounds: min 100 kbit/s; max = the preset's video bitrate (or
 // --video-bitrate) + the audio preset's. The estimate starts at the max:

@@ -113,6 +113,48 @@ TEST_CASE("bwe: loss-based rules (+8 %/s, hold 2-10 %, cut above 10 % once per 3
   CHECK(b.target_bps() == stale);
 }
 
+TEST_CASE("bwe: with TWCC the loss comes from the feedback, not from receiver reports", "[congestion][bwe]") {
+  BandwidthEstimator b(
+      BandwidthConfig{.start_bps = 1'000'000, .min_bps = 100'000, .max_bps = 10'000'000, .probing = false});
+  int64_t t = 0, sent = 0;
+  // One feedback per 100 ms about 30 packets (constant queue delay), the
+  // given share of them lost, and a receiver report per second.
+  auto run = [&](double seconds, double twcc_loss, double rr_loss) {
+    for (int i = 0; i < static_cast<int>(seconds * 10); ++i) {
+      std::vector<PacketResult> fb;
+      for (int k = 0; k < 30; ++k) {
+        PacketResult p;
+        p.send_us = sent;
+        p.size_bytes = 400;
+        if (k >= static_cast<int>(twcc_loss * 30 + 0.5)) p.arrival_us = sent + 20'000;
+        sent += 100'000 / 30;
+        fb.push_back(p);
+      }
+      t += 100'000;
+      b.on_transport_feedback(t, fb);
+      b.on_tick(t);
+      if (i % 10 == 9) b.on_receiver_report(t, rr_loss, 40.0);
+    }
+  };
+  // 30 % lost on the wire, the receiver reports say 0 % (repaired by
+  // retransmissions): the estimate is cut.
+  run(2.0, 0.3, 0.0);
+  const int64_t cut = b.target_bps();
+  std::printf("bwe transport loss: 2 s of 30 %% TWCC loss, RR 0 %%: 1000 -> %lld kbit/s\n",
+              static_cast<long long>(cut / 1000));
+  CHECK(cut < 700'000);
+  // Clean on the wire, reports of 30 %: not a cut.
+  run(2.0, 0.0, 0.3);
+  CHECK(b.target_bps() >= cut);
+  // TWCC stops: after 6 s the receiver reports' loss drives the rules again.
+  const int64_t before = b.target_bps();
+  for (int i = 0; i < 12; ++i) {
+    t += 1'000'000;
+    b.on_receiver_report(t, 0.3, 40.0);
+  }
+  CHECK(b.target_bps() < before);
+}
+
 TEST_CASE("bwe trace: TWCC, 1 Mbit/s bottleneck: settles under the cap within 5 s", "[congestion][bwe][trace]") {
   BandwidthEstimator b;
   LinkConfig c;

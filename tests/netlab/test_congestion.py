@@ -14,6 +14,11 @@ with a 100 ms drop-tail queue, like a loopback tbf).
   off:  --congestion-control off on the same cap: the sender keeps the
         preset's rate and size (what fixed-rate tests rely on) and the
         report has no congestion block.
+  cap_*chromium*: the agent and the project's call page in headless
+        Chromium on the same cap, the agent offering or answering: agent ->
+        page (the page's TWCC feedback drives our controller) and page ->
+        agent (our feedback must make Chromium adapt), each judged on the
+        same goals; the cap lifted after 25 s. Skips without Chromium.
 
 Numbers come from each agent's --report (1 s intervals): the congestion
 block (target, video rate, format, limiting input), video.out.bitrate
@@ -37,21 +42,15 @@ CAPPED_S = 30.0          # how long the cap stays after the connection
 LIFTED_S = 25.0          # the call goes on this long after the cap is lifted
 RECOVER_S = 20.0         # back near the preset's rate within this
 
-# What the capped call must give after SETTLE_S. The goal (what two
-# browsers reach on this cap) is >= 15 fps received, <= 2 % loss, no freeze
-# over 1 s. With loss-based control alone (no TWCC delay signal yet) this
-# loaded 2-core machine measured, in four runs: 10.5/17.4, 5.6/5.6, 3.6/3.6
-# and 2.7/3.6 fps (run 4: estimates only cut to 1.8-2.0 Mbit/s, no ladder
-# step),
-# 23-50 % residual loss, freezes up to 4.3 s, and in the second run one
-# sender's estimate climbed back to the preset's rate while capped (its
-# partner's reports said <= 2 % loss: retransmitted duplicates hide the
-# loss from RTCP's fraction lost; docs/measurements.md, section 17). So the
-# test asserts what is reached, against the ~0 fps / ~76 % loss of
-# --congestion-control off on the same cap, and no more; tighten it when
-# the delay-based input is wired.
-MIN_FPS = 1.0
-MAX_LOSS_PCT = 65.0
+# What the capped call must give after SETTLE_S: the goal, what two
+# browsers reach on this cap (>= 15 fps received each way, <= 2 % loss left
+# after repair, no freeze longer than 1 s). Before the send path was fitted
+# for a thin link (libvpx buffers, keyframe cap, loss from TWCC feedback)
+# this measured 16-17 fps with freezes of 8.5-8.8 s (docs/measurements.md,
+# "Sender on a thin link").
+MIN_FPS = 15.0
+MAX_LOSS_PCT = 2.0
+MAX_FREEZE_MS = 1000.0
 CUT_SHARE = 0.9          # the estimate went below this share of the preset's rate (off: never)
 
 
@@ -152,13 +151,16 @@ def cap_then_lift():
             check(x["targets"] and min(x["targets"]) < CUT_SHARE * PRESET_MAX,
                   f"{side}: target cut below {CUT_SHARE} of the preset on the cap",
                   f"< {CUT_SHARE * PRESET_MAX:.0f}", x["targets"])
-            check(x["out"] is not None and x["out"] < CAP, f"{side}: sends under the cap on average", f"< {CAP}",
-                  x["out"])
+            check(x["out"] is not None and x["other_out"] is not None and x["out"] + x["other_out"] < CAP,
+                  f"{side}: both directions together send under the cap on average", f"< {CAP}",
+                  (x["out"], x["other_out"]))
             # 2. The partner sees a moving picture (off: none at all).
             check(x["fps"] is not None and x["fps"] >= MIN_FPS,
                   f"{side}: partner receives >= {MIN_FPS} fps on the cap", f">= {MIN_FPS}", x["fps"])
             check(x["loss"] is not None and x["loss"] <= MAX_LOSS_PCT,
                   f"{side}: residual loss <= {MAX_LOSS_PCT} %", f"<= {MAX_LOSS_PCT}", x["loss"])
+            check(x["longest"] <= MAX_FREEZE_MS, f"{side}: no freeze longer than {MAX_FREEZE_MS:.0f} ms on the cap",
+                  f"<= {MAX_FREEZE_MS:.0f}", x["freezes"])
             # 3. The cap lifted: back near the preset's rate within RECOVER_S.
             check(x["recovered"] >= 0.9 * PRESET_MAX, f"{side}: target back near {PRESET_MAX} within {RECOVER_S} s",
                   f">= {0.9 * PRESET_MAX:.0f}", x["recovered"])
@@ -212,6 +214,146 @@ def off_keeps_the_rate():
         # and seconds of it leave at that rate (measured 2.3-2.7 Mbit/s).
         check(max(best.values()) >= 0.8 * 2_500_000, "the fixed rate is sent", f">= {0.8 * 2_500_000:.0f}",
               best)
+
+
+# ---- agent <-> Chromium on the same cap ------------------------------------------
+#
+# The agent on side a (capped), the project's call page in Chromium on side
+# b; both send 720p30. Agent -> page: the page's feedback (TWCC) drives our
+# controller, judged on the page's inbound video. Page -> agent: our
+# feedback must make Chromium adapt, judged on the agent's report and the
+# page's outbound rate. Stats are sampled every 0.5 s; a freeze's length
+# is bounded by the page's totalFreezesDuration growth in one sample.
+
+PAGE_JS = """(async () => {
+  const s = await callagentPage.rawStats();
+  const vin = s.filter((x) => x.type === 'inbound-rtp' && x.kind === 'video')
+               .sort((x, y) => (y.packetsReceived || 0) - (x.packetsReceived || 0))[0] || {};
+  const vout = s.filter((x) => x.type === 'outbound-rtp' && x.kind === 'video');
+  const pair = s.filter((x) => x.type === 'candidate-pair' && x.nominated)[0] || {};
+  const sum = (xs, k) => xs.reduce((n, x) => n + (x[k] || 0), 0);
+  return {t: performance.now() / 1000, ssrc: vin.ssrc || 0, frames: vin.framesDecoded || 0,
+          freezes: vin.freezeCount || 0, freezeS: vin.totalFreezesDuration || 0,
+          packets: vin.packetsReceived || 0, lost: vin.packetsLost || 0,
+          bytesSent: sum(vout, 'bytesSent'), framesSent: sum(vout, 'framesSent'),
+          outgoing: pair.availableOutgoingBitrate || 0};
+})()"""
+
+PAGE_CAPPED_S = 25.0
+PAGE_LIFTED_S = 22.0
+
+
+def page_window(samples, t0, t1):
+    return [x for x in samples if t0 <= x["rel"] <= t1]
+
+
+def chromium_cap(ctx_name, agent_first):
+    with netlab.Lab() as lab:
+        fake = "--use-fake-device-for-media-stream"
+        chrome = lab.chromium("b", extra_flags=[f"{fake}=fps=30"], drop_flags=(fake,))
+        srv = lab.server()
+        room = lab.new_room()
+        lab.link("a", rate=CAP, shared=True)
+        total = PAGE_CAPPED_S + PAGE_LIFTED_S + 8
+        page = chrome.new_page()
+        args = ["--duration", f"{total:.0f}s", "--warm-up", "2s", "--no-status", "--stats-interval", "1s",
+                "--report", f"{ctx_name}.json"]
+        page.set_auth_cookie(srv.url, lab.token())
+        url = room + "?ice=none&video=720p&fps=30"
+        if agent_first:
+            agent = lab.agent("a", room, args, name=ctx_name)
+            agent.wait_for_log(r"connected to ws", 20)
+            time.sleep(1.2)
+            page.goto(url)
+        else:
+            page.goto(url)
+            page.wait_for("window.callagentPage && callagentPage.state().initiator", 15)
+            agent = lab.agent("a", room, args, name=ctx_name)
+        page.wait_for("callagentPage.state().connectedAt", 30, "page connected")
+        t_conn = time.monotonic()
+        samples = []
+        lifted_at = None
+        while time.monotonic() - t_conn < PAGE_CAPPED_S + PAGE_LIFTED_S:
+            x = page.evaluate(PAGE_JS)
+            x["rel"] = time.monotonic() - t_conn
+            samples.append(x)
+            if lifted_at is None and x["rel"] >= PAGE_CAPPED_S:
+                lab.clear("a")
+                lifted_at = time.monotonic() - t_conn
+            time.sleep(0.5)
+        agent.wait(total + 40)
+        rep = agent.report(f"{ctx_name}.json")
+        page.close()
+    check(rep["exit"]["code"] == 0, f"{ctx_name}: the agent exits 0", 0, rep["exit"])
+
+    # Agent -> page.
+    cc = [i["congestion"] for i in rep["intervals"] if i["congestion"]]
+    capped = window(rep, SETTLE_S, lifted_at - 1.0)
+    after = window(rep, lifted_at, lifted_at + RECOVER_S)
+    w = page_window(samples, SETTLE_S, lifted_at - 1.0)
+    check(len(w) >= 4, f"{ctx_name}: page samples on the cap", ">= 4", len(w))
+    # The stream the page received longest (it may have made a new one).
+    ssrcs = [x["ssrc"] for x in w if x["ssrc"]]
+    check(ssrcs, f"{ctx_name}: the page receives video on the cap", "an inbound-rtp video stream", w[-1])
+    ssrc = max(set(ssrcs), key=ssrcs.count)
+    w = [x for x in w if x["ssrc"] == ssrc]
+    span = w[-1]["t"] - w[0]["t"]
+    check(span > 0, f"{ctx_name}: page samples of one stream span the cap", "> 0 s", len(w))
+    page_fps = (w[-1]["frames"] - w[0]["frames"]) / span if span > 0 else 0
+    got = w[-1]["packets"] - w[0]["packets"]
+    lost = max(0, w[-1]["lost"] - w[0]["lost"])
+    page_loss = 100.0 * lost / (got + lost) if got + lost > 0 else None
+    longest = 0.0
+    for p, q in zip(w, w[1:]):
+        if q["freezes"] > p["freezes"]:
+            longest = max(longest, (q["freezeS"] - p["freezeS"]) * 1000)
+    out = sent_rate(capped)
+    recovered = max([i["congestion"]["target_bps"] for i in after if i["congestion"]], default=0)
+    # Page -> agent.
+    fps, loss, aspan = received(capped)
+    freezes = [f for f in rep["freezes"]["events"] if SETTLE_S <= f["start_s"] - connected_at(rep) <= lifted_at]
+    a_longest = max([f["duration_ms"] for f in freezes], default=0.0)
+    page_out = (w[-1]["bytesSent"] - w[0]["bytesSent"]) * 8 / span if span > 0 else None
+    lw = page_window(samples, lifted_at, lifted_at + RECOVER_S)
+    page_after = max([x["outgoing"] for x in lw], default=0)
+    print(f"{ctx_name}: agent -> page capped ({span:.0f} s): agent sent {(out or 0) / 1e3:.0f} kbit/s, target "
+          f"{min([c['target_bps'] for c in cc], default=0) / 1e3:.0f}-{max([c['target_bps'] for c in cc], default=0) / 1e3:.0f}"
+          f" kbit/s, page received {page_fps:.1f} fps, loss {page_loss or 0:.2f} %, longest freeze <= {longest:.0f} ms, "
+          f"ladder steps {max([c['ladder_steps'] for c in cc], default=0)}, limited by "
+          f"{sorted({c['limited_by'] for c in cc})}, REMB {cc[-1]['remb_bps'] if cc else None}; lifted: target {recovered / 1e3:.0f} kbit/s within {RECOVER_S:.0f} s",
+          flush=True)
+    print(f"{ctx_name}: page -> agent capped ({aspan:.0f} s): page sent {(page_out or 0) / 1e3:.0f} kbit/s "
+          f"(its estimate {min([x['outgoing'] for x in w]) / 1e3:.0f}-{max([x['outgoing'] for x in w]) / 1e3:.0f}"
+          f" kbit/s), agent received {fps or 0:.1f} fps, loss {loss or 0:.2f} %, freezes {len(freezes)} (longest "
+          f"{a_longest:.0f} ms); lifted: page estimate {page_after / 1e3:.0f} kbit/s", flush=True)
+    check(cc, f"{ctx_name}: the agent's report has congestion blocks", "> 0", len(cc))
+    # "delay" exists only once transport-wide feedback reached the estimator.
+    check("delay" in {c["limited_by"] for c in cc}, f"{ctx_name}: the page's TWCC feedback drives the controller",
+          "delay among the limits", sorted({c["limited_by"] for c in cc}))
+    check(out is not None and page_out is not None and out + page_out < CAP,
+          f"{ctx_name}: both directions together send under the cap", f"< {CAP}", (out, page_out))
+    check(page_fps >= MIN_FPS, f"{ctx_name}: the page receives >= {MIN_FPS} fps", f">= {MIN_FPS}", page_fps)
+    check(page_loss is not None and page_loss <= MAX_LOSS_PCT, f"{ctx_name}: the page's loss",
+          f"<= {MAX_LOSS_PCT}", page_loss)
+    check(longest <= MAX_FREEZE_MS, f"{ctx_name}: no freeze over {MAX_FREEZE_MS:.0f} ms at the page",
+          f"<= {MAX_FREEZE_MS:.0f}", longest)
+    check(recovered >= 0.9 * PRESET_MAX, f"{ctx_name}: the agent's target back near the preset after the lift",
+          f">= {0.9 * PRESET_MAX:.0f}", recovered)
+    check(fps is not None and fps >= MIN_FPS, f"{ctx_name}: the agent receives >= {MIN_FPS} fps", f">= {MIN_FPS}",
+          fps)
+    check(loss is not None and loss <= MAX_LOSS_PCT, f"{ctx_name}: the agent's loss", f"<= {MAX_LOSS_PCT}", loss)
+    check(a_longest <= MAX_FREEZE_MS, f"{ctx_name}: no freeze over {MAX_FREEZE_MS:.0f} ms at the agent",
+          f"<= {MAX_FREEZE_MS:.0f}", freezes)
+
+
+@case
+def cap_agent_offers_to_chromium():
+    chromium_cap("chromium-answers", agent_first=True)
+
+
+@case
+def cap_chromium_offers_to_agent():
+    chromium_cap("chromium-offers", agent_first=False)
 
 
 if __name__ == "__main__":
