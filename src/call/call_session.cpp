@@ -361,6 +361,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.recovery = {r.nack_requests, r.rtx_received, r.rtx_recovered, r.lost_after_recovery, r.rtx_requests_received,
                   r.rtx_sent, r.audio_nack_requests, r.keyframes_requested, f.recovery.keyframes_forced,
                   r.jitter_buffer_ms};
+    f.recovery.lost_before_recovery = r.lost_before_recovery;
     f.twcc = {c.twcc_feedback_received, c.twcc_packets_reported, c.twcc_packets_lost, c.twcc_feedback_sent};
     auto lg = current_->take_frame_log();
     f.frame_times_us = std::move(lg.video_decode_times_us);

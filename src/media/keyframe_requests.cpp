@@ -30,6 +30,7 @@ void KeyframeRequests::attach(GstElement* depayloader) {
                                     GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
                     &KeyframeRequests::on_sink, this, nullptr);
   gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, &KeyframeRequests::on_src, this, nullptr);
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &KeyframeRequests::on_upstream, this, nullptr);
   std::lock_guard lock(mutex_);
   depay_sink_ = std::move(sink);
 }
@@ -59,6 +60,21 @@ GstPadProbeReturn KeyframeRequests::on_src(GstPad*, GstPadProbeInfo* info, gpoin
   std::lock_guard lock(self->mutex_);
   self->requester_.on_decodable_frame(g_get_monotonic_time(), key);
   return GST_PAD_PROBE_OK;
+}
+
+// Upstream events leaving the depayloader's sink pad: its own keyframe
+// requests (all-headers, count 0) are absorbed; ours (no all-headers) pass.
+GstPadProbeReturn KeyframeRequests::on_upstream(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<KeyframeRequests*>(data);
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!ev || !gst_video_event_is_force_key_unit(ev)) return GST_PAD_PROBE_OK;
+  gboolean all_headers = FALSE;
+  if (!gst_video_event_parse_upstream_force_key_unit(ev, nullptr, &all_headers, nullptr) || !all_headers)
+    return GST_PAD_PROBE_OK;
+  self->depay_requests_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(self->mutex_);
+  self->requester_.on_frame_lost(g_get_monotonic_time());
+  return GST_PAD_PROBE_DROP;
 }
 
 void KeyframeRequests::poll() {

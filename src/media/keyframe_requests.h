@@ -15,7 +15,12 @@
 // (with all-headers it would be a FIR, which is for a decoder that joins a
 // running stream). rtpvp8depay's own `request-keyframe` is off: it asks
 // with all-headers on every gap, which made a FIR storm (hundreds per call
-// at 5 % loss) before NACK could repair anything.
+// at 5 % loss) before NACK could repair anything. Even with it off,
+// rtpvp8depay 1.22 still pushes such a request (all-headers) for every
+// inter-frame it drops while it waits for a keyframe, 30 a second, none
+// of them counted or rate limited by us: those are caught on its sink pad
+// and become one on_frame_lost() of the requester instead, so every
+// keyframe request on the wire is one of ours.
 //
 // Owned by ReceiveProbes (created on the main thread, where its poll timer
 // runs); the pad probes run on the streaming thread and share the requester
@@ -45,10 +50,12 @@ class KeyframeRequests {
 
   uint64_t requests_sent() const { return sent_.load(); }
   uint64_t frames_lost() const { return lost_.load(); }
+  uint64_t depayloader_requests() const { return depay_requests_.load(); }
 
  private:
   static GstPadProbeReturn on_sink(GstPad*, GstPadProbeInfo*, gpointer);
   static GstPadProbeReturn on_src(GstPad*, GstPadProbeInfo*, gpointer);
+  static GstPadProbeReturn on_upstream(GstPad*, GstPadProbeInfo*, gpointer);
   void poll();
 
   const int peer_id_;
@@ -58,6 +65,7 @@ class KeyframeRequests {
   GRef<GstPad> depay_sink_;
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> lost_{0};
+  std::atomic<uint64_t> depay_requests_{0};  // the depayloader's own, absorbed
 };
 
 }  // namespace callagent::media

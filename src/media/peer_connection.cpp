@@ -139,6 +139,7 @@ PeerConnection::Counters PeerConnection::counters() const {
   c.recovery = {fb.nack_requests, fb.rtx_received, fb.rtx_recovered, fb.lost_after_recovery,
                 fb.rtx_requests_received, fb.rtx_sent, fb.audio_nack_requests, in.keyframe_requests,
                 fb.latency_ms};
+  c.recovery.lost_before_recovery = fb.lost_before_recovery;
   if (const auto* tf = transport_feedback_.get()) {
     c.twcc_feedback_received = tf->feedback_messages();
     c.twcc_packets_reported = tf->packets_reported();

@@ -94,6 +94,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
       uint64_t rtx_requests_received = 0, rtx_sent = 0, audio_nack_requests = 0;
       uint64_t keyframes_requested = 0;
       unsigned jitter_buffer_ms = 0;
+      uint64_t lost_before_recovery = 0;  // media packets the network took
     } recovery;
     // Transport-wide congestion feedback (TransportFeedback): received
     // from the partner, the packets it reported on (lost ones among them),

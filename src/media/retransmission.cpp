@@ -140,7 +140,7 @@ void Retransmission::configure(GstElement* jb, MediaKind kind) {
 void Retransmission::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data) {
   auto* self = static_cast<Retransmission*>(data);
   std::lock_guard lock(self->mutex_);
-  self->jitterbuffers_.push_back({GRef<GstElement>::ref(jb), std::nullopt});
+  self->jitterbuffers_.push_back({GRef<GstElement>::ref(jb), ssrc, std::nullopt});
   auto it = self->ssrc_kind_.find(ssrc);
   if (it != self->ssrc_kind_.end()) {
     self->configure(jb, it->second);
@@ -242,10 +242,46 @@ void Retransmission::tick() {
   }
 }
 
+uint64_t Retransmission::network_loss(const std::vector<uint32_t>& ssrcs) const {
+  if (!rtpbin_ || ssrcs.empty()) return 0;
+  uint64_t lost = 0;
+  for (guint id = 0; id < 2; ++id) {
+    GObject* sp = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &sp);  // transfer full
+    auto session = GRef<GObject>::adopt(sp);
+    if (!session) continue;
+    GstStructure* stats = nullptr;
+    g_object_get(session.get(), "stats", &stats, nullptr);
+    if (!stats) continue;
+    const GValue* arr = gst_structure_get_value(stats, "source-stats");
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    if (arr && G_VALUE_HOLDS(arr, g_value_array_get_type())) {
+      auto* va = static_cast<GValueArray*>(g_value_get_boxed(arr));
+      for (guint i = 0; va && i < va->n_values; ++i) {
+        const GstStructure* s = gst_value_get_structure(g_value_array_get_nth(va, i));
+        guint ssrc = 0;
+        gboolean internal = TRUE;
+        gint n = 0;
+        if (!s || !gst_structure_get_uint(s, "ssrc", &ssrc) || !gst_structure_get_boolean(s, "internal", &internal) ||
+            internal)
+          continue;
+        if (std::find(ssrcs.begin(), ssrcs.end(), ssrc) == ssrcs.end()) continue;
+        // Negative with duplicates (a partner that resends on the media
+        // SSRC): clamped.
+        if (gst_structure_get_int(s, "packets-lost", &n) && n > 0) lost += static_cast<uint64_t>(n);
+      }
+    }
+    G_GNUC_END_IGNORE_DEPRECATIONS
+    gst_structure_free(stats);
+  }
+  return lost;
+}
+
 Retransmission::Counters Retransmission::counters() const {
   Counters c;
   c.latency_ms = static_cast<unsigned>(latency_.latency_ms());
   c.rtt_ms = read_rtt();
+  std::vector<uint32_t> video_ssrcs;
   {
     std::lock_guard lock(mutex_);
     for (const auto& j : jitterbuffers_) {
@@ -254,6 +290,7 @@ Retransmission::Counters Retransmission::counters() const {
       g_object_get(j.element.get(), "stats", &st, nullptr);
       if (!st) continue;
       if (*j.kind == MediaKind::Video) {
+        video_ssrcs.push_back(j.ssrc);
         c.nack_requests += struct_u64(st, "rtx-count");
         c.rtx_recovered += struct_u64(st, "rtx-success-count");
         c.lost_after_recovery += struct_u64(st, "num-lost");
@@ -266,6 +303,7 @@ Retransmission::Counters Retransmission::counters() const {
       gst_structure_free(st);
     }
   }
+  c.lost_before_recovery = network_loss(video_ssrcs);
   for (const auto& e : find_all(webrtc_, "rtprtxsend", true)) {
     c.rtx_requests_received += prop_uint(e.get(), "num-rtx-requests");
     c.rtx_sent += prop_uint(e.get(), "num-rtx-packets");

@@ -58,6 +58,12 @@ class Retransmission {
     uint64_t nack_requests = 0;       // retransmission requests we made (each becomes a NACK entry)
     uint64_t rtx_recovered = 0;       // packets a retransmission brought back in time
     uint64_t lost_after_recovery = 0; // packets given up for lost (what the decoder misses)
+    // Media packets the network took (before repair): expected - received
+    // on the partner's video SSRCs as rtpsession counts them. rtpsession
+    // sits before rtprtxreceive, so a retransmission arrives there on the
+    // RTX SSRC and does not hide the loss (the jitter buffer's and
+    // inbound-rtp's packets-lost are the loss *after* repair).
+    uint64_t lost_before_recovery = 0;
     uint64_t rtx_received = 0;        // RTX packets that arrived (rtprtxreceive)
     uint64_t audio_nack_requests = 0; // must stay 0
     bool audio_retransmission = false;  // some audio jitter buffer had do-retransmission
@@ -85,6 +91,7 @@ class Retransmission {
  private:
   struct Jitterbuffer {
     GRef<GstElement> element;
+    uint32_t ssrc = 0;
     std::optional<MediaKind> kind;  // unknown until its first packet
   };
 
@@ -96,6 +103,7 @@ class Retransmission {
   std::optional<MediaKind> kind_of_pt(int pt) const;
   void tick();
   std::optional<double> read_rtt() const;
+  uint64_t network_loss(const std::vector<uint32_t>& ssrcs) const;
   void apply_session_settings();
 
   const int peer_id_;

@@ -143,6 +143,8 @@ std::vector<Entry> build_catalog() {
       {"recovery.nack_requests", "video packets we asked to be retransmitted", &R::nack_requests},
       {"recovery.rtx_received", "RTX packets received", &R::rtx_received},
       {"recovery.rtx_recovered", "video packets a retransmission brought back in time", &R::rtx_recovered},
+      {"recovery.lost_before_recovery", "video packets lost on the network (before retransmission)",
+       &R::lost_before_recovery},
       {"recovery.lost_after_recovery", "video packets lost after retransmission", &R::lost_after_recovery},
       {"recovery.rtx_requests_received", "packets the partner asked us to retransmit", &R::rtx_requests_received},
       {"recovery.rtx_sent", "RTX packets sent", &R::rtx_sent},

@@ -121,6 +121,7 @@ void recovery_json(B& b, const RecoveryStats& r) {
   n("nack_requests", r.nack_requests);
   n("rtx_received", r.rtx_received);
   n("rtx_recovered", r.rtx_recovered);
+  n("lost_before_recovery", r.lost_before_recovery);
   n("lost_after_recovery", r.lost_after_recovery);
   n("rtx_requests_received", r.rtx_requests_received);
   n("rtx_sent", r.rtx_sent);

@@ -42,9 +42,12 @@ struct StreamStats {
 };
 
 // Loss repair and keyframes, from our jitter buffers, the RTX elements and
-// our keyframe requester (cumulative for the current peer). Packet loss
-// "before recovery" is StreamStats::packets_lost of video_in (what the
-// network took); lost_after_recovery is what the decoder missed.
+// our keyframe requester (cumulative for the current peer).
+// lost_before_recovery is what the network took of the partner's video
+// (media packets, counted before retransmission: a repaired packet is
+// still lost here); lost_after_recovery is what the decoder missed (the
+// same as video_in's packets_lost, which webrtcbin takes from the jitter
+// buffer).
 struct RecoveryStats {
   uint64_t nack_requests = 0;        // packets we asked to be retransmitted (video)
   uint64_t rtx_received = 0;         // RTX packets that arrived
@@ -56,6 +59,7 @@ struct RecoveryStats {
   uint64_t keyframes_requested = 0;  // PLIs we asked for
   uint64_t keyframes_forced = 0;     // keyframes our encoder made for PLI/FIR (all partners)
   std::optional<unsigned> jitter_buffer_ms;  // the receive jitter buffers' current latency
+  uint64_t lost_before_recovery = 0;  // video packets the network took (before repair)
 };
 
 struct CandidatePair {

@@ -65,8 +65,8 @@ std::string format_status(const Snapshot& s) {
   // Loss repair: recovered/asked, given up, keyframes asked for.
   const auto& r = s.recovery;
   if (r.nack_requests || r.keyframes_requested || r.rtx_sent)
-    line += fmt::format(" | rtx {}/{} lost {} pli {}", r.rtx_recovered, r.nack_requests, r.lost_after_recovery,
-                        r.keyframes_requested);
+    line += fmt::format(" | rtx {}/{} lost {}->{} pli {}", r.rtx_recovered, r.nack_requests, r.lost_before_recovery,
+                        r.lost_after_recovery, r.keyframes_requested);
   if (s.freezes) line += fmt::format(" | freezes {}", s.freezes);
   if (s.latency) line += fmt::format(" | latency {:.0f} ms", s.latency->median_ms);
   return line;
