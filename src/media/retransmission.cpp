@@ -3,12 +3,19 @@
 #include "common/logging.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 namespace callagent::media {
 
 namespace {
 auto log() { return logging::get("webrtc"); }
+
+// The margin congestion::JitterLatency keeps above 2 x RTT for jitter: a
+// NACK must leave early enough that its repair, one RTT later, still
+// arrives this much before the jitter buffer gives up.
+constexpr unsigned kRepairMarginMs = 50;
+static_assert(kRepairMarginMs == congestion::JitterLatencyConfig{}.margin_ms);
 
 bool is_factory(GstElement* e, std::string_view name) {
   GstElementFactory* f = gst_element_get_factory(e);
@@ -73,6 +80,13 @@ Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptio
     signals_.emplace_back(rtpbin_.get(), "new-jitterbuffer", G_CALLBACK(&Retransmission::on_new_jitterbuffer), this,
                           G_CONNECT_AFTER);
   }
+  // The RTT source: every compound RTCP packet of the partner, timed on
+  // arrival (attached by tick() once webrtcbin made the session).
+  RtcpFeedback::Events ev;
+  ev.on_reports = [this](int64_t now_us, const std::vector<RtcpFeedback::ReportBlock>& blocks) {
+    if (auto rtt = RtcpFeedback::round_trip_ms(blocks)) on_rtt(now_us, *rtt);
+  };
+  rtcp_ = std::make_unique<RtcpFeedback>(peer_id_, webrtc, std::move(ev));
   timer_.start(std::chrono::milliseconds(1000), [this] {
     tick();
     return true;
@@ -84,6 +98,7 @@ Retransmission::~Retransmission() { disconnect(); }
 void Retransmission::disconnect() {
   signals_.clear();
   timer_.cancel();
+  if (rtcp_) rtcp_->detach();
 }
 
 void Retransmission::enable_nack(GstWebRTCRTPTransceiver* trans, MediaKind kind) {
@@ -190,49 +205,21 @@ void Retransmission::apply_session_settings() {
   }
 }
 
-std::optional<double> Retransmission::read_rtt() const {
-  if (!rtpbin_) return std::nullopt;
-  std::optional<double> rtt;
-  for (guint id = 0; id < 2; ++id) {
-    GObject* sp = nullptr;
-    g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &sp);  // transfer full
-    auto session = GRef<GObject>::adopt(sp);
-    if (!session) continue;
-    GstStructure* stats = nullptr;
-    g_object_get(session.get(), "stats", &stats, nullptr);
-    if (!stats) continue;
-    const GValue* arr = gst_structure_get_value(stats, "source-stats");
-    // rtpsession still hands out a GValueArray.
-    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-    if (arr && G_VALUE_HOLDS(arr, g_value_array_get_type())) {
-      auto* va = static_cast<GValueArray*>(g_value_get_boxed(arr));
-      for (guint i = 0; va && i < va->n_values; ++i) {
-        const GstStructure* s = gst_value_get_structure(g_value_array_get_nth(va, i));
-        // rtpsession keeps a report block about our stream on the source
-        // that sent it (the partner's), not on our own.
-        gboolean have_rb = FALSE;
-        guint rt = 0;
-        if (!s || !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) continue;
-        if (!gst_structure_get_uint(s, "rb-round-trip", &rt) || rt == 0) continue;
-        const double ms = static_cast<double>(rt) * 1000.0 / 65536.0;
-        // A report block computed against a wrong or wrapped timestamp
-        // gives absurd values (seen: 1500 s): not an RTT.
-        if (ms > 3000.0) continue;
-        rtt = std::max(rtt.value_or(0.0), ms);
-      }
-    }
-    G_GNUC_END_IGNORE_DEPRECATIONS
-    gst_structure_free(stats);
-  }
-  return rtt;
-}
-
 void Retransmission::tick() {
   apply_session_settings();
-  const auto rtt = read_rtt();
-  if (!rtt) return;
-  if (auto next = latency_.on_rtt(g_get_monotonic_time(), *rtt)) {
-    log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, *rtt, *next);
+  if (rtcp_ && !rtcp_->attached()) rtcp_->attach();
+  std::lock_guard lock(mutex_);
+  for (auto& j : jitterbuffers_)
+    if (!j.requests_watched && j.kind == MediaKind::Video) watch_requests(j);
+}
+
+void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
+  rtt_ms_ = rtt_ms;
+  // What a repair needs to come back: the round trip plus the margin the
+  // latency keeps for jitter (see the header).
+  request_rtt_ms_->store(static_cast<unsigned>(std::lround(rtt_ms)) + kRepairMarginMs, std::memory_order_relaxed);
+  if (auto next = latency_.on_rtt(now_us, rtt_ms)) {
+    log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, rtt_ms, *next);
     // webrtcbin hands its latency to rtpbin, which gives it to the jitter
     // buffers it makes from now on; the existing ones are set here (each
     // posts a LATENCY message: the pipeline recalculates).
@@ -277,10 +264,37 @@ uint64_t Retransmission::network_loss(const std::vector<uint32_t>& ssrcs) const 
   return lost;
 }
 
+namespace {
+using SharedRtt = std::shared_ptr<std::atomic<unsigned>>;
+}
+
+void Retransmission::watch_requests(Jitterbuffer& jb) {
+  jb.requests_watched = true;
+  GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(jb.element.get(), "sink"));
+  if (!sink) return;
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Retransmission::on_request,
+                    new SharedRtt(request_rtt_ms_), [](gpointer p) { delete static_cast<SharedRtt*>(p); });
+}
+
+// Streaming thread (the jitter buffer's timer thread, no lock of ours).
+GstPadProbeReturn Retransmission::on_request(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
+  const GstStructure* s = gst_event_get_structure(ev);
+  if (!s || !gst_structure_has_name(s, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
+  const unsigned needed = (*static_cast<SharedRtt*>(data))->load(std::memory_order_relaxed);
+  guint avg = 0;
+  if (needed == 0 || (gst_structure_get_uint(s, "avg-rtt", &avg) && avg == needed)) return GST_PAD_PROBE_OK;
+  ev = gst_event_make_writable(ev);
+  gst_structure_set(gst_event_writable_structure(ev), "avg-rtt", G_TYPE_UINT, needed, nullptr);
+  GST_PAD_PROBE_INFO_DATA(info) = ev;
+  return GST_PAD_PROBE_OK;
+}
+
 Retransmission::Counters Retransmission::counters() const {
   Counters c;
   c.latency_ms = static_cast<unsigned>(latency_.latency_ms());
-  c.rtt_ms = read_rtt();
+  c.rtt_ms = rtt_ms_;
   std::vector<uint32_t> video_ssrcs;
   {
     std::lock_guard lock(mutex_);

@@ -20,9 +20,25 @@
 //    video reports;
 //  - its jitter buffers wait a fixed `latency`: a repair arrives one RTT
 //    after the gap was seen, so on a long path nothing is ever repaired in
-//    time. Unless the user pinned it, the latency follows the RTT read from
-//    the RTCP receiver reports about our streams (congestion::JitterLatency:
-//    2 x RTT + 50 ms, raised at once, lowered slowly, at most 1 s).
+//    time. Unless the user pinned it, the latency follows the RTT of the
+//    partner's receiver reports about our streams (congestion::JitterLatency:
+//    2 x RTT + 50 ms, raised at once, lowered slowly, at most 1 s), applied
+//    the moment a report arrives. The RTT is the peer's one RTT source,
+//    RtcpFeedback (its header says why that one);
+//  - a jitter buffer tells rtpsession how long a NACK may wait: its
+//    retransmission request carries `deadline` = latency and `avg-rtt`, the
+//    round trip of its own earlier repairs (40 ms until one succeeded; then
+//    measured from the LAST of its repeated requests, so anything from far
+//    too small to the whole latency when NACKs were late), and rtpsession
+//    may hold the NACK for up to deadline - delay - avg-rtt (an early RTCP
+//    slot or the next regular report). Too small an avg-rtt lets a NACK
+//    wait until its repair cannot arrive in time; too large (seen: ~the
+//    latency, so 0) sends it to the next regular report when the early slot
+//    is taken, up to a second later. Each video request's `avg-rtt` is
+//    set to the measured RTT + 50 ms (the latency's jitter margin), so on a
+//    200 ms path a NACK waits at most ~RTT and its repair still arrives
+//    before the jitter buffer gives up; on a LAN nothing changes (the wait
+//    stays ~0, as with the default 40 ms).
 // The jitter buffer's own retransmission timing (rtx-delay from the
 // jitter, rtx-retry-timeout from the RTT of its earlier repairs,
 // rtx-retry-period = latency - timeout) is left automatic: it follows the
@@ -38,13 +54,16 @@
 #include "common/signal_connection.h"
 #include "congestion/jitter_latency.h"
 #include "media/media_options.h"
+#include "media/rtcp_feedback.h"
 #include "signaling/sdp.h"
 
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -71,7 +90,7 @@ class Retransmission {
     uint64_t rtx_requests_received = 0;  // NACKed packets the partner asked for
     uint64_t rtx_sent = 0;               // RTX packets sent
     unsigned latency_ms = 0;             // the jitter buffers' current latency
-    std::optional<double> rtt_ms;        // from the partner's receiver reports
+    std::optional<double> rtt_ms;        // the latest, from the partner's receiver reports (RtcpFeedback)
   };
 
   Retransmission(int peer_id, GstElement* webrtc, const MediaOptions& options);
@@ -93,6 +112,7 @@ class Retransmission {
     GRef<GstElement> element;
     uint32_t ssrc = 0;
     std::optional<MediaKind> kind;  // unknown until its first packet
+    bool requests_watched = false;  // watch_requests() probe installed
   };
 
   static void on_new_transceiver(GstElement*, GstWebRTCRTPTransceiver* trans, gpointer data);
@@ -102,8 +122,15 @@ class Retransmission {
   void configure(GstElement* jb, MediaKind kind);
   std::optional<MediaKind> kind_of_pt(int pt) const;
   void tick();
-  std::optional<double> read_rtt() const;
+  // Packets of these partner SSRCs lost on the network, before repair
+  // (rtpsession's count: retransmissions arrive on the RTX SSRC).
   uint64_t network_loss(const std::vector<uint32_t>& ssrcs) const;
+  // The RTT of each compound RTCP packet from the partner (main context).
+  void on_rtt(int64_t now_us, double rtt_ms);
+  // Sets `avg-rtt` of the jitter buffer's retransmission requests from the
+  // measured RTT (a probe on its sink pad; under mutex_).
+  void watch_requests(Jitterbuffer& jb);
+  static GstPadProbeReturn on_request(GstPad*, GstPadProbeInfo* info, gpointer data);
   void apply_session_settings();
 
   const int peer_id_;
@@ -112,6 +139,11 @@ class Retransmission {
   std::vector<SignalConnection> signals_;
   Timeout timer_;
   congestion::JitterLatency latency_;
+  std::unique_ptr<RtcpFeedback> rtcp_;  // the RTT source
+  std::optional<double> rtt_ms_;        // main context
+  // The RTT in ms for the request probes (0 = none yet); shared with them so
+  // a probe firing during teardown never reads a destroyed object.
+  std::shared_ptr<std::atomic<unsigned>> request_rtt_ms_ = std::make_shared<std::atomic<unsigned>>(0);
 
   mutable std::mutex mutex_;
   std::map<uint32_t, MediaKind> ssrc_kind_;

@@ -4,6 +4,7 @@
 
 #include <gst/rtp/rtp.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace callagent::media {
@@ -83,7 +84,8 @@ RtcpFeedback::Parsed RtcpFeedback::parse(GstBuffer* buffer, uint32_t ntp_now) {
         if (lsr != 0) {
           // Modulo 2^32; a "negative" result (clock step, bogus block) says nothing.
           const uint32_t rtt = ntp_now - lsr - dlsr;
-          if (rtt < 0x80000000u) b.rtt_ms = rtt * 1000.0 / 65536.0;
+          const double ms = rtt * 1000.0 / 65536.0;
+          if (rtt < 0x80000000u && ms < kMaxRttMs) b.rtt_ms = ms;
         }
         out.blocks.push_back(b);
         ++out.counts.report_blocks;
@@ -116,6 +118,13 @@ RtcpFeedback::Parsed RtcpFeedback::parse(GstBuffer* buffer, uint32_t ntp_now) {
   }
   gst_rtcp_buffer_unmap(&rtcp);
   return out;
+}
+
+std::optional<double> RtcpFeedback::round_trip_ms(const std::vector<ReportBlock>& blocks) {
+  std::optional<double> rtt;
+  for (const auto& b : blocks)
+    if (b.rtt_ms) rtt = std::max(rtt.value_or(0.0), *b.rtt_ms);
+  return rtt;
 }
 
 void RtcpFeedback::on_receiving_rtcp(GObject*, GstBuffer* buffer, gpointer data) {

@@ -10,6 +10,19 @@
 //    RTT = arrival - LSR - DLSR, in NTP 16.16 units. Our SRs carry the
 //    wall clock as NTP time (rtpbin's default ntp-time-source), so the
 //    arrival is taken from the same clock;
+//
+// This is THE round-trip time of a peer: the rate controller takes it per
+// block, and Retransmission (jitter buffer latency, NACK deadlines) takes
+// round_trip_ms() of each compound packet from its own RtcpFeedback on the
+// same session -- the same computation on the same packets, so both see
+// one number. It replaced rtpsession's `rb-round-trip` (read from the
+// session's `source-stats`): that is the same LSR/DLSR arithmetic, but
+// only readable by polling the whole stats structure (up to a poll period
+// late, and the first RTT decides when repairs start to work on a long
+// path), kept per remote source rather than per block, and it gave
+// absurd values (1500 s) for blocks computed against another clock.
+// Here a block is timed the moment it arrives, and values of kMaxRttMs or
+// more are not RTTs and never leave parse().
 //  - REMB (payload-specific feedback FMT 15 with FCI "REMB"): the
 //    partner's own estimate of what it can receive, in bit/s. GStreamer
 //    does not parse it; we do, here.
@@ -93,6 +106,14 @@ class RtcpFeedback {
     Counts counts;
   };
   static Parsed parse(GstBuffer* rtcp, uint32_t ntp_now);
+  // Round trips this long are a block computed against a wrong or wrapped
+  // timestamp, not a path (seen: 1500 s).
+  static constexpr double kMaxRttMs = 3000.0;
+  // The round-trip time the report blocks of one compound packet measure:
+  // the largest of those that echo one of our sender reports (audio and
+  // video cross the same path; the larger is the safe one for a deadline),
+  // nullopt when none does.
+  static std::optional<double> round_trip_ms(const std::vector<ReportBlock>& blocks);
   // The middle 32 bits of the NTP time of the wall clock now.
   static uint32_t ntp_now_short();
 

@@ -53,6 +53,31 @@ TEST_CASE("rtcp feedback: report blocks with loss and RTT", "[rtcp][unit]") {
   gst_buffer_unref(buf);
 }
 
+TEST_CASE("rtcp feedback: the round trip of a compound packet, absurd values dropped", "[rtcp][unit]") {
+  GstBuffer* buf = new_rtcp();
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  REQUIRE(gst_rtcp_buffer_map(buf, GST_MAP_READWRITE, &rtcp));
+  GstRTCPPacket p;
+  REQUIRE(gst_rtcp_buffer_add_packet(&rtcp, GST_RTCP_TYPE_RR, &p));
+  gst_rtcp_packet_rr_set_ssrc(&p, 0x1111);
+  // Video and audio blocks: 250 ms and 200 ms.
+  REQUIRE(gst_rtcp_packet_add_rb(&p, 0xabcd, 0, 0, 10, 0, 0x00010000, 0x00008000));
+  REQUIRE(gst_rtcp_packet_add_rb(&p, 0xabce, 0, 0, 10, 0, 0x00010000, 0x00008ccd));
+  // Echoes a sender report of an hour ago: no RTT.
+  REQUIRE(gst_rtcp_packet_add_rb(&p, 0xabcf, 0, 0, 10, 0, 0x00010000 - (3600u << 16), 0));
+  gst_rtcp_buffer_unmap(&rtcp);
+
+  auto parsed = RtcpFeedback::parse(buf, 0x0001c000);
+  REQUIRE(parsed.blocks.size() == 3);
+  CHECK_FALSE(parsed.blocks[2].rtt_ms);
+  auto rtt = RtcpFeedback::round_trip_ms(parsed.blocks);
+  REQUIRE(rtt);
+  CHECK(*rtt == Approx(250.0));
+  parsed.blocks.erase(parsed.blocks.begin(), parsed.blocks.begin() + 2);
+  CHECK_FALSE(RtcpFeedback::round_trip_ms(parsed.blocks));
+  gst_buffer_unref(buf);
+}
+
 TEST_CASE("rtcp feedback: REMB, PLI, NACK and TWCC counted", "[rtcp][unit]") {
   GstBuffer* buf = new_rtcp();
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;

@@ -11,7 +11,8 @@ the call crosses one lossy hop). Cases:
   - agent <-> agent, 100 +- 20 ms one way (RTT ~200 ms) + 2 % loss: the
     jitter buffer must grow to 2 x RTT + 50 ms or no repair arrives in time;
   - agent -> Chromium (the agent offers) and Chromium -> agent (the page
-    offers), 5 % loss, with the project's call page.
+    offers), 5 % loss, with the project's call page;
+  - the same two with Chromium at 100 +- 20 ms one way + 2 % loss.
 Each receiver must keep >= 90 % of the sent frame rate with little frozen
 time, NACK must actually be used (requests made, packets recovered), the
 loss left after retransmission must stay small and keyframe requests few;
@@ -40,6 +41,9 @@ FPS_RATIO = 0.9          # received / sent frame rate
 MAX_FROZEN_MS = 1000     # frozen time after the warm-up
 MAX_RESIDUAL_PCT = 0.5   # lost after retransmission / expected
 MAX_PLI = 5              # keyframe requests after the warm-up
+# A long path: 100 +- 20 ms each way on side a's link (RTT ~200 ms), 2 % loss.
+LONG_PATH = {"delay_ms": 100, "jitter_ms": 20, "loss": 2}
+MIN_LONG_PATH_JB_MS = 400  # 2 x RTT + 50 ms, with the RTT at its lowest (~180 ms)
 
 
 def setup():
@@ -138,10 +142,15 @@ def agents_1_percent_loss(ctx):
 
 @case
 def agents_200ms_rtt_2_percent_loss(ctx):
-    reps = agent_pair(ctx["lab"], "rtt200", {"delay_ms": 100, "jitter_ms": 20, "loss": 2})
+    reps = agent_pair(ctx["lab"], "rtt200", LONG_PATH)
     for s, rep in reps.items():
-        jb = metric(rep, "recovery.jitter_buffer", "max")
-        check(jb is not None and jb >= 400, f"agent {s}: the jitter buffer grew to 2 x RTT + 50 ms", ">= 400 ms", jb)
+        check_long_path_jitter_buffer(rep, f"agent {s}")
+
+
+def check_long_path_jitter_buffer(rep, who):
+    jb = metric(rep, "recovery.jitter_buffer", "max")
+    check(jb is not None and jb >= MIN_LONG_PATH_JB_MS, f"{who}: the jitter buffer grew to 2 x RTT + 50 ms",
+          f">= {MIN_LONG_PATH_JB_MS} ms", jb)
 
 
 # ---- agent <-> Chromium -------------------------------------------------------------
@@ -161,7 +170,7 @@ PAGE_JS = """(async (ssrc) => {
 })(%s)"""
 
 
-def chromium_call(ctx, name, agent_first):
+def chromium_call(ctx, name, agent_first, link=None):
     lab = ctx["lab"]
     if "chrome" not in ctx:
         fake = "--use-fake-device-for-media-stream"
@@ -169,7 +178,7 @@ def chromium_call(ctx, name, agent_first):
     chrome = ctx["chrome"]
     srv = lab.server()
     room = lab.new_room()
-    lab.link("a", loss=5)
+    lab.link("a", **(link or {"loss": 5}))
     page = chrome.new_page()
     agent = None
     args = ["--duration", f"{DURATION + 4}s", "--warm-up", f"{WARMUP + 2}s", "--no-status",
@@ -227,6 +236,7 @@ def chromium_call(ctx, name, agent_first):
     # The agent's side: the page's fake camera sends what its bandwidth
     # estimate allows; what arrives must be decoded with little loss left.
     agent_receiver(rep, _page_sent_fps(d, dt), f"{name}: agent")
+    return rep
 
 
 def _page_sent_fps(d, dt):
@@ -241,6 +251,18 @@ def agent_offers_to_chromium_5_percent_loss(ctx):
 @case
 def chromium_offers_to_agent_5_percent_loss(ctx):
     chromium_call(ctx, "chromium-offers", agent_first=False)
+
+
+@case
+def agent_offers_to_chromium_200ms_rtt_2_percent_loss(ctx):
+    rep = chromium_call(ctx, "chromium-answers-rtt200", agent_first=True, link=LONG_PATH)
+    check_long_path_jitter_buffer(rep, "chromium-answers-rtt200: agent")
+
+
+@case
+def chromium_offers_to_agent_200ms_rtt_2_percent_loss(ctx):
+    rep = chromium_call(ctx, "chromium-offers-rtt200", agent_first=False, link=LONG_PATH)
+    check_long_path_jitter_buffer(rep, "chromium-offers-rtt200: agent")
 
 
 if __name__ == "__main__":
