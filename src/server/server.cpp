@@ -134,8 +134,6 @@ Result<std::string> Server::start() {
   soup_server_add_early_handler(soup_.get(), "/ws", &Server::on_early_request, this, nullptr);
   soup_server_add_handler(soup_.get(), nullptr, &Server::on_request, this, nullptr);
   soup_server_add_handler(soup_.get(), "/ws", &Server::on_ws_request, this, nullptr);
-  soup_server_add_websocket_handler(soup_.get(), "/ws", nullptr, nullptr, &Server::on_websocket,
-                                    this, nullptr);
   finished_sig_ = SignalConnection(soup_.get(), "request-finished",
                                    G_CALLBACK(&Server::on_request_finished), this);
 
@@ -415,19 +413,34 @@ void Server::on_ws_request(SoupServer*, SoupServerMessage* msg, const char* path
                 s->max_connections_);
     return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Too many connections");
   }
+  if (!s->poller_.ok()) return refuse(SOUP_STATUS_SERVICE_UNAVAILABLE, "Server error");
+  // The handshake as libsoup's WebSocket handler checks it (a bad one gets
+  // its 400), with no extension offered (no compression, as the reference
+  // server); the connection is taken over once the 101 is written.
+  if (!soup_websocket_server_process_handshake(msg, nullptr, nullptr, nullptr, nullptr)) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+    return;
+  }
+  g_signal_connect(msg, "wrote-informational", G_CALLBACK(&Server::on_ws_upgraded), s);
 }
 
-void Server::on_websocket(SoupServer*, SoupServerMessage* msg, const char*,
-                          SoupWebsocketConnection* conn, gpointer self) {
-  static_cast<Server*>(self)->accept_websocket(msg, conn);
+void Server::on_ws_upgraded(SoupServerMessage* msg, gpointer self) {
+  static_cast<Server*>(self)->accept_websocket(msg);
 }
 
-void Server::accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* conn) {
+void Server::accept_websocket(SoupServerMessage* msg) {
+  GRef<SoupServerMessage> keep = GRef<SoupServerMessage>::ref(msg);  // stealing may free it
   const std::string remote = remote_of(msg);
-  // The raw TCP socket: WsConnection shuts it down to drop a connection
-  // without a close frame. libsoup 3.2 still tells it in the upgrade callback.
-  GSocket* socket = soup_server_message_get_socket(msg);
-  if (!socket) log()->warn("{}: no socket for a WebSocket; refusals will send a close frame", remote);
+  const std::string room = query_param(msg, "room");
+  // The raw TCP socket: WsConnection polls it and shuts it down to drop a
+  // connection without a close frame.
+  GRef<GSocket> socket = GRef<GSocket>::ref(soup_server_message_get_socket(msg));
+  GRef<GIOStream> stream = GRef<GIOStream>::adopt(soup_server_message_steal_connection(msg));
+  if (!stream || !socket) {
+    log()->warn("{}: the WebSocket's connection could not be taken over", remote);
+    if (stream) g_io_stream_close(stream.get(), nullptr, nullptr);
+    return;
+  }
 
   std::weak_ptr<void> alive = lifetime_;
   WsConnection::Callbacks cb;
@@ -438,14 +451,11 @@ void Server::accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* c
     WsConnection* key = &c;
     post(g_main_context_get_thread_default(), alive, [this, key] { on_ws_closed(*key); });
   };
-  auto owned = std::make_unique<WsConnection>(conn, socket, remote, std::move(cb));
+  auto owned = std::make_unique<WsConnection>(stream.get(), socket.get(), poller_, remote,
+                                              signaling::kMaxFrameBytes, std::move(cb));
   WsConnection& c = *owned;
   connections_.emplace(&c, std::move(owned));
 
-  soup_websocket_connection_set_max_incoming_payload_size(conn, signaling::kMaxFrameBytes);
-  if (config_.keepalive.count() > 0) c.set_keepalive(config_.keepalive);
-
-  const std::string room = query_param(msg, "room");
   std::string_view refusal;
   std::optional<std::string> user;
   if (room.empty())
@@ -470,9 +480,11 @@ void Server::on_ws_closed(WsConnection& c) {
 }
 
 void Server::sweep_silent_connections() {
-  // libsoup pings every keepalive period; a live peer answers with a pong.
-  // Three periods of silence mean it is gone (a kiosk that lost power, a
-  // NAT that forgot us) and its partner should get `leave`.
+  // Every keepalive period each connection gets a ping; a live peer answers
+  // with a pong. Three periods of silence mean it is gone (a kiosk that
+  // lost power, a NAT that forgot us) and its partner should get `leave`.
+  // One timer for all connections: per-connection timers would each be a
+  // main-loop source, paid for on every wake-up (fd_poller.h).
   auto limit = 3 * config_.keepalive;
   std::vector<WsConnection*> dead;
   for (auto& [ptr, conn] : connections_)
@@ -482,6 +494,7 @@ void Server::sweep_silent_connections() {
                 std::chrono::duration_cast<std::chrono::seconds>(c->silent_for()).count());
     c->abort();
   }
+  for (auto& [ptr, conn] : connections_) conn->ping();
 }
 
 }  // namespace callagent::server

@@ -24,6 +24,7 @@
 #include "common/result.h"
 #include "common/signal_connection.h"
 #include "server/account.h"
+#include "server/fd_poller.h"
 #include "server/rate_limiter.h"
 #include "server/room_hub.h"
 #include "server/room_store.h"
@@ -87,15 +88,14 @@ class Server {
                                GHashTable* query, gpointer self);
   static void on_ws_request(SoupServer*, SoupServerMessage* msg, const char* path,
                             GHashTable* query, gpointer self);
-  static void on_websocket(SoupServer*, SoupServerMessage* msg, const char* path,
-                           SoupWebsocketConnection* conn, gpointer self);
+  static void on_ws_upgraded(SoupServerMessage* msg, gpointer self);
   static void on_request_finished(SoupServer*, SoupServerMessage* msg, gpointer self);
 
   void handle(SoupServerMessage* msg, const std::string& path);
   void handle_login(SoupServerMessage* msg);
   void handle_logout(SoupServerMessage* msg);
   void handle_create(SoupServerMessage* msg);
-  void accept_websocket(SoupServerMessage* msg, SoupWebsocketConnection* conn);
+  void accept_websocket(SoupServerMessage* msg);
 
   bool body_refused(SoupServerMessage* msg, std::string_view path);
   bool authenticated(SoupServerMessage* msg);
@@ -117,6 +117,9 @@ class Server {
   GRef<SoupServer> soup_;
   GRef<GTlsCertificate> tls_cert_;
   SignalConnection finished_sig_;
+  // Every WebSocket's descriptor, behind one main-loop source (fd_poller.h).
+  // Declared before connections_: it outlives them.
+  FdPoller poller_;
   std::unordered_map<WsConnection*, std::unique_ptr<WsConnection>> connections_;
   // config_.max_connections, or fewer when the open-files limit is lower.
   std::size_t max_connections_ = 0;

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 
 namespace callagent::server {
 
@@ -11,6 +12,12 @@ namespace {
 std::shared_ptr<spdlog::logger> log() { return logging::get("ws"); }
 // How long a rejected client gets to read its error frame and hang up.
 constexpr std::chrono::seconds kRejectGrace{2};
+// How long the peer gets to answer our close frame (libsoup's value).
+constexpr std::chrono::seconds kCloseGrace{5};
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Reads per wake-up: a client that floods gets its turn again on the next
+// iteration (level-triggered), after everyone else's.
+constexpr int kReadsPerWake = 16;
 }  // namespace
 
 const char* to_string(WsConnection::State s) {
@@ -23,18 +30,23 @@ const char* to_string(WsConnection::State s) {
   return "?";
 }
 
-WsConnection::WsConnection(SoupWebsocketConnection* conn, GSocket* socket, std::string remote,
-                           Callbacks callbacks, Clock clock)
-    : conn_(GRef<SoupWebsocketConnection>::ref(conn)),
+WsConnection::WsConnection(GIOStream* stream, GSocket* socket, FdPoller& poller, std::string remote,
+                           std::size_t max_payload_bytes, Callbacks callbacks, Clock clock)
+    : stream_(GRef<GIOStream>::ref(stream)),
       socket_(GRef<GSocket>::ref(socket)),
+      poller_(poller),
       remote_(std::move(remote)),
       callbacks_(std::move(callbacks)),
       clock_(std::move(clock)),
       last_heard_(clock_()),
-      message_sig_(conn, "message", G_CALLBACK(&WsConnection::on_message), this),
-      pong_sig_(conn, "pong", G_CALLBACK(&WsConnection::on_pong), this),
-      error_sig_(conn, "error", G_CALLBACK(&WsConnection::on_error), this),
-      closed_sig_(conn, "closed", G_CALLBACK(&WsConnection::on_closed_signal), this) {
+      decoder_(max_payload_bytes) {
+  GInputStream* in = stream ? g_io_stream_get_input_stream(stream) : nullptr;
+  GOutputStream* out = stream ? g_io_stream_get_output_stream(stream) : nullptr;
+  if (in && G_IS_POLLABLE_INPUT_STREAM(in) && out && G_IS_POLLABLE_OUTPUT_STREAM(out)) {
+    in_ = G_POLLABLE_INPUT_STREAM(in);
+    out_ = G_POLLABLE_OUTPUT_STREAM(out);
+  }
+  if (socket_) fd_ = g_socket_get_fd(socket_.get());
   // Signaling frames are small and each one is awaited by a peer: without
   // TCP_NODELAY, Nagle's algorithm holds a relayed candidate back until the
   // previous segment is acknowledged (up to the 40 ms delayed-ACK timer).
@@ -45,12 +57,29 @@ WsConnection::WsConnection(SoupWebsocketConnection* conn, GSocket* socket, std::
       log()->debug("{}: TCP_NODELAY: {}", remote_, err->message);
     }
   }
+  if (!in_ || !out_ || fd_ < 0 || !poller_.add(fd_, false, [this](std::uint32_t ev) { on_events(ev); })) {
+    log()->warn("{}: WebSocket stream cannot be polled; dropping it", remote_);
+    std::weak_ptr<void> alive = lifetime_;
+    post(thread_default_context(), alive, [this] { finish("unusable stream"); });
+    return;
+  }
+  // The stream may already hold bytes the client sent right behind its
+  // handshake; epoll would not report those. Read once the owner is done
+  // setting this connection up (join), as libsoup did.
+  std::weak_ptr<void> alive = lifetime_;
+  post(thread_default_context(), alive, [this] {
+    if (!finished_) read_all();
+  });
 }
 
-// Members go in reverse order: the signal handlers first, conn_ last. If
-// the connection is still open, dropping its last reference makes libsoup
-// close the stream without a close frame.
-WsConnection::~WsConnection() = default;
+WsConnection::~WsConnection() {
+  if (fd_ >= 0) poller_.remove(fd_);
+  if (!finished_ && stream_) {
+    // Dropped without a close frame (server teardown).
+    shutdown_socket(true, true);
+    g_io_stream_close(stream_.get(), nullptr, nullptr);
+  }
+}
 
 void WsConnection::set_state(State next) {
   bool legal = false;
@@ -69,90 +98,181 @@ void WsConnection::set_state(State next) {
 
 void WsConnection::send_text(const std::string& text) {
   if (state_ != State::Open) return;
-  if (soup_websocket_connection_get_state(conn_.get()) != SOUP_WEBSOCKET_STATE_OPEN) return;
-  // send_message, not send_text: no NUL terminator needed and no strlen.
-  GUnique<GBytes> bytes(g_bytes_new(text.data(), text.size()));
-  soup_websocket_connection_send_message(conn_.get(), SOUP_WEBSOCKET_DATA_TEXT, bytes.get());
+  queue(ws_encode_frame(ws::kText, text));
+}
+
+void WsConnection::ping() {
+  if (state_ != State::Open) return;
+  queue(ws_encode_frame(ws::kPing, {}));
 }
 
 void WsConnection::reject(const std::string& error_frame) {
   if (state_ != State::Open) return;
   send_text(error_frame);
+  if (finished_) return;
   set_state(State::Rejecting);
-  // libsoup wrote the small frame synchronously (a fresh socket has room);
-  // FIN follows it, so the client reads the frame and then EOF: code 1006.
+  // The small frame went out at once (a fresh socket has room); FIN follows
+  // it, so the client reads the frame and then EOF: code 1006.
   shutdown_socket(false, true);
-  reject_timer_.start_once(kRejectGrace, [this] { shutdown_socket(true, true); });
+  grace_timer_.start_once(kRejectGrace, [this] { finish("rejected client did not hang up"); });
 }
 
 void WsConnection::close(gushort code, const char* reason) {
   if (state_ != State::Open) {
-    if (state_ == State::Rejecting) shutdown_socket(true, true);
+    if (state_ == State::Rejecting) finish("closed while rejecting");
     return;
   }
   set_state(State::Closing);
-  soup_websocket_connection_close(conn_.get(), code, reason);
+  queue(ws_encode_close(code, reason ? reason : ""));
+  if (!finished_) grace_timer_.start_once(kCloseGrace, [this] { finish("no close frame in time"); });
 }
 
 void WsConnection::abort() {
-  if (state_ == State::Closed) return;
+  if (finished_) return;
   shutdown_socket(true, true);
+  finish("aborted");
 }
 
-void WsConnection::set_keepalive(std::chrono::seconds interval) {
-  soup_websocket_connection_set_keepalive_interval(conn_.get(),
-                                                   static_cast<guint>(interval.count()));
+void WsConnection::on_events(std::uint32_t events) {
+  if (finished_) return;
+  if (events & EPOLLOUT) flush();
+  if (finished_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_all();
+}
+
+void WsConnection::read_all() {
+  char buf[kReadChunk];
+  for (int i = 0; i < kReadsPerWake && !finished_; ++i) {
+    GError* raw = nullptr;
+    gssize n = g_pollable_input_stream_read_nonblocking(in_, buf, sizeof buf, nullptr, &raw);
+    if (n < 0) {
+      GErrorPtr err(raw);
+      if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) return;
+      log()->debug("{} {}: {}", remote_, user_, err->message);
+      finish("read error");
+      return;
+    }
+    if (n == 0) {
+      finish(state_ == State::Closing ? "peer hung up after our close" : "peer hung up");
+      return;
+    }
+    if (state_ == State::Rejecting) continue;  // a rejected client's join etc.
+    decoder_.feed(buf, static_cast<std::size_t>(n));
+    while (!finished_ && state_ != State::Rejecting) {
+      auto e = decoder_.next();
+      if (!e) break;
+      handle(*e);
+    }
+  }
+  // Still more to read. The socket stays readable (level-triggered) unless
+  // the rest is already inside the stream (TLS records decrypted ahead):
+  // then only another read finds it.
+  if (!finished_) {
+    std::weak_ptr<void> alive = lifetime_;
+    post(thread_default_context(), alive, [this] {
+      if (!finished_) read_all();
+    });
+  }
+}
+
+void WsConnection::handle(WsEvent& e) {
+  last_heard_ = clock_();
+  switch (e.kind) {
+    case WsEvent::Kind::Message:
+      // Binary frames are handled like text: the payload is JSON or dropped.
+      if (state_ == State::Open && callbacks_.on_text) callbacks_.on_text(*this, e.payload);
+      return;
+    case WsEvent::Kind::Ping:
+      queue(ws_encode_frame(ws::kPong, e.payload));
+      return;
+    case WsEvent::Kind::Pong:
+      return;
+    case WsEvent::Kind::Close:
+      log()->debug("{} {}: close frame (code {}, was {})", remote_, user_, e.code, to_string(state_));
+      if (state_ == State::Closing) {
+        finish("close handshake done");
+        return;
+      }
+      // Echo it and hang up once it is written.
+      set_state(State::Closing);
+      queue(ws_encode_close(e.code == ws::kCloseNoStatus ? ws::kCloseNormal : e.code,
+                            e.code == ws::kCloseNoStatus ? "" : e.payload),
+            true);
+      return;
+    case WsEvent::Kind::Error:
+      log()->debug("{} {}: broke the WebSocket framing (closing with {})", remote_, user_, e.code);
+      if (e.drop || state_ != State::Open) {
+        finish("framing error");
+        return;
+      }
+      set_state(State::Closing);
+      queue(ws_encode_close(e.code), true);
+      return;
+  }
+}
+
+void WsConnection::queue(std::string frame, bool last) {
+  if (finished_ || close_after_flush_) return;
+  outgoing_.push_back(std::move(frame));
+  if (last) close_after_flush_ = true;
+  // Nothing waiting: write now. Otherwise the socket's readiness flushes.
+  if (outgoing_.size() == 1) flush();
+}
+
+void WsConnection::flush() {
+  while (!outgoing_.empty() && !finished_) {
+    const std::string& f = outgoing_.front();
+    GError* raw = nullptr;
+    gssize n = g_pollable_output_stream_write_nonblocking(out_, f.data() + sent_of_front_,
+                                                          f.size() - sent_of_front_, nullptr, &raw);
+    if (n < 0) {
+      GErrorPtr err(raw);
+      if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        poller_.set_want_write(fd_, true);
+        return;
+      }
+      log()->debug("{} {}: {}", remote_, user_, err->message);
+      finish("write error");
+      return;
+    }
+    sent_of_front_ += static_cast<std::size_t>(n);
+    if (sent_of_front_ >= f.size()) {
+      outgoing_.pop_front();
+      sent_of_front_ = 0;
+    }
+  }
+  if (finished_) return;
+  poller_.set_want_write(fd_, false);
+  if (close_after_flush_) finish("closed");
+}
+
+void WsConnection::finish(const char* why) {
+  if (finished_) return;
+  finished_ = true;
+  log()->debug("{} {}: {} (was {})", remote_, user_, why, to_string(state_));
+  grace_timer_.cancel();
+  if (fd_ >= 0) poller_.remove(fd_);
+  if (state_ != State::Closed) set_state(State::Closed);
+  outgoing_.clear();
+  if (stream_) {
+    // Never blocks: a TLS close_notify that does not fit fails at once.
+    shutdown_socket(true, true);
+    g_io_stream_close(stream_.get(), nullptr, nullptr);
+  }
+  // Reported from the main loop: the owner may destroy this object then.
+  std::weak_ptr<void> alive = lifetime_;
+  post(thread_default_context(), alive, [this] {
+    if (callbacks_.on_closed) callbacks_.on_closed(*this);
+  });
 }
 
 void WsConnection::shutdown_socket(bool read, bool write) {
-  if (!socket_) {
-    // Never seen with libsoup 3.2, but if the socket is unknown only an
-    // orderly close (with a close frame) can end the connection.
-    if (read && write && soup_websocket_connection_get_state(conn_.get()) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(conn_.get(), SOUP_WEBSOCKET_CLOSE_GOING_AWAY, nullptr);
-    return;
-  }
-  if (g_socket_is_closed(socket_.get())) return;
+  if (!socket_ || g_socket_is_closed(socket_.get())) return;
   GError* raw = nullptr;
-  // libsoup sees EOF on its next read and closes the stream itself; closing
-  // the fd under it would leave its poll source on a dead descriptor.
   if (!g_socket_shutdown(socket_.get(), read, write, &raw)) {
     GErrorPtr err(raw);
     log()->debug("{}: shutdown: {}", remote_, err->message);
   }
-}
-
-void WsConnection::on_message(SoupWebsocketConnection*, gint type, GBytes* message, gpointer self) {
-  auto* c = static_cast<WsConnection*>(self);
-  c->last_heard_ = c->clock_();
-  if (c->state_ != State::Open) return;  // a rejected client's join etc.
-  gsize len = 0;
-  const char* data = static_cast<const char*>(g_bytes_get_data(message, &len));
-  // Binary frames are handled like text: the payload is JSON or dropped.
-  (void)type;
-  if (c->callbacks_.on_text) c->callbacks_.on_text(*c, std::string_view(data ? data : "", len));
-}
-
-void WsConnection::on_pong(SoupWebsocketConnection*, GBytes*, gpointer self) {
-  auto* c = static_cast<WsConnection*>(self);
-  c->last_heard_ = c->clock_();
-}
-
-void WsConnection::on_error(SoupWebsocketConnection*, GError* error, gpointer self) {
-  auto* c = static_cast<WsConnection*>(self);
-  // Mostly peers that vanish or break the framing; "closed" follows.
-  log()->debug("{} {}: {}", c->remote_, c->user_, error ? error->message : "error");
-}
-
-void WsConnection::on_closed_signal(SoupWebsocketConnection* conn, gpointer self) {
-  auto* c = static_cast<WsConnection*>(self);
-  if (c->state_ == State::Closed) return;
-  log()->debug("{} {}: closed (code {}, was {})", c->remote_, c->user_,
-               soup_websocket_connection_get_close_code(conn), to_string(c->state_));
-  c->reject_timer_.cancel();
-  c->set_state(State::Closed);
-  // Last statement: the owner may destroy this object (it defers that).
-  if (c->callbacks_.on_closed) c->callbacks_.on_closed(*c);
 }
 
 }  // namespace callagent::server

@@ -1,36 +1,41 @@
 #pragma once
-// One accepted WebSocket connection: wraps libsoup's SoupWebsocketConnection
-// for the server, as a Peer of the RoomHub.
+// One accepted WebSocket connection, as a Peer of the RoomHub: the stream
+// libsoup hands over after the upgrade (plain TCP or TLS), framed by
+// WsFrameDecoder / ws_encode_frame, its readiness watched by the server's
+// FdPoller (ws_frame_codec.h says why not SoupWebsocketConnection).
 //
 // Ownership: Server owns each WsConnection (unique_ptr); the WsConnection
-// owns a reference to the SoupWebsocketConnection and to its raw GSocket
-// (needed to drop TCP without a close frame, which libsoup 3.2 has no call
-// for). Signal handlers live in SignalConnections and die with it.
+// owns a reference to the stream and to its raw GSocket (to shut TCP down
+// without a close frame) and its watch in the FdPoller, which it removes
+// before the descriptor is closed. The FdPoller outlives it.
 //
 // States:
 //
-//   Open ──close()──> Closing ──"closed"──> Closed
-//     │                                       ^
-//     ├──abort()────────────────"closed"──────┤
-//     └──reject(err)──> Rejecting ──(peer EOF or 2 s)── abort() ──┘
+//   Open ──close()──> Closing ──peer's close / EOF / 5 s──> Closed
+//     │                                                       ^
+//     ├──peer's close (echoed), EOF, error, abort()───────────┤
+//     └──reject(err)──> Rejecting ──(peer EOF or 2 s)─────────┘
 //
-// - reject(): the protocol's error frames (room missing, not found, full). Sends {"error":…}, then shuts the
-//   socket for writing (FIN right after the frame, so the frame cannot be
-//   lost to a reset) and drops the connection when the peer hangs up or
-//   after a grace period. No close frame is ever sent: the client sees 1006.
-// - abort(): shuts the socket down both ways; libsoup reads EOF and reports
-//   "closed" without sending a close frame (dead peers, shutdown leftovers).
+// - reject(): the protocol's error frames (room missing, not found, full).
+//   Sends {"error":…}, then shuts the socket for writing (FIN right after
+//   the frame, so the frame cannot be lost to a reset) and drops the
+//   connection when the peer hangs up or after a grace period. No close
+//   frame is ever sent: the client sees 1006.
+// - abort(): shuts the socket down both ways and closes it without a close
+//   frame (dead peers, shutdown leftovers).
 // - on_closed fires exactly once, from the main loop, never from inside a
 //   call on this object.
 
 #include "common/gref.h"
 #include "common/main_context.h"
-#include "common/signal_connection.h"
 #include "server/clock.h"
+#include "server/fd_poller.h"
 #include "server/room_hub.h"
+#include "server/ws_frame_codec.h"
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -46,8 +51,11 @@ class WsConnection final : public Peer {
     std::function<void(WsConnection&)> on_closed;
   };
 
-  WsConnection(SoupWebsocketConnection* conn, GSocket* socket, std::string remote,
-               Callbacks callbacks, Clock clock = system_clock());
+  // `stream`: what soup_server_message_steal_connection() returned; it may
+  // hold bytes the client sent right after its handshake, so reading
+  // starts with them. `socket`: the TCP socket under it (may be null).
+  WsConnection(GIOStream* stream, GSocket* socket, FdPoller& poller, std::string remote,
+               std::size_t max_payload_bytes, Callbacks callbacks, Clock clock = system_clock());
   ~WsConnection() override;
   WsConnection(const WsConnection&) = delete;
   WsConnection& operator=(const WsConnection&) = delete;
@@ -56,10 +64,9 @@ class WsConnection final : public Peer {
   void reject(const std::string& error_frame);
   void close(gushort code, const char* reason);
   void abort();
+  // The server's keepalive: an empty ping; a live peer answers with a pong.
+  void ping();
 
-  // Pings every `interval` (libsoup); the server's sweep drops connections
-  // that stayed silent (no frame, no pong) for too long.
-  void set_keepalive(std::chrono::seconds interval);
   std::chrono::steady_clock::duration silent_for() const { return clock_() - last_heard_; }
 
   State state() const { return state_; }
@@ -69,23 +76,35 @@ class WsConnection final : public Peer {
   void set_user(std::string user) { user_ = std::move(user); }
 
  private:
-  static void on_message(SoupWebsocketConnection*, gint type, GBytes* message, gpointer self);
-  static void on_pong(SoupWebsocketConnection*, GBytes*, gpointer self);
-  static void on_error(SoupWebsocketConnection*, GError* error, gpointer self);
-  static void on_closed_signal(SoupWebsocketConnection*, gpointer self);
   void set_state(State next);
+  void on_events(std::uint32_t events);
+  void read_all();
+  void handle(WsEvent& e);
+  void queue(std::string frame, bool last = false);
+  void flush();
+  // Ends the connection: stops watching, closes the stream, reports closed.
+  void finish(const char* why);
   void shutdown_socket(bool read, bool write);
 
-  GRef<SoupWebsocketConnection> conn_;
+  GRef<GIOStream> stream_;
   GRef<GSocket> socket_;
+  GPollableInputStream* in_ = nullptr;    // borrowed from stream_
+  GPollableOutputStream* out_ = nullptr;  // borrowed from stream_
+  FdPoller& poller_;
+  int fd_ = -1;
   std::string remote_;
   std::string user_;
   Callbacks callbacks_;
   Clock clock_;
   SteadyTime last_heard_;
   State state_ = State::Open;
-  Timeout reject_timer_;
-  SignalConnection message_sig_, pong_sig_, error_sig_, closed_sig_;
+  WsFrameDecoder decoder_;
+  std::deque<std::string> outgoing_;
+  std::size_t sent_of_front_ = 0;
+  bool close_after_flush_ = false;
+  bool finished_ = false;
+  Timeout grace_timer_;
+  Lifetime lifetime_ = make_lifetime();
 };
 
 const char* to_string(WsConnection::State s);
