@@ -51,8 +51,7 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
       ->check(CLI::IsMember({"on", "off"}));
   net.option("--video-fec", o.video_fec,
              "off | ulpfec[:PERCENT]: send ULPFEC in RED with the video (PERCENT FEC packets per 100 media "
-             "packets, default 20) and take it from partners; measured not to pay at 5 % loss "
-             "(docs/measurements.md)",
+             "packets, default 20) and take it from partners (docs/measurements.md, \"Video FEC\")",
              D::Shown);
 
   OptionGroup out(app, "Remote media");

@@ -94,8 +94,8 @@ std::string_view to_string(IceOptions::TransportPolicy p);
 
 // ULPFEC (RFC 5109) in RED (RFC 2198) for video: webrtcbin's transceiver
 // `fec-type` ulp-red and `fec-percentage` (FEC packets per 100 media
-// packets). Off by default: at the losses measured it did not pay for its
-// bit rate (docs/measurements.md, "Video FEC").
+// packets). Off by default: it costs bit rate on every call and has not
+// been shown to pay (docs/measurements.md, "Video FEC").
 struct VideoFecOptions {
   bool enabled = false;
   unsigned percentage = 20;
