@@ -21,6 +21,12 @@
 //
 // Query parameters: ice=none | ice=URL[,URL...] (default: Google's public
 // STUN), video=4k|1080p|720p|480p, fps=60|30|24, audio=high|medium|low.
+// TURN with long-term credentials: turn=URL[,URL...] with turn_user= and
+// turn_pass= (one iceServers entry, added to what ice= gives), e.g.
+// ?ice=none&turn=turn:h:3478?transport=udp,turns:h:5349&turn_user=u&turn_pass=p;
+// relay=1 sets iceTransportPolicy 'relay' (only relayed candidates: the
+// call goes through the TURN server or not at all). Without them the page
+// does what it always did.
 //
 // For tests, window.callagentPage is a read-only view: state(), stats(),
 // chatLog, wire (frames in and out with times) and events.
@@ -70,9 +76,22 @@
 
   function iceServers() {
     const v = params.get('ice');
-    if (v === null || v === '') return DEFAULT_ICE;
-    if (v === 'none') return [];
-    return v.split(',').filter(Boolean).map((urls) => ({urls}));
+    let servers;
+    if (v === null || v === '') servers = DEFAULT_ICE;
+    else if (v === 'none') servers = [];
+    else servers = v.split(',').filter(Boolean).map((urls) => ({urls}));
+    // A TURN URL's own ?transport= holds no comma, so a list splits safely.
+    const turn = (params.get('turn') || '').split(',').filter(Boolean);
+    if (!turn.length) return servers;
+    const entry = {urls: turn};
+    if (params.get('turn_user') !== null) entry.username = params.get('turn_user');
+    if (params.get('turn_pass') !== null) entry.credential = params.get('turn_pass');
+    return servers.concat([entry]);
+  }
+  function peerConnectionConfig() {
+    const config = {iceServers: iceServers()};
+    if (params.get('relay') === '1') config.iceTransportPolicy = 'relay';
+    return config;
   }
 
   // ---- state ---------------------------------------------------------------
@@ -290,7 +309,17 @@
   // ---- peer connection -------------------------------------------------------
   function createPeerConnection() {
     const gen = ++pcGeneration;
-    const mine = new RTCPeerConnection({iceServers: iceServers()});
+    const config = peerConnectionConfig();
+    let mine;
+    try {
+      mine = new RTCPeerConnection(config);
+    } catch (err) {
+      // A malformed TURN URL throws here; say so instead of a dead page.
+      setStatus(`Bad ICE settings in the address: ${err.message}`, 'error');
+      note(`RTCPeerConnection failed: ${err.name}: ${err.message}`);
+      throw err;
+    }
+    if (config.iceTransportPolicy === 'relay') note('ICE: relay only');
     pc = mine;
     connectedAt = null;
     firstFrameAt = null;
@@ -619,6 +648,10 @@
     if (!pc) return out;
     const report = await pc.getStats();
     const codec = (s) => (s.codecId && report.get(s.codecId) ? report.get(s.codecId).mimeType : null);
+    // The transport names the pair in use; nominated+succeeded alone may
+    // match an older pair too.
+    let selectedId = null;
+    report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) selectedId = s.selectedCandidatePairId; });
     // After a renegotiation with a new partner (a new SSRC) the old inbound
     // stream stays in the report: take the one that received last.
     const latest = {};
@@ -648,12 +681,18 @@
           codec: codec(s)};
       } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
         out.outboundAudio = {packetsSent: s.packetsSent || 0, codec: codec(s)};
-      } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+      } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' &&
+                 (!selectedId || s.id === selectedId)) {
         const l = report.get(s.localCandidateId);
         const r = report.get(s.remoteCandidateId);
         out.selectedPair = {
           local: l ? `${l.address || l.ip}:${l.port} ${l.protocol} ${l.candidateType}` : null,
           remote: r ? `${r.address || r.ip}:${r.port} ${r.protocol} ${r.candidateType}` : null,
+          localType: l ? l.candidateType : null,
+          remoteType: r ? r.candidateType : null,
+          protocol: l ? l.protocol : null,
+          // How a relay candidate reaches its TURN server (udp, tcp, tls).
+          relayProtocol: l && l.relayProtocol ? l.relayProtocol : null,
         };
       }
     });

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -40,6 +41,29 @@ const UnitSpec kUnits[] = {
 
 bool is_metric_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_';
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// The rest of a text metric's expression, from after its operator.
+Result<Expectation> parse_word(std::string_view text, size_t i, const MetricInfo& info, Expectation e) {
+  if (e.op != CompareOp::Eq && e.op != CompareOp::Ne)
+    return usage(text, fmt::format("operator '{}' does not apply to {}: it is a word (use == or !=)",
+                                   to_string(e.op), info.name));
+  std::string_view rest = text.substr(i);
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back()))) rest.remove_suffix(1);
+  if (rest.empty()) return usage(text, "missing value after the operator");
+  for (char c : rest)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+      return usage(text, fmt::format("bad value '{}' for {} (a word: letters, digits, _ and -)", rest, info.name));
+  e.word = std::string(rest);
+  if (!info.values.empty() && std::find(info.values.begin(), info.values.end(), e.word) == info.values.end())
+    return usage(text, fmt::format("unknown value '{}' for {} (one of {})", e.word, info.name, join(info.values)));
+  return e;
 }
 
 }  // namespace
@@ -103,7 +127,8 @@ Result<Expectation> parse_expectation(std::string_view text) {
   e.unit = info->unit;
   if (agg) {
     const bool gauge = info->kind == MetricKind::Gauge;
-    const bool counter = info->kind == MetricKind::Counter || info->kind == MetricKind::Freeze;
+    const bool counter = info->kind == MetricKind::Counter || info->kind == MetricKind::Freeze ||
+                         info->kind == MetricKind::Ratio;
     const bool ok = (gauge && *agg != Aggregate::Total) || (counter && *agg == Aggregate::Total);
     if (!ok)
       return usage(text, fmt::format("aggregate '{}' does not apply to {}", aggregate_name(*agg), info->name));
@@ -133,6 +158,7 @@ Result<Expectation> parse_expectation(std::string_view text) {
     return usage(text, fmt::format("bad operator at '{}' (use >= <= == != > <)", text.substr(i)));
   }
   skip_ws();
+  if (info->kind == MetricKind::Text) return parse_word(text, i, *info, std::move(e));
   const size_t num_start = i;
   if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
   bool digits = false;
@@ -145,8 +171,11 @@ Result<Expectation> parse_expectation(std::string_view text) {
   const double v = digits ? std::strtod(num.c_str(), &end) : 0;
   if (!digits || !end || *end != '\0') {
     const auto bad = text.substr(num_start);
-    return usage(text, bad.empty() ? std::string("missing value after the operator")
-                                   : fmt::format("bad number '{}'", bad));
+    if (bad.empty()) return usage(text, "missing value after the operator");
+    if (!digits && std::isalpha(static_cast<unsigned char>(bad.front())))
+      return usage(text, fmt::format("bad number '{}': {} is a number (words go with ice.* and "
+                                     "congestion.limited_by)", bad, info->name));
+    return usage(text, fmt::format("bad number '{}'", bad));
   }
   std::string unit(text.substr(i));
   while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) unit.pop_back();
@@ -195,6 +224,17 @@ ExpectationResult evaluate(const Expectation& e, const Summary& summary) {
   const std::string what = e.aggregate == Aggregate::Value
                                ? e.metric
                                : fmt::format("{} ({})", e.metric, aggregate_name(e.aggregate));
+  if (e.unit == Unit::Text) {
+    if (it != summary.end()) r.measured_text = it->second.text;
+    const std::string want = fmt::format("{} {}", to_string(e.op), e.word);
+    if (!r.measured_text) {
+      r.message = fmt::format("{}: no data, expected {}", e.metric, want);
+      return r;
+    }
+    r.passed = (*r.measured_text == e.word) == (e.op == CompareOp::Eq);
+    r.message = fmt::format("{} = {}, expected {}", e.metric, *r.measured_text, want);
+    return r;
+  }
   const std::string want = fmt::format("{} {}", to_string(e.op), format_value(e.threshold, e.unit));
   if (!r.measured) {
     r.passed = false;

@@ -11,10 +11,16 @@ namespace callagent::stats {
 namespace {
 
 using Extract = std::function<std::optional<double>(const Snapshot&)>;
+using TextExtract = std::function<std::optional<std::string>(const Snapshot&)>;
 
 struct Entry {
   MetricInfo info;
   Extract extract;  // gauges and counters
+  TextExtract text = nullptr;  // text metrics
+  // Ratio metrics: 100 x numerator / (denominator + numerator), both
+  // counters of the catalog (the numerator counts what the denominator
+  // misses, e.g. packets lost after repair and packets received).
+  std::string numerator = {}, denominator = {};
 };
 
 const StreamStats& stream(const Snapshot& s, bool video, bool in) {
@@ -160,6 +166,93 @@ std::vector<Entry> build_catalog() {
           if (!s.recovery.jitter_buffer_ms) return std::nullopt;
           return static_cast<double>(*s.recovery.jitter_buffer_ms);
         }, Aggregate::Max);
+  // The same repair and adaptation numbers under the names of the stream
+  // they belong to (what --expect users look for next to video.in.fps).
+  const std::vector<std::tuple<const char*, const char*, uint64_t R::*>> repair = {
+      {"video.in.nack_sent", "video packets we asked to be retransmitted (NACK)", &R::nack_requests},
+      {"video.in.rtx_received", "RTX packets received", &R::rtx_received},
+      {"video.in.repaired", "video packets a retransmission brought back in time", &R::rtx_recovered},
+      {"video.in.lost_after_repair", "video packets lost after retransmission (what the decoder missed)",
+       &R::lost_after_recovery},
+      {"video.in.keyframes_requested", "keyframes (PLI) we asked for", &R::keyframes_requested},
+      {"video.out.nack_received", "video packets the partner asked us to retransmit", &R::rtx_requests_received},
+      {"video.out.rtx_sent", "RTX packets sent", &R::rtx_sent},
+      {"video.out.keyframes_forced", "keyframes our encoder made for PLI/FIR", &R::keyframes_forced},
+      {"audio.in.nack_sent", "retransmission requests for audio (always 0)", &R::audio_nack_requests},
+  };
+  for (const auto& [name, help, field] : repair)
+    counter(name, Unit::Count, help,
+            [f = field](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.recovery.*f); });
+  c.push_back({{"video.in.lost_after_repair_pct", MetricKind::Ratio, Unit::Percent, Aggregate::AfterWarmup,
+                "video packets lost after retransmission, % of those received"},
+               nullptr, nullptr, "video.in.lost_after_repair", "video.in.packets"});
+  gauge("video.in.jitter_buffer", Unit::Millis, "receive jitter buffer latency (follows the RTT)",
+        [](const Snapshot& s) -> std::optional<double> {
+          if (!s.recovery.jitter_buffer_ms) return std::nullopt;
+          return static_cast<double>(*s.recovery.jitter_buffer_ms);
+        }, Aggregate::Max);
+  // Transport-wide congestion control feedback (TwccCounters).
+  using T = TwccCounters;
+  const std::vector<std::tuple<const char*, const char*, uint64_t T::*>> twcc = {
+      {"twcc.feedback_received", "TWCC feedback packets from the partner", &T::feedback_received},
+      {"twcc.packets_reported", "our packets the partner's TWCC feedback reported on", &T::packets_reported},
+      {"twcc.packets_lost", "... of those, reported lost", &T::packets_lost},
+      {"twcc.feedback_sent", "TWCC feedback packets we sent", &T::feedback_sent},
+  };
+  for (const auto& [name, help, field] : twcc)
+    counter(name, Unit::Count, help,
+            [f = field](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.twcc.*f); });
+  // The sender's congestion control (CongestionStats): what it asked of
+  // the encoders, not what left (that is *.out.bitrate).
+  using C = CongestionStats;
+  const std::vector<std::tuple<const char*, const char*, int64_t C::*>> targets = {
+      {"congestion.target_bitrate", "the bandwidth estimate for audio + video", &C::target_bps},
+      {"video.out.target_bitrate", "the VP8 encoder's target bit rate (congestion control)", &C::video_bps},
+      {"audio.out.target_bitrate", "the Opus bit rate (congestion control)", &C::audio_bps},
+  };
+  for (const auto& [name, help, field] : targets)
+    gauge(name, Unit::BitRate, help, [f = field](const Snapshot& s) -> std::optional<double> {
+      if (!s.congestion) return std::nullopt;
+      return static_cast<double>((*s.congestion).*f);
+    });
+  gauge("congestion.remb", Unit::BitRate, "the partner's REMB estimate (none from agents)",
+        [](const Snapshot& s) -> std::optional<double> {
+          if (!s.congestion || !s.congestion->remb_bps) return std::nullopt;
+          return static_cast<double>(*s.congestion->remb_bps);
+        });
+  gauge("audio.out.fec_percentage", Unit::Percent, "opusenc packet-loss-percentage (in-band FEC) we set",
+        [](const Snapshot& s) -> std::optional<double> {
+          if (!s.congestion || s.congestion->fec_percentage < 0) return std::nullopt;
+          return static_cast<double>(s.congestion->fec_percentage);
+        });
+  counter("congestion.ladder_steps", Unit::Count, "resolution/frame-rate changes of the sent video",
+          [](const Snapshot& s) -> std::optional<double> {
+            if (!s.congestion) return std::nullopt;
+            return static_cast<double>(s.congestion->ladder_steps);
+          });
+  auto text = [&](std::string name, std::string help, std::vector<std::string> values, TextExtract e) {
+    c.push_back({{std::move(name), MetricKind::Text, Unit::Text, Aggregate::Value, std::move(help), std::move(values)},
+                 nullptr, std::move(e)});
+  };
+  auto pair_field = [](std::string CandidatePair::*f) -> TextExtract {
+    return [f](const Snapshot& s) -> std::optional<std::string> {
+      if (!s.pair || ((*s.pair).*f).empty()) return std::nullopt;
+      return (*s.pair).*f;
+    };
+  };
+  const std::vector<std::string> types = {"host", "srflx", "prflx", "relay"};
+  text("ice.local_type", "our candidate of the selected pair", types, pair_field(&CandidatePair::local_type));
+  text("ice.remote_type", "the partner's candidate of the selected pair", types,
+       pair_field(&CandidatePair::remote_type));
+  text("ice.protocol", "the selected pair's transport (a relayed leg is udp)", {"udp", "tcp"},
+       pair_field(&CandidatePair::protocol));
+  text("ice.relay_protocol", "how our relay candidate reaches its TURN server", {"udp", "tcp", "tls"},
+       pair_field(&CandidatePair::relay_protocol));
+  text("congestion.limited_by", "what held the estimate at the end (loss, delay, remb, max)", {},
+       [](const Snapshot& s) -> std::optional<std::string> {
+         if (!s.congestion || s.congestion->limited_by.empty()) return std::nullopt;
+         return s.congestion->limited_by;
+       });
   c.push_back({{"video.in.freezes", MetricKind::Freeze, Unit::Count, Aggregate::AfterWarmup,
                 "freezes of the received video (W3C rule)"}, nullptr});
   c.push_back({{"video.in.freeze_time", MetricKind::Freeze, Unit::Millis, Aggregate::AfterWarmup,
@@ -210,6 +303,7 @@ std::string_view unit_symbol(Unit u) {
     case Unit::Fps: return "fps";
     case Unit::Percent: return "%";
     case Unit::Decibel: return "dBFS";
+    case Unit::Text: return "";
   }
   return "";
 }
@@ -364,6 +458,18 @@ Summary summarize(const CallData& d) {
         if (q == "avg") m.value = sum / static_cast<double>(v.size());
         break;
       }
+      case MetricKind::Text: {
+        // The last word known: the path the call ended on (like the
+        // report's summary.candidate_pair), warm-up or not.
+        for (const auto& s : d.series)
+          if (auto v = e.text(s)) {
+            ++m.n;
+            m.text = std::move(*v);
+          }
+        break;
+      }
+      case MetricKind::Ratio:
+        break;  // below, once its counters are summarized
       case MetricKind::Setup: {
         const std::string ev = name.substr(6);
         for (const auto& t : d.timeline)
@@ -376,6 +482,19 @@ Summary summarize(const CallData& d) {
       }
     }
     out[name] = m;
+  }
+  for (const auto& e : entries()) {
+    if (e.info.kind != MetricKind::Ratio) continue;
+    const auto& num = out[e.numerator];
+    const auto& den = out[e.denominator];
+    auto& m = out[e.info.name];
+    m.n = std::min(num.n, den.n);
+    auto share = [](std::optional<double> part, std::optional<double> rest) -> std::optional<double> {
+      if (!part || !rest || *part + *rest <= 0) return std::nullopt;
+      return 100.0 * *part / (*part + *rest);
+    };
+    m.total = share(num.total, den.total);
+    m.after_warmup = share(num.after_warmup, den.after_warmup);
   }
   return out;
 }

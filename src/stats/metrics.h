@@ -13,6 +13,12 @@
 //            warm-up (`after_warmup`) and all of them (`total`)
 //   latency  glass-to-glass percentiles over the samples after the warm-up
 //   setup    a timeline milestone, ms since the session started
+//   ratio    a share of two counters over the same span, in % (e.g. the
+//            video packets lost after repair, of those received):
+//            `after_warmup` and `total` like a counter
+//   text     a word the call ended with (ice.local_type: the selected
+//            candidate pair's, congestion.limited_by: the last interval's);
+//            compared with == and != only
 //
 // The warm-up ends `warmup` after the peer connection first connected
 // (ICE+DTLS); a call that never connected has no data after it.
@@ -28,8 +34,8 @@
 
 namespace callagent::stats {
 
-enum class Unit { BitRate, Millis, Count, Pixels, Fps, Percent, Decibel };
-enum class MetricKind { Gauge, Counter, Freeze, Latency, Setup };
+enum class Unit { BitRate, Millis, Count, Pixels, Fps, Percent, Decibel, Text };
+enum class MetricKind { Gauge, Counter, Freeze, Latency, Setup, Ratio, Text };
 enum class Aggregate { Default, Min, Avg, Max, Last, Total, AfterWarmup, Value };
 
 struct MetricInfo {
@@ -38,11 +44,14 @@ struct MetricInfo {
   Unit unit;
   Aggregate default_aggregate;  // what a bare name means in --expect
   std::string help;
+  // Text metrics: the values it can take (an expectation naming another is
+  // a usage error); empty = any word.
+  std::vector<std::string> values = {};
 };
 
 const std::vector<MetricInfo>& metric_catalog();
 const MetricInfo* find_metric(std::string_view name);
-std::string_view unit_symbol(Unit u);        // "bit/s", "ms", "", "px", "fps", "%", "dBFS"
+std::string_view unit_symbol(Unit u);        // "bit/s", "ms", "", "px", "fps", "%", "dBFS" ("" for text)
 std::string_view aggregate_name(Aggregate a);  // "min", ..., "after_warmup", "value"
 std::optional<Aggregate> parse_aggregate(std::string_view s);
 
@@ -63,6 +72,7 @@ struct MetricSummary {
   std::optional<double> min, avg, max, last;  // gauges, latency (p50/p95 come as their own metrics)
   std::optional<double> total, after_warmup;  // counters, freezes
   std::optional<double> value;                // setup, latency
+  std::optional<std::string> text;            // text metrics
   // The value an aggregate selects (nullopt: no data, or it does not apply).
   std::optional<double> get(Aggregate a) const;
 };

@@ -293,7 +293,12 @@ std::string report_to_json(const ReportInput& r) {
         break;
       case MetricKind::Counter:
       case MetricKind::Freeze:
+      case MetricKind::Ratio:
         b.key("total").opt(s.total).key("after_warmup").opt(s.after_warmup);
+        break;
+      case MetricKind::Text:
+        b.key("value");
+        if (s.text) b.str(*s.text); else b.null();
         break;
       case MetricKind::Latency:
       case MetricKind::Setup:
@@ -372,9 +377,16 @@ std::string report_to_json(const ReportInput& r) {
     b.key("metric").str(e.expectation.metric);
     b.key("aggregate").str(std::string(aggregate_name(e.expectation.aggregate)));
     b.key("op").str(std::string(to_string(e.expectation.op)));
-    b.key("threshold").num(e.expectation.threshold);
+    const bool word = e.expectation.unit == Unit::Text;
+    b.key("threshold");
+    if (word) b.str(e.expectation.word); else b.num(e.expectation.threshold);
     b.key("unit").str(std::string(unit_symbol(e.expectation.unit)));
-    b.key("measured").opt(e.measured);
+    b.key("measured");
+    if (word) {
+      if (e.measured_text) b.str(*e.measured_text); else b.null();
+    } else {
+      b.opt(e.measured);
+    }
     b.key("passed").boolean(e.passed);
     b.key("message").str(e.message);
     b.end_obj();

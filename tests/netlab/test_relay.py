@@ -6,9 +6,15 @@
   partner): the report names the path (relay candidate, the relay's
   transport), each side's recording of the partner reads back as VP8;
 - with all UDP blocked on both sides the call still comes up (ICE-TCP);
+- `--expect` on the path: the relayed calls assert `ice.local_type==relay`
+  (and the relay's transport) through the agents' own expectations; an
+  agent that expects `ice.local_type==host` on a relay-only call exits 1
+  (expectation-failed) naming the path it measured;
 - agent (relay only) <-> headless Chromium: the agent's every packet goes
-  through coturn. The messenger's page cannot take TURN credentials
-  (`?ice=` holds bare URLs), so Chromium itself uses host candidates;
+  through coturn; Chromium itself uses host candidates;
+- the page relay-only (`?turn=...&turn_user=..&turn_pass=..&relay=1`) <->
+  the agent (host candidates): the page's selected pair is a relay
+  candidate (getStats), coturn allocated for it, media flowed both ways;
 - a peer that used TURN releases its allocations when it goes: coturn
   sees a Refresh with lifetime 0 for every allocation of the agent (UDP
   allocations would otherwise live on for their 10-minute lifetime) and
@@ -24,6 +30,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netlab  # noqa: E402  (re-executes this script inside a private lab)
@@ -58,9 +65,10 @@ def turn_sessions(turn, since):
     return allocated, released
 
 
-def call(lab, name, a_args, b_args=None, b_side="b"):
+def call(lab, name, a_args, b_args=None, b_side="b", codes=(0, 0)):
     """Agent a (first in the room) and agent b, CALL_S each, both recording
-    the partner and writing a report; returns (a, b) after both exited 0."""
+    the partner and writing a report; returns (a, b) after they exited with
+    `codes` (0: ok, 1: an expectation failed)."""
     room = lab.new_room()
     common = ["--duration", f"{CALL_S}s", "--no-status", "--warm-up", "1s"]
     a = lab.agent("a", room, common + list(a_args) + ["--record", f"{name}-a.mkv", "--report", f"{name}-a.json"],
@@ -69,9 +77,9 @@ def call(lab, name, a_args, b_args=None, b_side="b"):
     b = lab.agent(b_side, room, common + list(b_args if b_args is not None else a_args)
                   + ["--record", f"{name}-b.mkv", "--report", f"{name}-b.json"], name=f"{name}-b", video=VIDEO)
     try:
-        for ag in (a, b):
+        for ag, code in zip((a, b), codes):
             rc = ag.wait(CALL_S + 40)
-            check(rc == 0, f"{ag.name} exit code", 0, (rc, ag.tail()))
+            check(rc == code, f"{ag.name} exit code", code, (rc, ag.tail()))
     finally:
         a.kill()
         b.kill()
@@ -111,7 +119,12 @@ def relayed_call(ctx, transport):
     lab, turn = ctx["lab"], ctx["turn"]
     lab.clear()
     name = f"relay-{transport}"
-    args = turn.agent_args(transport) + ["--ice-transport-policy", "relay"]
+    # The agents assert the path themselves (what a CI job would do): a
+    # failing expectation would exit 1 instead of 0.
+    args = turn.agent_args(transport) + ["--ice-transport-policy", "relay",
+                                         "--expect", "ice.local_type==relay", "--expect", "ice.remote_type==relay",
+                                         "--expect", "ice.protocol==udp", "--expect",
+                                         f"ice.relay_protocol=={transport}"]
     since = len(turn.log())
     a, b = call(lab, name, args)
     for ag, side in ((a, "a"), (b, "b")):
@@ -127,6 +140,46 @@ def relayed_call(ctx, transport):
               f"{ag.name}: the log names the path", f"relay/udp (TURN over {transport})", ag.tail())
     check_recordings(lab, name)
     check_released(turn, since, (a, b), 2)
+    for ag, side in ((a, "a"), (b, "b")):
+        ex = ag.report(f"{name}-{side}.json")["expectations"]
+        check(len(ex) == 4 and all(e["passed"] for e in ex), f"{ag.name}: the path expectations passed",
+              "4 passed", ex)
+
+
+def expectation(agent, report, expr):
+    rep = agent.report(report)
+    found = [e for e in rep["expectations"] if e["expr"] == expr]
+    check(len(found) == 1, f"{agent.name}: the report lists '{expr}'", "one entry", rep["expectations"])
+    return rep, found[0]
+
+
+@case
+def expect_on_the_path(ctx):
+    """A relay-only call: `--expect ice.local_type==relay` passes (exit 0),
+    `--expect ice.local_type==host` fails (exit 1, the measured path named
+    in the log and the report)."""
+    lab, turn = ctx["lab"], ctx["turn"]
+    lab.clear()
+    name = "expect-path"
+    base = turn.agent_args("udp") + ["--ice-transport-policy", "relay"]
+    a, b = call(lab, name, base + ["--expect", "ice.local_type==relay"],
+                base + ["--expect", "ice.local_type==host", "--expect", "video.in.frames_decoded>0"], codes=(0, 1))
+    rep, e = expectation(a, f"{name}-a.json", "ice.local_type==relay")
+    check(e["passed"] and e["measured"] == "relay" and e["threshold"] == "relay" and e["op"] == "==",
+          "a: ice.local_type==relay passed, measured 'relay'", "passed", e)
+    check(rep["exit"]["code"] == 0 and rep["exit"]["name"] == "ok", "a: exit ok", 0, rep["exit"])
+    rep, e = expectation(b, f"{name}-b.json", "ice.local_type==host")
+    check(not e["passed"] and e["measured"] == "relay", "b: ice.local_type==host failed, measured 'relay'",
+          "failed", e)
+    check(e["message"] == "ice.local_type = relay, expected == host", "b: the message names the path",
+          "ice.local_type = relay, expected == host", e["message"])
+    _, media = expectation(b, f"{name}-b.json", "video.in.frames_decoded>0")
+    check(media["passed"], "b: the call itself worked (frames decoded)", "passed", media)
+    check(rep["exit"]["code"] == 1 and rep["exit"]["name"] == "expectation-failed",
+          "b: exit 1 (expectation-failed)", 1, rep["exit"])
+    check("expectation FAILED: ice.local_type==host: ice.local_type = relay, expected == host" in b.log(),
+          "b: the log names the failed expectation", "a line", b.tail())
+    check_recordings(lab, name)
 
 
 @case
@@ -153,7 +206,7 @@ def all_udp_blocked_comes_up_over_tcp(ctx):
     lab.link("a", block=["udp"])
     lab.link("b", block=["udp"])
     try:
-        a, b = call(lab, name, [])
+        a, b = call(lab, name, ["--expect", "ice.protocol==tcp", "--expect", "ice.local_type!=relay"])
         stats = lab.stats()["stats"]
     finally:
         lab.clear()
@@ -220,6 +273,66 @@ def agent_relay_only_with_chromium(ctx):
     check(info["duration"] is not None and 2.0 <= info["duration"] <= CALL_S + 3.0,
           "recording of Chromium: a duration (finalized) that fits the call", f"2..{CALL_S + 3}", info)
     check_released(turn, since, (a,), 1)
+
+
+@case
+def page_relay_only_with_agent(ctx):
+    """The messenger's page forced through coturn (`turn=`, `turn_user=`,
+    `turn_pass=`, `relay=1`) and an agent with its host candidates only."""
+    lab, turn = ctx["lab"], ctx["turn"]
+    try:
+        from browser import chromium_or_skip
+        chromium_or_skip()
+    except SystemExit as e:
+        raise SkipCase(f"no Chromium ({e})")
+    lab.clear()
+    name = "page-relay"
+    srv = lab.server()
+    room = lab.new_room()
+    chrome = lab.chromium("b")
+    page = chrome.new_page()
+    page.set_auth_cookie(srv.url, lab.token())
+    since = len(turn.log())
+    a = lab.agent("a", room, ["--no-status", "--warm-up", "1s", "--record", f"{name}.mkv",
+                              "--report", f"{name}.json", "--expect", "ice.remote_type==relay",
+                              "--expect", "ice.local_type==host", "--expect", "video.in.frames_decoded>0"],
+                  name=name, video=VIDEO)
+    query = urllib.parse.urlencode({"ice": "none", "turn": f"turn:{turn.host}:{turn.port}?transport=udp",
+                                    "turn_user": turn.user, "turn_pass": turn.password, "relay": "1",
+                                    "video": "480p", "fps": "30"})
+    try:
+        a.wait_for_log(r"\[ws\] connected to ws://", timeout=20)
+        page.goto(f"{room}?{query}")
+        a.wait_for_log("first remote video decoded", timeout=40)
+        page.wait_for("callagentPage.state().firstFrameAt", 30, "the page decoded the agent's video")
+        time.sleep(4)
+        stats = page.evaluate("callagentPage.stats()")
+        rc = a.stop()
+        check(rc == 0, f"{name}: agent exit code after SIGTERM (its expectations passed)", 0, (rc, a.tail()))
+    finally:
+        a.kill()
+        chrome.close()
+    print(f"  page stats: {json.dumps(stats)}", flush=True)
+    pair = stats.get("selectedPair") or {}
+    check(pair.get("localType") == "relay" and pair.get("relayProtocol") == "udp",
+          "page: its selected pair is a relay candidate (TURN over udp)", "relay/udp", pair)
+    check((pair.get("remote") or "").startswith(lab.addr("a") + ":"), "page: the far end is the agent's address",
+          lab.addr("a"), pair)
+    vin, vout = stats.get("inboundVideo") or {}, stats.get("outboundVideo") or {}
+    check(vin.get("framesDecoded", 0) > 0, "page: decoded the agent's video", "> 0", vin)
+    check(vout.get("framesEncoded", 0) > 0, "page: sent video", "> 0", vout)
+    rep_pair = pair_of(a, name)
+    check(rep_pair["remote_type"] == "relay" and rep_pair["remote_address"].startswith(turn.host + ":"),
+          "agent: the page's relayed address on coturn", f"relay {turn.host}", rep_pair)
+    check(rep_pair["local_type"] == "host", "agent: its own host candidate", "host", rep_pair)
+    ex = a.report(f"{name}.json")["expectations"]
+    check(len(ex) == 3 and all(e["passed"] for e in ex), "agent: its expectations passed", "3 passed", ex)
+    allocated, _ = turn_sessions(turn, since)
+    check(len(allocated) >= 1, "coturn allocated for the page", ">= 1", turn.log()[since:][-3000:])
+    info = probe(os.path.join(lab.tmp, f"{name}.mkv"))
+    v = info["streams"].get("video")
+    check(v is not None and v["codec"] == "vp8" and v["frames"] > 0, "agent's recording of the page: VP8 frames",
+          "vp8, > 0 frames", info)
 
 
 if __name__ == "__main__":

@@ -103,10 +103,86 @@ TEST_CASE("expectations: bad expressions name the bad token", "[stats][expect]")
 
 TEST_CASE("expectations: every catalog metric parses with a bare threshold", "[stats][expect]") {
   for (const auto& m : metric_catalog()) {
-    auto e = parse_expectation(m.name + ">=0");
+    const bool word = m.kind == MetricKind::Text;
+    auto e = parse_expectation(m.name + (word ? "==" + (m.values.empty() ? std::string("x") : m.values[0]) : ">=0"));
     INFO(m.name);
     CHECK(e.ok());
+    CHECK((m.unit == Unit::Text) == word);
   }
+}
+
+TEST_CASE("expectations: the ICE path and other words", "[stats][expect]") {
+  auto e = parse_ok("ice.local_type==relay");
+  CHECK(e.metric == "ice.local_type");
+  CHECK(e.unit == Unit::Text);
+  CHECK(e.op == CompareOp::Eq);
+  CHECK(e.word == "relay");
+  e = parse_ok("  ice.remote_type != host ");
+  CHECK(e.op == CompareOp::Ne);
+  CHECK(e.word == "host");
+  CHECK(parse_ok("ice.protocol==tcp").word == "tcp");
+  CHECK(parse_ok("ice.relay_protocol==tls").word == "tls");
+  CHECK(parse_ok("congestion.limited_by==loss").word == "loss");
+
+  CHECK_THAT(parse_err("ice.local_type>=relay"),
+             Catch::Contains("operator '>=' does not apply to ice.local_type: it is a word (use == or !=)"));
+  CHECK_THAT(parse_err("ice.protocol<tcp"), Catch::Contains("operator '<' does not apply"));
+  CHECK_THAT(parse_err("ice.local_type==relya"),
+             Catch::Contains("unknown value 'relya' for ice.local_type (one of host, srflx, prflx, relay)"));
+  CHECK_THAT(parse_err("ice.relay_protocol==dtls"), Catch::Contains("(one of udp, tcp, tls)"));
+  CHECK_THAT(parse_err("ice.local_type=="), Catch::Contains("missing value"));
+  CHECK_THAT(parse_err("ice.local_type==re lay"), Catch::Contains("bad value 're lay'"));
+  CHECK_THAT(parse_err("ice.local_type.last==relay"),
+             Catch::Contains("aggregate 'last' does not apply to ice.local_type"));
+  CHECK_THAT(parse_err("ice.local_typ==relay"), Catch::Contains("unknown metric 'ice.local_typ'"));
+  CHECK_THAT(parse_err("ice.local_typ==relay"), Catch::Contains("ice.relay_protocol"));
+  // A word where a number belongs names the metric.
+  CHECK_THAT(parse_err("video.in.fps==relay"),
+             Catch::Contains("bad number 'relay': video.in.fps is a number"));
+}
+
+TEST_CASE("expectations: repair and adaptation names", "[stats][expect]") {
+  auto e = parse_ok("video.in.lost_after_repair_pct<=0.5%");
+  CHECK(e.aggregate == Aggregate::AfterWarmup);
+  CHECK(e.unit == Unit::Percent);
+  CHECK(e.threshold == Approx(0.5));
+  CHECK(parse_ok("video.in.lost_after_repair_pct.total<1").aggregate == Aggregate::Total);
+  CHECK_THAT(parse_err("video.in.lost_after_repair_pct.avg<1"), Catch::Contains("aggregate 'avg' does not apply"));
+  CHECK(parse_ok("video.in.lost_after_repair<=20").aggregate == Aggregate::AfterWarmup);
+  CHECK(parse_ok("video.in.nack_sent>0").unit == Unit::Count);
+  CHECK(parse_ok("video.in.keyframes_requested<=5").unit == Unit::Count);
+  CHECK(parse_ok("video.out.rtx_sent>0").unit == Unit::Count);
+  e = parse_ok("video.out.target_bitrate.min>=900k");
+  CHECK(e.unit == Unit::BitRate);
+  CHECK(e.aggregate == Aggregate::Min);
+  CHECK(e.threshold == 900000);
+  CHECK(parse_ok("video.in.jitter_buffer<=400ms").aggregate == Aggregate::Max);
+  CHECK(parse_ok("twcc.feedback_received>0").unit == Unit::Count);
+  CHECK(parse_ok("audio.out.fec_percentage.last<=20%").unit == Unit::Percent);
+  CHECK_THAT(parse_err("video.in.lost_after_repair<=0.5%"), Catch::Contains("unit '%' does not fit"));
+}
+
+TEST_CASE("expectations: words evaluate against the summary", "[stats][expect]") {
+  Summary s;
+  s["ice.local_type"].text = "relay";
+  s["ice.local_type"].n = 3;
+  s["ice.relay_protocol"].text = "tls";
+  auto ev = [&](const char* t) { return evaluate(*parse_expectation(t), s); };
+  auto r = ev("ice.local_type==relay");
+  CHECK(r.passed);
+  CHECK(r.measured_text == std::optional<std::string>("relay"));
+  CHECK_FALSE(r.measured);
+  CHECK(r.message == "ice.local_type = relay, expected == relay");
+  r = ev("ice.local_type==host");
+  CHECK_FALSE(r.passed);
+  CHECK(r.message == "ice.local_type = relay, expected == host");
+  CHECK(ev("ice.local_type!=host").passed);
+  CHECK_FALSE(ev("ice.local_type!=relay").passed);
+  CHECK(ev("ice.relay_protocol==tls").passed);
+  r = ev("ice.protocol==udp");  // not in the summary: no data fails, also for !=
+  CHECK_FALSE(r.passed);
+  CHECK(r.message == "ice.protocol: no data, expected == udp");
+  CHECK_FALSE(ev("ice.protocol!=udp").passed);
 }
 
 TEST_CASE("expectations: evaluation against a summary", "[stats][expect]") {

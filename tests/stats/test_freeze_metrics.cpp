@@ -295,3 +295,68 @@ TEST_CASE("a long run's series is thinned, counters stay exact", "[stats][series
   CHECK(*after.at("video.in.frames_decoded").total == *before.at("video.in.frames_decoded").total);
   CHECK(*after.at("video.in.frames_decoded").total == 30.0 * 4096);
 }
+
+TEST_CASE("summary: ICE path words, repair ratio, congestion targets", "[stats][metrics]") {
+  CallData d;
+  d.warmup_s = 2.0;
+  d.timeline = {{"dtls_connected", 1000}};  // warm-up ends at 3 s
+  for (int i = 1; i <= 6; ++i) {
+    Snapshot s;
+    s.t = i;
+    s.interval = 1;
+    s.peer = 1;
+    s.video_in.active = true;
+    s.video_in.packets = static_cast<uint64_t>(i * 1000);
+    s.recovery.lost_after_recovery = static_cast<uint64_t>(i * 2);
+    s.recovery.nack_requests = static_cast<uint64_t>(i * 50);
+    s.twcc.feedback_received = static_cast<uint64_t>(i * 10);
+    if (i >= 2) {
+      // The path: host first, then (from t = 4) the relay.
+      CandidatePair p;
+      p.local_type = i >= 4 ? "relay" : "host";
+      p.remote_type = "host";
+      p.protocol = "udp";
+      if (i >= 4) p.relay_protocol = "tls";
+      s.pair = p;
+    }
+    if (i >= 3) {
+      CongestionStats c;
+      c.target_bps = 1'000'000 + i * 100'000;
+      c.video_bps = 900'000 + i * 100'000;
+      c.audio_bps = 64'000;
+      c.limited_by = i == 6 ? "max" : "loss";
+      c.fec_percentage = i == 3 ? -1 : 5;
+      s.congestion = c;
+    }
+    d.series.push_back(s);
+  }
+  auto sum = summarize(d);
+  CHECK(sum["ice.local_type"].text == std::optional<std::string>("relay"));
+  CHECK(sum["ice.local_type"].n == 5);
+  CHECK(sum["ice.remote_type"].text == std::optional<std::string>("host"));
+  CHECK(sum["ice.protocol"].text == std::optional<std::string>("udp"));
+  CHECK(sum["ice.relay_protocol"].text == std::optional<std::string>("tls"));
+  CHECK(sum["congestion.limited_by"].text == std::optional<std::string>("max"));
+  // After the warm-up (t = 3 -> 6): 6 lost after repair of 3000 received.
+  REQUIRE(sum["video.in.lost_after_repair"].after_warmup);
+  CHECK(*sum["video.in.lost_after_repair"].after_warmup == 6);
+  REQUIRE(sum["video.in.lost_after_repair_pct"].after_warmup);
+  CHECK(*sum["video.in.lost_after_repair_pct"].after_warmup == Approx(100.0 * 6 / 3006));
+  CHECK(*sum["video.in.lost_after_repair_pct"].total == Approx(100.0 * 12 / 6012));
+  CHECK(*sum["video.in.nack_sent"].after_warmup == 150);
+  CHECK(*sum["recovery.nack_requests"].after_warmup == 150);
+  CHECK(*sum["twcc.feedback_received"].after_warmup == 30);
+  // Gauges: intervals that began after the warm-up (t = 4, 5, 6).
+  CHECK(*sum["video.out.target_bitrate"].min == 1'300'000);
+  CHECK(*sum["video.out.target_bitrate"].last == 1'500'000);
+  CHECK(*sum["congestion.target_bitrate"].max == 1'600'000);
+  CHECK(*sum["audio.out.target_bitrate"].avg == 64'000);
+  CHECK(*sum["audio.out.fec_percentage"].last == 5);
+  CHECK_FALSE(sum["congestion.remb"].avg);
+
+  // No path known, nothing received: no data (an expectation on it fails).
+  CallData empty;
+  auto none = summarize(empty);
+  CHECK_FALSE(none["ice.local_type"].text);
+  CHECK_FALSE(none["video.in.lost_after_repair_pct"].total);
+}
