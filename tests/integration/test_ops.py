@@ -180,7 +180,7 @@ def join_notifies_systemd_and_serves_metrics(ctx):
     try:
         a = Agent(tmp, "a", srv, room, ["--metrics", "127.0.0.1:0", "--record", "a.mkv"], env=ns.env())
         url = None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 40
         while url is None and time.monotonic() < deadline:
             try:
                 url = metrics_url(a.log())
@@ -188,7 +188,7 @@ def join_notifies_systemd_and_serves_metrics(ctx):
                 time.sleep(0.1)
         url = url or metrics_url(a.log())
         # Alone in the room: READY=1 with the room in STATUS.
-        _, ready = ns.wait_for("READY", "1")
+        _, ready = ns.wait_for("READY", "1", timeout=40)
         check_eq(ready.get("STATUS"), f"in room {room_id}, waiting for a partner", "STATUS at READY")
         alone, types = scrape(url)
         check_eq(alone['callagent_call_state{state="alone"}'], 1.0, "state alone")
@@ -196,7 +196,7 @@ def join_notifies_systemd_and_serves_metrics(ctx):
         check_eq(alone["callagent_signaling_connected"], 1.0, "signaling up")
 
         b = Agent(tmp, "b", srv, room, env={})
-        ns.wait_for("STATUS", r"^connected to (user_[0-9a-f]{8}|the partner) in room .*Mbit/s in", timeout=30)
+        ns.wait_for("STATUS", r"^connected to (user_[0-9a-f]{8}|the partner) in room .*Mbit/s in", timeout=60)
         # Two scrapes a few stats intervals apart, with media flowing.
         time.sleep(3)
         first, types = scrape(url)
