@@ -145,6 +145,10 @@ class Call final : private Negotiation::Listener, private NegotiationPolicy::Hos
   // The current partner visit's negotiation, or nullptr.
   const Negotiation* negotiation() const { return negotiation_.get(); }
   const std::string& own_id() const { return own_id_; }
+  // The partner's user id (empty when the server never named it to us) and
+  // whether someone else is in the room now.
+  const std::string& partner_id() const { return partner_id_; }
+  bool partner_in_room() const { return partner_present_; }
   // Set when the call finished because the connect budget ran out.
   const std::optional<ConnectFailure>& connect_failure() const { return connect_failure_; }
 

@@ -168,6 +168,19 @@ SessionTotals CallSession::totals() const {
   return t;
 }
 
+SessionStatus CallSession::status() const {
+  SessionStatus s;
+  s.call_state = call_ ? to_string(call_->state()) : "finished";
+  s.room = options_.signaling.room_id;
+  if (call_) {
+    s.partner = call_->partner_id();
+    s.partner_present = call_->partner_in_room();
+  }
+  s.signaling_connected = signaling_ && signaling_->connected();
+  s.signaling_reconnects = reconnects_;
+  return s;
+}
+
 void CallSession::log_progress() {
   if (!current_) {
     log()->info("waiting for a partner");
@@ -184,6 +197,7 @@ void CallSession::on_logged_in() { mark("login"); }
 
 void CallSession::on_connected(bool reconnected) {
   mark(reconnected ? "ws_reopen" : "ws_open");
+  if (reconnected) ++reconnects_;
   if (call_) call_->on_signaling_connected(reconnected);
 }
 

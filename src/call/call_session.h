@@ -72,6 +72,16 @@ struct SessionTotals {
   std::vector<std::string> recordings;
 };
 
+// What the session is doing now (the service manager's STATUS, the metrics).
+struct SessionStatus {
+  std::string call_state = "idle";  // to_string(Call::State); "finished" once the Call is gone
+  std::string room;                 // the room id
+  std::string partner;              // the partner's user id, when the server named it
+  bool partner_present = false;
+  bool signaling_connected = false;
+  uint64_t signaling_reconnects = 0;
+};
+
 class CallSession final : private signaling::SignalingClient::Listener,
                           private media::MediaEngine::Listener,
                           private CallObserver,
@@ -91,6 +101,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void finish(ExitCode code, const std::string& reason);
 
   SessionTotals totals() const;
+  SessionStatus status() const;
   // The call-quality data (nullptr before create() succeeded).
   const stats::StatsCollector* stats() const { return stats_.get(); }
   // PNG files written (--snapshot, --snapshot-every).
@@ -170,6 +181,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   int snapshot_seq_ = 0;
   bool connected_once_ = false;
   bool ws_opened_ = false;
+  uint64_t reconnects_ = 0;
   Timeout freeze_timer_;
   std::vector<media::OutputFailure> output_failures_;
   std::optional<ConnectFailure> connect_failure_;

@@ -7,6 +7,7 @@
 #include "cli/join_command.h"
 
 #include "call/call_session.h"
+#include "cli/join_ops.h"
 #include "cli/join_options.h"
 #include "cli/join_report.h"
 #include "cli/join_session_options.h"
@@ -109,6 +110,9 @@ ExitCode JoinCommand::run() {
   std::optional<ExitCode> result;
   std::string reason;
   std::unique_ptr<call::CallSession> session;
+  // systemd (READY, STATUS, watchdog) and --metrics.
+  auto ops = JoinOps::create(jo.metrics, [&]() -> const call::CallSession* { return session.get(); });
+  if (!ops) return give_up(ops.error());
   auto end = [&](ExitCode c, const std::string& why) {
     result = c;
     reason = why;
@@ -125,6 +129,7 @@ ExitCode JoinCommand::run() {
   bool stopping = false;
   auto stop = [&](const char* sig) {
     log->info("{} received: leaving the call", sig);
+    (*ops)->stopping(std::string("leaving the call: stopped by ") + sig);
     if (session) {
       session->finish(ExitCode::Ok, std::string("stopped by ") + sig);
     } else if (!stopping) {
@@ -159,6 +164,7 @@ ExitCode JoinCommand::run() {
     start_session();
   }
   if (!result) g_main_loop_run(loop.get());
+  (*ops)->stopping("leaving the call: " + reason);
   std::vector<std::string> snapshots;
   if (session && session->stats()) {
     data = session->stats()->data();

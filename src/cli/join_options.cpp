@@ -107,6 +107,11 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
                   "goes on; report: exit with the output's code at the end | ignore: only log it | fail: end "
                   "the call at once",
                   D::Shown);
+
+  OptionGroup ops(app, "Operations");
+  ops.option("--metrics", o.metrics,
+             "Serve Prometheus metrics at http://ADDR:PORT/metrics (PORT alone: on 127.0.0.1; "
+             "docs/metrics.md)");
 }
 
 }  // namespace callagent::cli

@@ -75,6 +75,8 @@ struct JoinOptions {
   // Failures.
   std::string connect_timeout = "30s";  // 0: retry for ever (with backoff)
   std::string output_errors = "report";  // report | ignore | fail
+  // Operations.
+  std::string metrics;  // ADDR:PORT of the Prometheus endpoint ("" = none)
 };
 
 // Registers ROOM and every option of join, in --help's order.

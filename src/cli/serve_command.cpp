@@ -1,12 +1,15 @@
 #include "cli/serve_command.h"
 
 #include "cli/common_options.h"
+#include "cli/metrics_listener.h"
 #include "common/gref.h"
 #include "common/logging.h"
 #include "common/main_context.h"
+#include "common/systemd_notify.h"
 #include "server/account.h"
 #include "server/open_files.h"
 #include "server/server.h"
+#include "server/server_metrics.h"
 
 #include <glib.h>
 
@@ -73,6 +76,10 @@ class ServeCommand final : public Command {
         ->capture_default_str()
         ->check(CLI::Range(0, 86400))
         ->group(l);
+    app_->add_option("--metrics", metrics_,
+                     "Serve Prometheus metrics at http://ADDR:PORT/metrics (PORT alone: on 127.0.0.1; "
+                     "docs/metrics.md)")
+        ->group("Operations");
     return app_;
   }
 
@@ -105,6 +112,12 @@ class ServeCommand final : public Command {
           "--demo for a random one");
       return ExitCode::Usage;
     }
+    if (!metrics_.empty()) {
+      if (auto a = MetricsListener::parse_address(metrics_); !a) {
+        log->error("{}", a.error().message);
+        return a.error().code;
+      }
+    }
     config_.password = password;
     config_.keepalive = std::chrono::seconds(keepalive_s_);
 
@@ -114,6 +127,7 @@ class ServeCommand final : public Command {
       return created.error().code;
     }
     std::unique_ptr<server::Server> srv = std::move(*created);
+    SystemdNotifier notifier;  // READY=1 once listening, the watchdog, STOPPING=1
 
     // Signals are watched before the URL is printed: a script that reads
     // the URL and stops the server at once must get a clean exit.
@@ -126,6 +140,8 @@ class ServeCommand final : public Command {
         return;
       }
       stopping = true;
+      notifier.stopping("shutting down: closing " + std::to_string(srv->connection_count()) +
+                        " WebSocket connection(s)");
       srv->stop([&] { g_main_loop_quit(loop.get()); });
     };
     UnixSignalWatch sigint(SIGINT, on_signal);
@@ -144,7 +160,31 @@ class ServeCommand final : public Command {
     }
     std::fill(password.begin(), password.end(), '\0');
 
+    std::unique_ptr<MetricsListener> metrics;
+    if (!metrics_.empty()) {
+      auto m = MetricsListener::start(metrics_, [&] { return server::server_metrics_text(*srv); });
+      if (!m) {
+        log->error("{}", m.error().message);
+        return m.error().code;
+      }
+      metrics = std::move(*m);
+    }
+    // Now the server does its job: tell systemd, and keep the STATUS current.
+    auto describe = [&] {
+      return "listening on " + *url + ", " + std::to_string(srv->hub().active_rooms()) + " active room(s), " +
+             std::to_string(srv->connection_count()) + " connection(s)";
+    };
+    notifier.ready(describe());
+    Timeout status_timer;
+    status_timer.start(std::chrono::seconds(1), [&] {
+      if (!stopping) notifier.status(describe());
+      return true;
+    });
+
     g_main_loop_run(loop.get());
+    status_timer.cancel();
+    metrics.reset();
+    notifier.stopping("stopped");
     srv.reset();
     log->info("stopped");
     return ExitCode::Ok;
@@ -157,6 +197,7 @@ class ServeCommand final : public Command {
   std::string password_file_;
   bool demo_ = false;
   int keepalive_s_ = 30;
+  std::string metrics_;
 };
 
 }  // namespace

@@ -100,6 +100,7 @@ void RoomHub::relay(Peer& from, std::string_view text) {
   log()->debug("{} -> {} in room {}: {} ({} bytes)", sender ? sender->user : "?", to->user, room,
                frame->type, text.size());
   Peer* target = to->peer;
+  ++frames_relayed_;
   target->send_text(signaling::relay_frame(*frame, room, to->user));
 }
 

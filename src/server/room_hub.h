@@ -16,6 +16,7 @@
 // the hub synchronously (WsConnection reports closes asynchronously).
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ class RoomHub {
   bool full(const std::string& room) const;
   std::size_t connections() const { return room_of_.size(); }
   std::size_t active_rooms() const { return rooms_.size(); }
+  // Frames delivered to the other member of a room since the hub was made.
+  uint64_t frames_relayed() const { return frames_relayed_; }
 
   static std::string random_user_id();  // "user_" + 8 hex
 
@@ -60,6 +63,7 @@ class RoomHub {
   UserIdMaker make_user_id_;
   std::unordered_map<std::string, std::vector<Member>> rooms_;
   std::unordered_map<const Peer*, std::string> room_of_;
+  uint64_t frames_relayed_ = 0;
 };
 
 }  // namespace callagent::server

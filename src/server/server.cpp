@@ -275,7 +275,8 @@ void Server::on_request(SoupServer*, SoupServerMessage* msg, const char* path, G
   static_cast<Server*>(self)->handle(msg, path ? path : "/");
 }
 
-void Server::on_request_finished(SoupServer*, SoupServerMessage* msg, gpointer) {
+void Server::on_request_finished(SoupServer*, SoupServerMessage* msg, gpointer self) {
+  ++static_cast<Server*>(self)->counters_.http_responses[soup_server_message_get_status(msg)];
   auto l = log();
   if (!l->should_log(spdlog::level::debug)) return;
   l->debug("{} {} {} -> {}", remote_of(msg), soup_server_message_get_method(msg),
@@ -325,6 +326,7 @@ void Server::handle_login(SoupServerMessage* msg) {
   if (auto wait = login_limiter_.retry_after(remote)) {
     log()->info("login from {} refused: too many failures, retry in {} s", remote, wait->count());
     set_header(msg, "Retry-After", std::to_string(wait->count()));
+    ++counters_.logins_rate_limited;
     respond_text(msg, kStatusTooManyRequests, "Too many login attempts");
     return;
   }
@@ -339,6 +341,7 @@ void Server::handle_login(SoupServerMessage* msg) {
   }
   if (!account_.verify(creds->username, creds->password)) {
     login_limiter_.record_failure(remote);
+    ++counters_.logins_rejected;
     log()->info("login from {} failed: invalid credentials", remote);
     respond(msg, SOUP_STATUS_UNAUTHORIZED, "application/json", http::login_failure_body());
     return;
@@ -346,6 +349,7 @@ void Server::handle_login(SoupServerMessage* msg) {
   std::string token = sessions_.create();
   log()->info("login from {}: session {}", remote, logging::redact(token));
   set_header(msg, "Set-Cookie", http::session_cookie(token, sessions_.ttl(), is_secure(msg)));
+  ++counters_.logins;
   respond(msg, SOUP_STATUS_OK, "application/json", http::login_success_body(token));
 }
 
@@ -466,11 +470,15 @@ void Server::accept_websocket(SoupServerMessage* msg) {
     refusal = signaling::kErrRoomFull;
   if (!refusal.empty()) {
     log()->info("{}: WebSocket for room '{}' refused: {}", remote, printable(room), refusal);
+    ++counters_.websockets_refused;
     c.reject(signaling::make_error_frame(refusal));
     return;
   }
+  ++counters_.websockets_accepted;
   c.set_user(*user);
 }
+
+std::size_t Server::room_count() const { return rooms_->count(); }
 
 void Server::on_ws_closed(WsConnection& c) {
   auto it = connections_.find(&c);

@@ -35,7 +35,9 @@
 #include <libsoup/soup.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -59,6 +61,17 @@ struct ServerConfig {
   std::size_t max_body_bytes = 16 * 1024;  // request bodies (only /login has one)
 };
 
+// What the server counted since it started (`serve --metrics`,
+// server/server_metrics.h). Plain counters, read on the main context.
+struct ServerCounters {
+  uint64_t logins = 0;               // POST /login that opened a session
+  uint64_t logins_rejected = 0;      // ... refused: wrong user or password
+  uint64_t logins_rate_limited = 0;  // ... refused: too many failures from that address (429)
+  uint64_t websockets_accepted = 0;  // WebSockets that joined a room
+  uint64_t websockets_refused = 0;   // WebSockets refused after the upgrade (room missing/unknown/full)
+  std::map<unsigned, uint64_t> http_responses;  // every finished request, by status code
+};
+
 class Server {
  public:
   enum class State { Created, Running, Stopping, Stopped };
@@ -78,6 +91,10 @@ class Server {
 
   State state() const { return state_; }
   std::size_t connection_count() const { return connections_.size(); }
+  const ServerCounters& counters() const { return counters_; }
+  const RoomHub& hub() const { return hub_; }
+  // Rooms in the database.
+  std::size_t room_count() const;
 
  private:
   Server(ServerConfig config, std::unique_ptr<RoomStore> rooms, std::unique_ptr<WebPages> pages);
@@ -127,6 +144,7 @@ class Server {
   Timeout stop_timer_;
   std::function<void()> stop_done_;
   State state_ = State::Created;
+  ServerCounters counters_;
   Lifetime lifetime_ = make_lifetime();
 };
 
