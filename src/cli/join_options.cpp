@@ -49,10 +49,6 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
              "resolution); off: the preset's fixed rate",
              D::Shown)
       ->check(CLI::IsMember({"on", "off"}));
-  net.option("--video-fec", o.video_fec,
-             "off | ulpfec[:PERCENT]: send ULPFEC in RED with the video (PERCENT FEC packets per 100 media "
-             "packets, default 20) and take it from partners (docs/measurements.md, \"Video FEC\")",
-             D::Shown);
 
   OptionGroup out(app, "Remote media");
   out.flag("--display", o.display, "Show the remote video and play its audio");

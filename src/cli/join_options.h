@@ -46,7 +46,6 @@ struct JoinOptions {
   // Unset: adaptive (starts at 60 ms, follows the measured RTT); set: pinned.
   std::optional<int> jitter_ms;
   std::string congestion_control = "on";  // on | off
-  std::string video_fec = "off";          // off | ulpfec[:PERCENT]
   // Remote media.
   bool display = false;
   std::string video_sink;

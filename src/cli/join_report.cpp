@@ -37,7 +37,6 @@ std::map<std::string, stats::OptionValue> report_options(const JoinOptions& j) {
   if (j.jitter_ms) o["jitter_buffer_ms"] = static_cast<double>(*j.jitter_ms);
   else o["jitter_buffer_ms"] = std::string("adaptive");
   o["congestion_control"] = j.congestion_control;
-  o["video_fec"] = j.video_fec;
   o["display"] = j.display;
   opt_str("record", j.record);
   if (!j.rtmp.empty()) o["rtmp"] = mask_rtmp_url(j.rtmp);

@@ -41,9 +41,6 @@ Status media_options(const JoinOptions& o, media::MediaOptions& m) {
   if (o.jitter_ms) m.latency_ms = static_cast<unsigned>(*o.jitter_ms);
   m.latency_pinned = o.jitter_ms.has_value();
   m.congestion_control = o.congestion_control != "off";
-  auto fec = media::parse_video_fec(o.video_fec);
-  if (!fec) return fec.error();
-  m.video_fec = *fec;
   if (!o.no_stun && !o.stun.empty()) m.ice.stun_url = gst_stun_url(o.stun);
   m.ice.turn_urls = o.turn;
   m.ice.local_addresses = o.ice_ips;

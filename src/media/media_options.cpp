@@ -139,26 +139,4 @@ std::string_view to_string(IceOptions::TransportPolicy p) {
   return p == IceOptions::TransportPolicy::Relay ? "relay" : "all";
 }
 
-Result<VideoFecOptions> parse_video_fec(std::string_view spec) {
-  VideoFecOptions o;
-  if (spec == "off") return o;
-  constexpr std::string_view kName = "ulpfec";
-  if (spec.substr(0, kName.size()) != kName)
-    return usage(fmt::format("--video-fec: '{}' is not off, ulpfec or ulpfec:PERCENT", spec));
-  o.enabled = true;
-  auto rest = spec.substr(kName.size());
-  if (rest.empty()) return o;
-  if (rest.front() != ':' || rest.size() < 2 || rest.size() > 4)
-    return usage(fmt::format("--video-fec: '{}' is not off, ulpfec or ulpfec:PERCENT", spec));
-  unsigned v = 0;
-  for (char c : rest.substr(1)) {
-    if (c < '0' || c > '9')
-      return usage(fmt::format("--video-fec: '{}': the percentage must be a number 1..100", spec));
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (v < 1 || v > 100) return usage(fmt::format("--video-fec: '{}': the percentage must be 1..100", spec));
-  o.percentage = v;
-  return o;
-}
-
 }  // namespace callagent::media

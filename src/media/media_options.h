@@ -90,19 +90,6 @@ struct IceOptions {
 Result<IceOptions::TransportPolicy> parse_ice_transport_policy(std::string_view name);
 std::string_view to_string(IceOptions::TransportPolicy p);
 
-// ---- video FEC ----------------------------------------------------------------
-
-// ULPFEC (RFC 5109) in RED (RFC 2198) for video: webrtcbin's transceiver
-// `fec-type` ulp-red and `fec-percentage` (FEC packets per 100 media
-// packets). Off by default: it costs bit rate on every call and has not
-// been shown to pay (docs/measurements.md, "Video FEC").
-struct VideoFecOptions {
-  bool enabled = false;
-  unsigned percentage = 20;
-};
-// "off" | "ulpfec" | "ulpfec:PERCENT" (1..100)
-Result<VideoFecOptions> parse_video_fec(std::string_view spec);
-
 // ---- outputs (what happens to the remote media) -----------------------------
 
 struct OutputOptions {
@@ -140,7 +127,6 @@ struct MediaOptions {
   // follow what each partner's reports say its path carries. Off: the
   // preset's fixed rate and size (--congestion-control off).
   bool congestion_control = true;
-  VideoFecOptions video_fec;
   IceOptions ice;
   OutputOptions output;
   // Where to write pipeline graphs (DOT, and SVG when graphviz is

@@ -37,67 +37,6 @@ const char* negotiation_name(Negotiation n) {
 
 bool finished(Negotiation n) { return n == Negotiation::Closed || n == Negotiation::Failed; }
 
-// --video-fec: ULPFEC in RED on every video transceiver, set before an
-// offer or answer is made (webrtcbin adds the red/ulpfec payloads to an
-// offer, and takes them from an offer into the answer, only for a
-// transceiver with fec-type ulp-red: so the receiving side needs it too).
-// GStreamer 1.22.0's rtpredenc writes the transport-cc extension with id 1
-// whatever was negotiated: with another id (a browser's offer) FEC stays
-// off for this peer rather than corrupt the TWCC feedback.
-void apply_video_fec(GstElement* webrtc, const VideoFecOptions& fec, int twcc_id, int peer_id) {
-  if (!fec.enabled) return;
-  if (twcc_id > 1) {
-    log()->warn("peer{}: --video-fec off for this partner: its transport-cc extension id is {}, and "
-                "GStreamer 1.22.0's RED encoder can only write id 1",
-                peer_id, twcc_id);
-    return;
-  }
-  GArray* all = nullptr;
-  g_signal_emit_by_name(webrtc, "get-transceivers", &all);
-  if (!all) return;
-  int n = 0;
-  for (guint i = 0; i < all->len; ++i) {
-    auto* t = g_array_index(all, GstWebRTCRTPTransceiver*, i);
-    GstWebRTCKind kind = GST_WEBRTC_KIND_UNKNOWN;
-    g_object_get(t, "kind", &kind, nullptr);
-    if (kind != GST_WEBRTC_KIND_VIDEO) continue;
-    g_object_set(t, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, "fec-percentage", fec.percentage, nullptr);
-    ++n;
-  }
-  g_array_unref(all);
-  log()->info("peer{}: video FEC: ULPFEC in RED, {} %, on {} transceiver(s)", peer_id, fec.percentage, n);
-}
-
-// What the FEC elements webrtcbin made did, for the log at the end.
-void log_fec_counts(GstElement* webrtc, int peer_id) {
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtc));
-  GValue item = G_VALUE_INIT;
-  guint recovered = 0, unrecovered = 0, protected_packets = 0;
-  int decoders = 0, encoders = 0;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* e = GST_ELEMENT(g_value_get_object(&item));
-    GstElementFactory* f = gst_element_get_factory(e);
-    const char* name = f ? gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(f)) : "";
-    if (std::string_view(name) == "rtpulpfecdec") {
-      guint r = 0, u = 0;
-      g_object_get(e, "recovered", &r, "unrecovered", &u, nullptr);
-      recovered += r;
-      unrecovered += u;
-      ++decoders;
-    } else if (std::string_view(name) == "rtpulpfecenc") {
-      guint p = 0;
-      g_object_get(e, "protected", &p, nullptr);
-      protected_packets += p;
-      ++encoders;
-    }
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  if (decoders || encoders)
-    log()->info("peer{}: video FEC: {} packets protected (sent); {} recovered, {} not recoverable (received)",
-                peer_id, protected_packets, recovered, unrecovered);
-}
 }  // namespace
 
 std::string_view to_string(ConnectionState s) {
@@ -262,7 +201,6 @@ void WebrtcEndpoint::create_offer() {
   // Receive what we do not send, too.
   if (!config_.video) add_recv_transceiver(MediaKind::Video);
   if (!config_.audio) add_recv_transceiver(MediaKind::Audio);
-  apply_video_fec(webrtc_.get(), config_.options->video_fec, twcc_id_, config_.id);
   log()->info("peer{}: creating offer", config_.id);
   request_promise("create-offer", nullptr, [this](GstPromise* p) { on_description_created(p, "offer"); });
 }
@@ -377,7 +315,6 @@ void WebrtcEndpoint::answer_offer() {
     }
     if (!add_sender(src, *pt, m.index)) return fail(fmt::format("cannot set up sending {}", m.kind));
   }
-  apply_video_fec(webrtc_.get(), config_.options->video_fec, twcc_id_, config_.id);
   set_negotiation(Negotiation::CreatingAnswer);
   request_promise("create-answer", nullptr, [this](GstPromise* pr) { on_description_created(pr, "answer"); });
 }
@@ -391,7 +328,6 @@ void WebrtcEndpoint::on_element_error(const std::string& what) {
 }
 
 void WebrtcEndpoint::close() {
-  if (config_.options->video_fec.enabled && negotiation_ != Negotiation::Closed) log_fec_counts(webrtc_.get(), config_.id);
   if (negotiation_ != Negotiation::Closed) set_negotiation(Negotiation::Closed);
   for (auto& s : senders_) s->disconnect();
   remote_candidates_->close();

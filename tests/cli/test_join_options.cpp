@@ -86,28 +86,6 @@ TEST_CASE("join options: --congestion-control", "[cli][options]") {
   CHECK(on->media.congestion_control);
 }
 
-TEST_CASE("join options: --video-fec", "[cli][options]") {
-  CHECK(parse("r").video_fec == "off");
-  auto off = to_session_options(parse("http://h/room/r"));
-  REQUIRE(off);
-  CHECK_FALSE(off->media.video_fec.enabled);
-  auto on = to_session_options(parse("http://h/room/r --video-fec ulpfec"));
-  REQUIRE(on);
-  CHECK(on->media.video_fec.enabled);
-  CHECK(on->media.video_fec.percentage == 20);
-  auto pct = to_session_options(parse("http://h/room/r --video-fec ulpfec:50"));
-  REQUIRE(pct);
-  CHECK(pct->media.video_fec.percentage == 50);
-  CHECK(to_session_options(parse("http://h/room/r --video-fec ulpfec:100")));
-  for (const char* bad : {"flexfec", "ulpfec:0", "ulpfec:101", "ulpfec:", "ulpfec:2x", "ulpfec50", "on"}) {
-    auto r = to_session_options(parse(std::string("http://h/room/r --video-fec ") + bad));
-    INFO(bad);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == ExitCode::Usage);
-    CHECK_THAT(r.error().message, Catch::Contains("--video-fec"));
-  }
-}
-
 TEST_CASE("join options: defaults translate to the documented call", "[cli][options]") {
   auto r = to_session_options(with_room());
   REQUIRE(r);
