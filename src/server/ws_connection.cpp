@@ -213,6 +213,15 @@ void WsConnection::handle(WsEvent& e) {
 
 void WsConnection::queue(std::string frame, bool last) {
   if (finished_ || close_after_flush_) return;
+  // A client that stops reading would make the server hold every frame
+  // relayed to it (and every ping): past the bound it is dropped, as a
+  // browser's own stack drops a peer whose buffer overflows.
+  if (queued_bytes_ + frame.size() > kMaxQueuedBytes) {
+    log()->warn("{} {}: not reading its WebSocket ({} KiB waiting): dropped", remote_, user_, queued_bytes_ / 1024);
+    finish("send queue full");
+    return;
+  }
+  queued_bytes_ += frame.size();
   outgoing_.push_back(std::move(frame));
   if (last) close_after_flush_ = true;
   // Nothing waiting: write now. Otherwise the socket's readiness flushes.
@@ -237,6 +246,7 @@ void WsConnection::flush() {
     }
     sent_of_front_ += static_cast<std::size_t>(n);
     if (sent_of_front_ >= f.size()) {
+      queued_bytes_ -= f.size();
       outgoing_.pop_front();
       sent_of_front_ = 0;
     }
@@ -254,6 +264,7 @@ void WsConnection::finish(const char* why) {
   if (fd_ >= 0) poller_.remove(fd_);
   if (state_ != State::Closed) set_state(State::Closed);
   outgoing_.clear();
+  queued_bytes_ = 0;
   if (stream_) {
     // Never blocks: a TLS close_notify that does not fit fails at once.
     shutdown_socket(true, true);

@@ -100,6 +100,10 @@ class WsConnection final : public Peer {
   State state_ = State::Open;
   WsFrameDecoder decoder_;
   std::deque<std::string> outgoing_;
+  std::size_t queued_bytes_ = 0;  // in outgoing_
+  // What a client may leave unread before it is dropped: 8 MiB, ~30000
+  // candidate-sized frames or ~1300 offers.
+  static constexpr std::size_t kMaxQueuedBytes = 8u << 20;
   std::size_t sent_of_front_ = 0;
   bool close_after_flush_ = false;
   bool finished_ = false;
