@@ -103,6 +103,15 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
                   "goes on; report: exit with the output's code at the end | ignore: only log it | fail: end "
                   "the call at once",
                   D::Shown);
+
+  OptionGroup ctl(app, "Control (docs/control.md)");
+  ctl.option("--control", o.control,
+             "Listen on this Unix socket for commands (mute, status, stats, hangup, chat, ...; "
+             "`callagent ctl` is its client)");
+  ctl.option("--control-mode", o.control_mode, "The socket's file mode (e.g. 0660 for a group)", D::Shown);
+  ctl.option("--events", o.events, "Write the call's events (joined, connected, chat, muted, ...) as JSON lines to FILE, or - for stdout");
+  ctl.option("--script", o.script,
+             "Run a timed scenario: lines like `5s mute audio`, `15s hangup rejoin`, `25s quit`, timed from the first connection");
 }
 
 }  // namespace callagent::cli

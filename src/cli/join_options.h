@@ -74,6 +74,11 @@ struct JoinOptions {
   // Failures.
   std::string connect_timeout = "30s";  // 0: retry for ever (with backoff)
   std::string output_errors = "report";  // report | ignore | fail
+  // Control of the running call (docs/control.md).
+  std::string control;              // --control PATH: the Unix socket
+  std::string control_mode = "0600";
+  std::string events;               // --events FILE|-
+  std::string script;               // --script FILE
 };
 
 // Registers ROOM and every option of join, in --help's order.

@@ -61,6 +61,13 @@ GstPadProbeReturn KeyframeRequests::on_src(GstPad*, GstPadProbeInfo* info, gpoin
   return GST_PAD_PROBE_OK;
 }
 
+bool KeyframeRequests::request_now() {
+  std::lock_guard lock(mutex_);
+  if (!depay_sink_) return false;
+  requester_.on_frame_lost(g_get_monotonic_time());
+  return true;
+}
+
 void KeyframeRequests::poll() {
   GRef<GstPad> pad;
   {
