@@ -100,8 +100,11 @@ Result<std::unique_ptr<CallSession>> CallSession::create(SessionOptions options,
   s->stats_ = std::move(*collector);
   if (s->options_.status_line && s->options_.stats.interval.count() > 0) {
     s->status_ = std::make_unique<stats::StatusLine>(s->options_.status_tty);
-    s->stats_->on_snapshot = [st = s->status_.get()](const stats::Snapshot& snap) { st->update(snap); };
   }
+  s->stats_->on_snapshot = [self = s.get()](const stats::Snapshot& snap) {
+    if (self->status_) self->status_->update(snap);
+    if (self->on_stats_) self->on_stats_(snap);
+  };
   return s;
 }
 
@@ -142,8 +145,11 @@ void CallSession::start() {
 }
 
 void CallSession::finish(ExitCode code, const std::string& reason) {
-  if ((phase_ == Phase::Created || phase_ == Phase::Running) && call_) {
+  if (phase_ != Phase::Created && phase_ != Phase::Running) return;
+  if (call_) {
     call_->finish(code, reason);  // -> on_call_finished
+  } else {
+    on_call_finished(code, reason);  // out of the room (hangup): no Call to finish
   }
 }
 
@@ -166,19 +172,6 @@ SessionTotals CallSession::totals() const {
   SessionTotals t = totals_;
   if (current_) add_peer_totals(t, *current_);
   return t;
-}
-
-SessionStatus CallSession::status() const {
-  SessionStatus s;
-  s.call_state = call_ ? to_string(call_->state()) : "finished";
-  s.room = options_.signaling.room_id;
-  if (call_) {
-    s.partner = call_->partner_id();
-    s.partner_present = call_->partner_in_room();
-  }
-  s.signaling_connected = signaling_ && signaling_->connected();
-  s.signaling_reconnects = reconnects_;
-  return s;
 }
 
 void CallSession::log_progress() {
@@ -204,6 +197,16 @@ void CallSession::on_connected(bool reconnected) {
 void CallSession::on_message(const signaling::ServerMessage& message) {
   if (auto* chat = std::get_if<signaling::ChatMsg>(&message)) {
     logging::get("chat")->info("partner says: {}", chat->text);
+    emit("chat", {{"from", chat->user}, {"text", chat->text}});
+    return;
+  }
+  if (auto* j = std::get_if<signaling::JoinMsg>(&message); j && j->server_made) partner_ = j->user;
+  if (auto* l = std::get_if<signaling::LeaveMsg>(&message); l && (partner_.empty() || l->user == partner_)) {
+    // The event goes out from on_call_event (PartnerLeft) with the leaver's
+    // id (the second to join learns it only here).
+    partner_ = l->user;
+    if (call_) call_->on_signaling_message(message);
+    partner_.clear();
     return;
   }
   if (call_) call_->on_signaling_message(message);
@@ -211,6 +214,7 @@ void CallSession::on_message(const signaling::ServerMessage& message) {
 
 void CallSession::on_disconnected(const std::string& reason) {
   log()->warn("signaling connection lost ({}); reconnecting", reason);
+  emit("reconnecting", {{"reason", reason}});
   if (call_) call_->on_signaling_lost();
 }
 
@@ -219,11 +223,20 @@ void CallSession::on_fatal(const Error& error) {
     complete();
     return;
   }
+  if (membership_ == Membership::Leaving) {
+    left_room();
+    return;
+  }
+  emit("error", {{"message", error.message}, {"code", std::string(exit_code_name(error.code))}});
   finish(error.code, error.message);
 }
 
 void CallSession::on_stopped() {
-  if (phase_ == Phase::StoppingSignaling) complete();
+  if (phase_ == Phase::StoppingSignaling) {
+    complete();
+  } else if (membership_ == Membership::Leaving) {
+    left_room();
+  }
 }
 
 bool CallSession::send_join() { return signaling_->send_join(); }
@@ -233,6 +246,7 @@ bool CallSession::send_candidate(const IceCandidate& c) { return signaling_->sen
 // ---- media --------------------------------------------------------------
 
 void CallSession::on_engine_error(const Error& e) {
+  emit("error", {{"message", e.message}, {"code", std::string(exit_code_name(e.code))}});
   finish(e.code == ExitCode::Ok ? ExitCode::CallFailed : e.code, e.message);
 }
 
@@ -258,6 +272,8 @@ void CallSession::on_output_failed(int, const media::OutputFailure& f) { note_ou
 
 void CallSession::note_output_failure(const media::OutputFailure& f) {
   output_failures_.push_back(f);
+  emit("error", {{"message", f.error.message}, {"output", f.output}, {"path", f.path},
+                 {"code", std::string(exit_code_name(f.error.code))}});
   if (options_.output_errors == OutputErrors::Fail) finish(f.error.code, f.error.message + " (--output-errors fail)");
 }
 
@@ -266,7 +282,13 @@ void CallSession::retire_peer(const media::PeerConnection& pc) {
     if (auto smp = pc.last_video_sample()) last_sample_ = std::move(smp);
   }
   add_peer_totals(totals_, pc);
-  if (&pc == current_) current_ = nullptr;
+  if (&pc == current_) {
+    current_ = nullptr;
+    if (peer_connected_) {
+      peer_connected_ = false;
+      emit("disconnected", {{"peer", static_cast<double>(pc.id())}});
+    }
+  }
 }
 
 // ---- call ---------------------------------------------------------------
@@ -275,7 +297,14 @@ void CallSession::on_call_event(CallEvent e, int visit) {
   if (e == CallEvent::PeerConnected) ++totals_.partners_connected;
   log()->debug("event {} (visit {})", to_string(e), visit);
   switch (e) {
-    case CallEvent::PartnerJoined: mark("partner_join"); break;
+    case CallEvent::PartnerJoined:
+      mark("partner_join");
+      emit("partner-joined", {{"partner", partner_}});
+      break;
+    case CallEvent::PartnerLeft:
+      mark(to_string(e));
+      emit("partner-left", {{"partner", partner_}});
+      break;
     case CallEvent::OfferSent:
     case CallEvent::OfferReceived: mark("offer"); break;
     case CallEvent::AnswerSent:
@@ -287,6 +316,10 @@ void CallSession::on_call_event(CallEvent e, int visit) {
       // report shows one freeze to the end of the call.
       if (stats_ && current_ && current_->remote_sends_video()) stats_->expect_video();
       if (!connected_once_) on_first_connection();
+      peer_connected_ = true;
+      emit("connected", {{"peer", static_cast<double>(current_ ? current_->id() : 0)},
+                         {"partner", partner_},
+                         {"connections", static_cast<double>(totals_.partners_connected)}});
       break;
     case CallEvent::FirstRemoteAudio: mark("first_audio"); break;
     case CallEvent::FirstRemoteVideo:
@@ -317,25 +350,31 @@ void CallSession::mark(const std::string& event) {
   if (stats_) stats_->mark(event);
 }
 
-void CallSession::write_snapshot(const std::string& path) {
+Status CallSession::write_png_now(const std::string& path) {
   GUnique<GstSample> smp = current_ ? current_->last_video_sample() : nullptr;
   if (!smp && last_sample_) smp.reset(gst_sample_ref(last_sample_.get()));
-  if (!smp) {
-    log()->warn("snapshot {}: no remote video frame yet", path);
+  if (!smp) return Error{ExitCode::NoInput, fmt::format("snapshot {}: no remote video frame yet", path)};
+  auto st = media::write_png(smp.get(), path);
+  if (!st) return Error{st.error().code, fmt::format("snapshot {}: {}", path, st.error().message)};
+  log()->info("snapshot: {}", path);
+  snapshots_.push_back(path);
+  return Ok{};
+}
+
+void CallSession::write_snapshot(const std::string& path) {
+  auto st = write_png_now(path);
+  if (!st && st.error().code == ExitCode::NoInput) {
+    log()->warn("{}", st.error().message);
     return;
   }
-  auto st = media::write_png(smp.get(), path);
   if (!st) {
     media::OutputFailure f;
     f.output = "snapshot";
     f.path = path;
-    f.error = Error{st.error().code, fmt::format("snapshot {}: {}", path, st.error().message)};
+    f.error = st.error();
     log()->error("{}", f.error.message);
     note_output_failure(f);
-    return;
   }
-  log()->info("snapshot: {}", path);
-  snapshots_.push_back(path);
 }
 
 // ---- stats source ---------------------------------------------------------
@@ -396,8 +435,12 @@ stats::ProbeFacts CallSession::take_probe_facts() {
   return f;
 }
 
-std::string CallSession::stats_call_state() {
-  return call_ ? to_string(call_->state()) : "finished";
+std::string CallSession::stats_call_state() { return call_state_name(); }
+
+std::string CallSession::call_state_name() const {
+  if (call_) return to_string(call_->state());
+  if (phase_ == Phase::Running) return membership_ == Membership::Leaving ? "leaving" : "hung-up";
+  return "finished";
 }
 
 void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
@@ -407,6 +450,7 @@ void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
   snapshot_timer_.cancel();
   freeze_timer_.cancel();
   phase_ = Phase::StoppingMedia;
+  leave_timer_.cancel();
   log_progress();
   // Before the media stops: the last frame and the last per-frame facts.
   if (!options_.snapshot_path.empty()) write_snapshot(options_.snapshot_path);
@@ -420,13 +464,18 @@ void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
     call_.reset();
     engine_->stop([this] {
       phase_ = Phase::StoppingSignaling;
+      if (!signaling_) {  // out of the room (hangup)
+        complete();
+        return;
+      }
       auto st = signaling_->state();
       if (st == signaling::SignalingClient::State::Failed || st == signaling::SignalingClient::State::Stopped) {
         complete();
         return;
       }
       signaling_stop_timer_.start_once(std::chrono::seconds(5), [this] { complete(); });
-      signaling_->stop();
+      // Already closing (a hangup under way): on_stopped() completes.
+      if (st != signaling::SignalingClient::State::Closing) signaling_->stop();
     });
   });
 }
@@ -450,6 +499,149 @@ void CallSession::complete() {
     }
   }
   if (done_) done_(code_, reason_);
+}
+
+// ---- control ---------------------------------------------------------------
+
+void CallSession::emit(std::string name, std::vector<std::pair<std::string, SessionEvent::Value>> fields) {
+  if (!on_event_) return;
+  SessionEvent e{std::move(name), std::move(fields)};
+  on_event_(e);
+}
+
+void CallSession::set_muted(media::MediaKind kind, bool muted) {
+  if (!engine_) return;
+  const bool was = engine_->muted(kind);
+  engine_->set_muted(kind, muted);
+  if (engine_->muted(kind) != was)
+    emit("muted", {{"audio", engine_->muted(media::MediaKind::Audio)}, {"video", engine_->muted(media::MediaKind::Video)}});
+}
+
+bool CallSession::muted(media::MediaKind kind) const { return engine_ && engine_->muted(kind); }
+
+Status CallSession::hangup(bool rejoin) {
+  if (phase_ != Phase::Running) return Error{ExitCode::Unavailable, "the session is ending"};
+  if (membership_ == Membership::Leaving) {
+    rejoin_after_leave_ = rejoin_after_leave_ || rejoin;
+    return Ok{};
+  }
+  if (membership_ == Membership::Out) {
+    if (!rejoin) return Error{ExitCode::Usage, "not in the room (hangup rejoin joins again)"};
+    return join_room();
+  }
+  log()->info("hangup: leaving room {}{}", options_.signaling.room_id, rejoin ? " (rejoining)" : "");
+  membership_ = Membership::Leaving;
+  rejoin_after_leave_ = rejoin;
+  // Never from inside the caller (a socket read, a timer): the Call's
+  // teardown reports events.
+  post(g_main_context_get_thread_default(), lifetime_, [this] {
+    if (membership_ != Membership::Leaving || phase_ != Phase::Running) return;
+    // The Call drops its peer: the engine finalizes the partner's recording.
+    call_.reset();
+    partner_.clear();
+    // The close handshake is bounded by the client; this bounds the rest.
+    leave_timer_.start_once(std::chrono::seconds(10), [this] { left_room(); });
+    signaling_->stop();  // -> on_stopped -> left_room
+  });
+  return Ok{};
+}
+
+void CallSession::left_room() {
+  if (membership_ != Membership::Leaving) return;
+  leave_timer_.cancel();
+  membership_ = Membership::Out;
+  log()->info("left room {}", options_.signaling.room_id);
+  // The old client may be the one calling us: drop it on the next iteration.
+  post(g_main_context_get_thread_default(), lifetime_, [this] {
+    if (membership_ != Membership::Out || phase_ != Phase::Running) return;
+    signaling_.reset();
+    if (rejoin_after_leave_) {
+      rejoin_after_leave_ = false;
+      if (auto st = join_room(); !st) {
+        emit("error", {{"message", st.error().message}, {"code", std::string(exit_code_name(st.error().code))}});
+        finish(st.error().code, st.error().message);
+      }
+    }
+  });
+}
+
+Status CallSession::join_room() {
+  signaling::SignalingClient::Listener& sl = *this;
+  auto client = signaling::SignalingClient::create(options_.signaling, sl);
+  if (!client) return client.error();
+  signaling_ = std::move(*client);
+  CallSignaling& sig = *this;
+  PeerFactory& peers = *this;
+  CallObserver& observer = *this;
+  call_ = std::make_unique<Call>(options_.call, sig, peers, observer);
+  membership_ = Membership::In;
+  log()->info("joining room {} again", options_.signaling.room_id);
+  call_->start();
+  signaling_->start();
+  return Ok{};
+}
+
+Status CallSession::send_chat(const std::string& text) {
+  if (!signaling_ || !signaling_->connected()) return Error{ExitCode::Unavailable, "not connected to the room"};
+  if (!signaling_->send_chat(text)) return Error{ExitCode::Unavailable, "the message was not sent (see the log)"};
+  return Ok{};
+}
+
+Status CallSession::request_keyframe() {
+  if (!current_) return Error{ExitCode::Unavailable, "no partner connection"};
+  if (!current_->request_keyframe()) return Error{ExitCode::Unavailable, "no video received from the partner yet"};
+  return Ok{};
+}
+
+Result<std::string> CallSession::snapshot_now(const std::string& path) {
+  const std::string& p = path.empty() ? options_.snapshot_path : path;
+  if (p.empty()) return Error{ExitCode::Usage, "no path given and no --snapshot"};
+  if (auto st = write_png_now(p); !st) return st.error();
+  return p;
+}
+
+SessionStatus CallSession::status() const {
+  SessionStatus s;
+  s.state = call_state_name();
+  if (phase_ != Phase::Running && phase_ != Phase::Created) s.state = "stopping";
+  s.server = options_.signaling.base_url;
+  s.room = options_.signaling.room_id;
+  s.partner = partner_;
+  if (call_) {
+    if (auto id = call_->partner_id(); !id.empty()) s.partner = id;
+    s.partner_present = call_->partner_in_room();
+  }
+  s.signaling_connected = signaling_ && signaling_->connected();
+  s.signaling_reconnects = reconnects_;
+  s.peer = current_ ? current_->id() : 0;
+  if (stats_ && stats_->last() && s.peer && stats_->last()->peer == s.peer) s.ice = stats_->last()->pair;
+  s.audio_muted = muted(media::MediaKind::Audio);
+  s.video_muted = muted(media::MediaKind::Video);
+  const auto& mo = options_.media;
+  s.video_source = media::to_string(mo.video_source);
+  s.audio_source = media::to_string(mo.audio_source);
+  s.video = mo.video;
+  s.video.bitrate_kbps = mo.video.effective_bitrate_kbps();
+  s.audio = mo.audio;
+  if (current_) {
+    if (const auto* rc = current_->rate_controller()) {
+      const auto st = rc->status();
+      if (st.width > 0) {
+        s.video.width = st.width;
+        s.video.height = st.height;
+        s.video.fps = st.fps;
+      }
+      s.video_target_bps = st.video_bps;
+    }
+    s.recording = current_->recording_path();
+  }
+  auto t = totals();
+  s.recordings = t.recordings;
+  s.partners_connected = t.partners_connected;
+  s.snapshot_path = options_.snapshot_path;
+  s.snapshots = snapshots_;
+  s.stats_log = options_.stats.log_path;
+  return s;
 }
 
 }  // namespace callagent::call

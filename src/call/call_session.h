@@ -30,6 +30,7 @@
 #include <functional>
 #include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 #include <memory>
 #include <string>
@@ -62,6 +63,39 @@ struct SessionOptions {
   std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> test_freeze;
 };
 
+// What a controller hears of the run (src/control: the control socket,
+// --events). Field values are strings, booleans or numbers.
+struct SessionEvent {
+  using Value = std::variant<std::string, bool, double>;
+  std::string name;  // partner-joined | partner-left | connected | disconnected | reconnecting | chat | muted | error
+  std::vector<std::pair<std::string, Value>> fields;
+};
+
+// The run as it stands: the control socket's `status`, the service
+// manager's STATUS line, the metrics.
+struct SessionStatus {
+  // The call's state (idle, alone, negotiating, connected), or hung-up /
+  // leaving (out of the room on request), stopping, finished.
+  std::string state = "idle";
+  std::string server, room, partner;  // partner: the current partner's user id ("" when none)
+  int peer = 0;                       // the current peer connection's id (0: none)
+  std::optional<stats::CandidatePair> ice;  // the ICE path of the last stats interval
+  bool audio_muted = false, video_muted = false;
+  std::string video_source, audio_source;
+  media::VideoPreset video;       // what is sent now (the ladder's rung when congestion control runs)
+  media::AudioPreset audio;
+  int64_t video_target_bps = 0;   // the encoder's target now (0: the preset's fixed rate)
+  std::string recording;          // the current partner's recording ("" = none)
+  std::vector<std::string> recordings;  // every recording of the run so far
+  std::string snapshot_path;      // --snapshot
+  std::vector<std::string> snapshots;
+  std::string stats_log;
+  int partners_connected = 0;
+  bool partner_present = false;      // a partner is in the room
+  bool signaling_connected = false;  // the WebSocket is up and in the room
+  uint64_t signaling_reconnects = 0;
+};
+
 // Totals over every partner of the run, for the summary and tests.
 struct SessionTotals {
   int partners_connected = 0;
@@ -72,15 +106,6 @@ struct SessionTotals {
   std::vector<std::string> recordings;
 };
 
-// What the session is doing now (the service manager's STATUS, the metrics).
-struct SessionStatus {
-  std::string call_state = "idle";  // to_string(Call::State); "finished" once the Call is gone
-  std::string room;                 // the room id
-  std::string partner;              // the partner's user id, when the server named it
-  bool partner_present = false;
-  bool signaling_connected = false;
-  uint64_t signaling_reconnects = 0;
-};
 
 class CallSession final : private signaling::SignalingClient::Listener,
                           private media::MediaEngine::Listener,
@@ -101,6 +126,28 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void finish(ExitCode code, const std::string& reason);
 
   SessionTotals totals() const;
+
+  // ---- control of the running call (src/control calls these; main context) ----
+  // Every event of the run as it happens (one listener; empty: none).
+  void set_event_listener(std::function<void(const SessionEvent&)> fn) { on_event_ = std::move(fn); }
+  // Each stats interval's snapshot (besides the status line).
+  void set_stats_listener(std::function<void(const stats::Snapshot&)> fn) { on_stats_ = std::move(fn); }
+  // Silence / black frames, as --mute-audio/--mute-video at start; a change
+  // is a `muted` event.
+  void set_muted(media::MediaKind kind, bool muted);
+  bool muted(media::MediaKind kind) const;
+  // Leaves the room (the partner sees "leave"; its recording is finalized)
+  // and stays out, or with `rejoin` comes back at once: a new signaling
+  // connection and a fresh negotiation (a new Call: its clocks restart).
+  // While out of the room, hangup(true) joins again.
+  Status hangup(bool rejoin);
+  Status send_chat(const std::string& text);
+  // Asks the partner for a keyframe now (a PLI, through the peer's
+  // keyframe requester and its rate limit).
+  Status request_keyframe();
+  // Writes the last remote frame to `path` ("" = the --snapshot path).
+  // Returns the path written.
+  Result<std::string> snapshot_now(const std::string& path);
   SessionStatus status() const;
   // The call-quality data (nullptr before create() succeeded).
   const stats::StatsCollector* stats() const { return stats_.get(); }
@@ -153,6 +200,11 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void log_progress();
   void complete();
   void note_output_failure(const media::OutputFailure& f);
+  Status write_png_now(const std::string& path);
+  void emit(std::string name, std::vector<std::pair<std::string, SessionEvent::Value>> fields = {});
+  void left_room();
+  std::string call_state_name() const;
+  Status join_room();
 
   SessionOptions options_;
   Done done_;
@@ -185,6 +237,16 @@ class CallSession final : private signaling::SignalingClient::Listener,
   Timeout freeze_timer_;
   std::vector<media::OutputFailure> output_failures_;
   std::optional<ConnectFailure> connect_failure_;
+
+  // Control.
+  std::function<void(const SessionEvent&)> on_event_;
+  std::function<void(const stats::Snapshot&)> on_stats_;
+  std::string partner_;          // the partner's user id, from the server's join/leave frames
+  bool peer_connected_ = false;  // the current peer reached "connected" (for `disconnected`)
+  enum class Membership { In, Leaving, Out };
+  Membership membership_ = Membership::In;
+  bool rejoin_after_leave_ = false;
+  Timeout leave_timer_;
 };
 
 }  // namespace callagent::call

@@ -2,6 +2,7 @@
 
 #include "cli/chat_command.h"
 #include "cli/create_command.h"
+#include "cli/ctl_command.h"
 #include "cli/devices_command.h"
 #include "cli/join_command.h"
 #include "cli/serve_command.h"
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   v.push_back(make_chat_command());
   v.push_back(make_devices_command());
   v.push_back(make_serve_command());
+  v.push_back(make_ctl_command());
   return v;
 }
 

@@ -15,6 +15,8 @@
 #include "common/gref.h"
 #include "common/logging.h"
 #include "common/main_context.h"
+#include "control/control_hub.h"
+#include "control/script.h"
 #include "media/plugin_check.h"
 #include "signaling/http_client.h"
 #include "signaling/room_url.h"
@@ -22,6 +24,8 @@
 #include <gst/gst.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -83,6 +87,28 @@ ExitCode JoinCommand::run() {
     log->error("{}", expectations.error().message);
     return expectations.error().code;
   }
+  // The control options before anything else: a bad --script line is a
+  // usage error before any login.
+  control::ControlHub::Options control_opts;
+  control_opts.socket_path = jo.control;
+  control_opts.events_path = jo.events;
+  {
+    char* end = nullptr;
+    const unsigned long mode = std::strtoul(jo.control_mode.c_str(), &end, 8);
+    if (jo.control_mode.empty() || *end != '\0' || mode > 0777 || (mode & 0600) != 0600) {
+      log->error("--control-mode {}: an octal file mode with at least 0600 (e.g. 0600, 0660)", jo.control_mode);
+      return ExitCode::Usage;
+    }
+    control_opts.socket_mode = static_cast<unsigned>(mode);
+  }
+  if (!jo.script.empty()) {
+    auto script = control::load_script(jo.script);
+    if (!script) {
+      log->error("{}", script.error().message);
+      return script.error().code;
+    }
+    control_opts.script = std::move(*script);
+  }
   // Every exit from here on writes the report (when asked).
   JoinReport report(jo);
   report.set_expectations(std::move(*expectations));
@@ -96,6 +122,16 @@ ExitCode JoinCommand::run() {
   // Outputs before anything else: a path that cannot be written fails now
   // (73), not after the call connected.
   if (auto st = check_join_outputs(jo); !st) return give_up(st.error());
+  // The socket is refused (73) before any login: PATH in use, not a socket.
+  std::function<void()> control_quit;  // set below, once the loop exists
+  std::unique_ptr<control::ControlHub> hub;
+  if (!jo.control.empty() || !jo.events.empty() || !control_opts.script.empty()) {
+    auto h = control::ControlHub::create(std::move(control_opts), [&control_quit] {
+      if (control_quit) control_quit();
+    });
+    if (!h) return give_up(h.error());
+    hub = std::move(*h);
+  }
   auto creds = resolve_credentials(jo.conn);
   if (!creds) return give_up(creds.error());
   opts->signaling.credentials = *creds;
@@ -123,6 +159,7 @@ ExitCode JoinCommand::run() {
     auto s = call::CallSession::create(*opts, end);
     if (!s) return fail(s.error());
     session = std::move(*s);
+    if (hub) hub->attach(*session);
     session->start();
   };
 
@@ -136,6 +173,12 @@ ExitCode JoinCommand::run() {
       fail(Error{ExitCode::Ok, std::string("stopped by ") + sig});
     }
     stopping = true;
+  };
+  // The control socket's `quit` (and a --script quit) is what SIGTERM does;
+  // posted, so the reply goes out before the teardown starts.
+  Lifetime quit_guard = make_lifetime();
+  control_quit = [&] {
+    post(g_main_context_get_thread_default(), quit_guard, [&] { stop("the control command quit"); });
   };
   UnixSignalWatch sigint(SIGINT, [&] { stop("SIGINT"); });
   UnixSignalWatch sigterm(SIGTERM, [&] { stop("SIGTERM"); });
@@ -171,6 +214,8 @@ ExitCode JoinCommand::run() {
     snapshots = session->snapshots();
   }
   if (session) report.set_failures(session->connect_failure(), session->output_failures());
+  control_quit = nullptr;
+  if (hub) hub->detach();
   session.reset();
   http.reset();
   ExitCode code = result.value_or(ExitCode::Software);

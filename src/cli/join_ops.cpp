@@ -33,15 +33,15 @@ std::string JoinOps::describe(const call::SessionStatus& s, const stats::Snapsho
   const std::string room = s.room.empty() ? "the room" : "room " + s.room;
   const std::string partner = s.partner.empty() ? "the partner" : s.partner;
   std::string line;
-  if (s.call_state == "idle") {
+  if (s.state == "idle") {
     line = "joining " + room;
-  } else if (s.call_state == "alone") {
+  } else if (s.state == "alone") {
     line = "in " + room + ", waiting for a partner";
-  } else if (s.call_state == "negotiating") {
+  } else if (s.state == "negotiating") {
     line = "in " + room + ", connecting to " + partner;
-  } else if (s.call_state == "connected") {
+  } else if (s.state == "connected") {
     line = "connected to " + partner + " in " + room;
-    if (last && last->state == "connected") {
+    if (last && last->call_state == "connected") {
       const double in = last->video_in.bitrate + last->audio_in.bitrate;
       const double out = last->video_out.bitrate + last->audio_out.bitrate;
       line += ", " + mbit(in) + " in, " + mbit(out) + " out";
@@ -50,7 +50,7 @@ std::string JoinOps::describe(const call::SessionStatus& s, const stats::Snapsho
   } else {
     line = "leaving the call";
   }
-  if (s.call_state != "idle" && s.call_state != "finished" && !s.signaling_connected)
+  if (s.state != "idle" && s.state != "finished" && s.state != "stopping" && !s.signaling_connected)
     line += "; signaling lost, reconnecting";
   return line;
 }
@@ -61,9 +61,9 @@ void JoinOps::tick() {
   const call::SessionStatus st = s->status();
   const stats::Snapshot* last = s->stats() && s->stats()->last() ? &*s->stats()->last() : nullptr;
   const std::string line = describe(st, last);
-  if (st.call_state == "finished") return stopping(line);
+  if (st.state == "finished" || st.state == "stopping") return stopping(line);
   // In the room: the signaling said so and the Call sent its join.
-  if (st.call_state != "idle" && !notifier_.is_ready())
+  if (st.state != "idle" && !notifier_.is_ready())
     notifier_.ready(line);
   else
     notifier_.status(line);
@@ -76,7 +76,7 @@ std::string JoinOps::render() const {
   const call::CallSession* s = session_();
   if (!s) return stats::call_metrics_text(f, nullptr, stats::CallData{});
   const call::SessionStatus st = s->status();
-  f.state = st.call_state;
+  f.state = st.state;
   f.partner_present = st.partner_present;
   f.signaling_connected = st.signaling_connected;
   f.signaling_reconnects = st.signaling_reconnects;

@@ -108,6 +108,15 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   ops.option("--metrics", o.metrics,
              "Serve Prometheus metrics at http://ADDR:PORT/metrics (PORT alone: on 127.0.0.1; "
              "docs/metrics.md)");
+
+  OptionGroup ctl(app, "Control (docs/control.md)");
+  ctl.option("--control", o.control,
+             "Listen on this Unix socket for commands (mute, status, stats, hangup, chat, ...; "
+             "`callagent ctl` is its client)");
+  ctl.option("--control-mode", o.control_mode, "The socket's file mode (e.g. 0660 for a group)", D::Shown);
+  ctl.option("--events", o.events, "Write the call's events (joined, connected, chat, muted, ...) as JSON lines to FILE, or - for stdout");
+  ctl.option("--script", o.script,
+             "Run a timed scenario: lines like `5s mute audio`, `15s hangup rejoin`, `25s quit`, timed from the first connection");
 }
 
 }  // namespace callagent::cli

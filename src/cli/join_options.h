@@ -76,6 +76,11 @@ struct JoinOptions {
   std::string output_errors = "report";  // report | ignore | fail
   // Operations.
   std::string metrics;  // ADDR:PORT of the Prometheus endpoint ("" = none)
+  // Control of the running call (docs/control.md).
+  std::string control;              // --control PATH: the Unix socket
+  std::string control_mode = "0600";
+  std::string events;               // --events FILE|-
+  std::string script;               // --script FILE
 };
 
 // Registers ROOM and every option of join, in --help's order.

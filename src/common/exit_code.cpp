@@ -12,7 +12,7 @@ constexpr unsigned kClients = kJoin | kCreate | kChat;  // the commands that log
 // The one exit-code table. Which commands can return a code follows from
 // where it is made: signaling errors reach every client command, media and
 // call errors only join, the room database only serve.
-constexpr std::array<ExitCodeInfo, 18> kTable{{
+constexpr std::array<ExitCodeInfo, 20> kTable{{
     {ExitCode::Ok, "ok", "ok (also after SIGINT/SIGTERM)", "ok", kAllCommands},
     {ExitCode::ExpectationFailed, "expectation-failed", "an expectation (`--expect`) failed (call testing)",
      "an --expect failed", kJoin},
@@ -20,6 +20,9 @@ constexpr std::array<ExitCodeInfo, 18> kTable{{
      "nobody came (--wait-for-partner)", kJoin},
     {ExitCode::CallFailed, "call-failed", "the call failed (media / ICE / DTLS) and did not recover, or no connection came up within `--connect-timeout`",
      "call failed", kJoin},
+    {ExitCode::Refused, "refused", "the agent refused the control command (`ctl`; the message says why)",
+     "command refused", kCtl},
+    {ExitCode::Timeout, "timeout", "no reply from the agent within `ctl --timeout`", "no reply in time", kCtl},
     {ExitCode::Usage, "usage", "usage: a bad option or value (the message names it)", "usage", kAllCommands},
     {ExitCode::DataErr, "data-error", "unreadable input data (a media file that cannot be decoded)",
      "unreadable input data", kJoin},
@@ -30,8 +33,9 @@ constexpr std::array<ExitCodeInfo, 18> kTable{{
     {ExitCode::NoHost, "no-host", "the server's host name (or `serve --listen`'s) does not resolve",
      "host name does not resolve", kClients | kServe},
     {ExitCode::Unavailable, "unavailable",
-     "the server cannot be reached (or `serve` cannot listen, or holds its maximum of rooms)",
-     "server unreachable", kClients | kServe},
+     "the server cannot be reached (or `serve` cannot listen, or holds its maximum of rooms; or no agent "
+     "listens on `ctl --control`'s socket)",
+     "server (or control socket) unreachable", kClients | kServe | kCtl},
     {ExitCode::Software, "internal-error", "internal error (a bug: please report it with the log)",
      "internal error", kClients | kServe},
     {ExitCode::CantCreate, "cant-create",
@@ -41,9 +45,9 @@ constexpr std::array<ExitCodeInfo, 18> kTable{{
      "write error", kClients | kServe},
     {ExitCode::RoomFull, "room-full", "the room is full (two participants already)", "room full",
      kJoin | kChat},
-    {ExitCode::Protocol, "protocol-error", "the server broke the protocol (or the room id was missing)",
-     "protocol error", kClients},
-    {ExitCode::NoPerm, "not-authorized", "bad credentials / not authorized", "bad credentials", kClients},
+    {ExitCode::Protocol, "protocol-error", "the server broke the protocol (or the room id was missing; or the agent's reply to `ctl` was no reply)",
+     "protocol error", kClients | kCtl},
+    {ExitCode::NoPerm, "not-authorized", "bad credentials / not authorized (or no permission on the control socket)", "bad credentials", kClients | kCtl},
     {ExitCode::Config, "config-error",
      "configuration: e.g. a GStreamer plugin is missing (the Debian package is named), an unusable "
      "`--ca-file` or `--tls-cert`, an empty password file",
@@ -52,8 +56,9 @@ constexpr std::array<ExitCodeInfo, 18> kTable{{
      kClients},
 }};
 
-constexpr std::array<std::pair<unsigned, std::string_view>, 5> kCommandNames{{
-    {kJoin, "join"}, {kCreate, "create"}, {kChat, "chat"}, {kDevices, "devices"}, {kServe, "serve"}}};
+constexpr std::array<std::pair<unsigned, std::string_view>, 6> kCommandNames{{
+    {kJoin, "join"}, {kCreate, "create"}, {kChat, "chat"}, {kDevices, "devices"}, {kServe, "serve"},
+    {kCtl, "ctl"}}};
 
 }  // namespace
 

@@ -20,6 +20,8 @@ enum class ExitCode : int {
   ExpectationFailed = 1,  // a --expect assertion failed (call testing)
   NoPartner = 2,          // nobody joined within --wait-for-partner
   CallFailed = 3,         // media/ICE/DTLS failed and did not recover
+  Refused = 4,            // ctl: the agent refused the command (its reply says why)
+  Timeout = 5,            // ctl: no reply from the agent in time
   Usage = 64,             // bad command line or expression
   DataErr = 65,           // unreadable input data (bad media file)
   NoInput = 66,           // an input file is missing or unreadable
@@ -45,7 +47,8 @@ enum CommandBit : unsigned {
   kChat = 1u << 2,
   kDevices = 1u << 3,
   kServe = 1u << 4,
-  kAllCommands = kJoin | kCreate | kChat | kDevices | kServe,
+  kCtl = 1u << 5,
+  kAllCommands = kJoin | kCreate | kChat | kDevices | kServe | kCtl,
 };
 
 struct ExitCodeInfo {

@@ -77,6 +77,13 @@ GstPadProbeReturn KeyframeRequests::on_upstream(GstPad*, GstPadProbeInfo* info, 
   return GST_PAD_PROBE_DROP;
 }
 
+bool KeyframeRequests::request_now() {
+  std::lock_guard lock(mutex_);
+  if (!depay_sink_) return false;
+  requester_.on_frame_lost(g_get_monotonic_time());
+  return true;
+}
+
 void KeyframeRequests::poll() {
   GRef<GstPad> pad;
   {

@@ -48,6 +48,12 @@ class KeyframeRequests {
   // Streaming thread (pad-added): watch this depayloader.
   void attach(GstElement* depayloader);
 
+  // Main thread (a user's request, the control socket's `keyframe`): the
+  // requester waits for a keyframe as after an unrepairable loss, so the
+  // PLI goes out within one poll and under the same rate limit. false
+  // before any video is received.
+  bool request_now();
+
   uint64_t requests_sent() const { return sent_.load(); }
   uint64_t frames_lost() const { return lost_.load(); }
   uint64_t depayloader_requests() const { return depay_requests_.load(); }

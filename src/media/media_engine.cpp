@@ -257,6 +257,11 @@ void MediaEngine::set_muted(MediaKind kind, bool muted) {
   if (s) s->set_muted(muted);
 }
 
+bool MediaEngine::muted(MediaKind kind) const {
+  const LocalSource* s = kind == MediaKind::Video ? video_.get() : audio_.get();
+  return s && s->muted();
+}
+
 void MediaEngine::set_video_paused(bool paused) {
   if (video_) {
     log()->info("test hook: sending video {}", paused ? "paused" : "resumed");

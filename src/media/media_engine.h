@@ -110,7 +110,9 @@ class MediaEngine {
   // NULL. `done` runs on the main context (at most stop_timeout later).
   void stop(std::function<void()> done);
 
+  // Switchable at any time (the control socket's mute/unmute).
   void set_muted(MediaKind kind, bool muted);
+  bool muted(MediaKind kind) const;
   // Test hook (--test-freeze-at): stop/resume feeding the video encoder.
   void set_video_paused(bool paused);
   const MediaOptions& options() const { return options_; }

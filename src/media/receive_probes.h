@@ -58,6 +58,8 @@ class ReceiveProbes {
 
   // Streaming thread (pad-added).
   void set_ssrc(MediaKind kind, uint32_t ssrc);
+  // Main thread: ask the partner for a keyframe now (KeyframeRequests::request_now).
+  bool request_keyframe() { return keyframes_->request_now(); }
   void attach(const ReceiveChain& chain);
 
   Counters counters() const;

@@ -29,7 +29,7 @@ std::string fmt_metric(const char* kind, const char* direction, const char* what
 }  // namespace
 
 const std::vector<std::string>& call_states() {
-  static const std::vector<std::string> s = {"idle", "alone", "negotiating", "connected", "finished"};
+  static const std::vector<std::string> s = {"idle", "alone", "negotiating", "connected", "hung-up", "leaving", "stopping", "finished"};
   return s;
 }
 

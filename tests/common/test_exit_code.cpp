@@ -18,6 +18,7 @@ namespace {
 // Every enumerator, spelled out: a new one must be added here and to the table.
 constexpr ExitCode kAll[] = {
     ExitCode::Ok,          ExitCode::ExpectationFailed, ExitCode::NoPartner, ExitCode::CallFailed,
+    ExitCode::Refused,     ExitCode::Timeout,
     ExitCode::Usage,       ExitCode::DataErr,           ExitCode::NoInput,   ExitCode::RoomNotFound,
     ExitCode::NoHost,      ExitCode::Unavailable,       ExitCode::Software,  ExitCode::CantCreate,
     ExitCode::IoErr,       ExitCode::RoomFull,          ExitCode::Protocol,  ExitCode::NoPerm,
@@ -65,7 +66,7 @@ TEST_CASE("exit codes: one row per code, ascending, names unique", "[common][exi
     CHECK(exit_code_info(c).code == c);
     CHECK(exit_code_name(c) != "unknown");
   }
-  CHECK(exit_code_name(static_cast<ExitCode>(5)) == "unknown");
+  CHECK(exit_code_name(static_cast<ExitCode>(6)) == "unknown");
 }
 
 TEST_CASE("exit codes: the names scripts and reports rely on", "[common][exit]") {

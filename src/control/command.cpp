@@ -1,0 +1,226 @@
+#include "control/command.h"
+
+#include <array>
+#include <optional>
+#include <set>
+
+namespace callagent::control {
+
+namespace {
+
+constexpr std::array<CommandInfo, 11> kCommands{{
+    {"mute", R"({"audio": true, "video": true})", "mute audio|video|both (or --audio --video)",
+     "send silence and/or black frames (the tracks stay up)"},
+    {"unmute", R"({"audio": true, "video": true})", "unmute audio|video|both", "send the real source again"},
+    {"status", "", "status",
+     "state, room, partner, ICE path, presets sent now, muted flags, output paths"},
+    {"stats", "", "stats", "the last stats interval, the fields --stats-log writes (under `stats`)"},
+    {"hangup", R"({"rejoin": false})", "hangup [rejoin]",
+     "leave the room (the partner sees leave; its recording is finalized); rejoin: come back at once "
+     "(a new negotiation); out of the room, `hangup rejoin` joins again"},
+    {"quit", "", "quit", "end the run as SIGTERM does (outputs finalized, report written)"},
+    {"chat", R"({"text": "..."})", "chat TEXT...", "send a chat message to the room"},
+    {"keyframe", "", "keyframe", "ask the partner for a keyframe (PLI)"},
+    {"snapshot", R"({"path": "FILE.png"})", "snapshot [FILE.png]",
+     "write the last remote frame now (default: the --snapshot path); replies with `path`"},
+    {"subscribe", R"({"events": ["chat", "stats"]})", "subscribe [EVENT...]",
+     "push these events to this client (no events: all); socket only"},
+    {"unsubscribe", R"({"events": ["stats"]})", "unsubscribe [EVENT...]",
+     "stop pushing these events (no events: all); socket only"},
+}};
+
+constexpr std::array<EventInfo, 9> kEvents{{
+    {"partner-joined", "partner", "a partner entered the room"},
+    {"partner-left", "partner", "the partner left the room"},
+    {"connected", "peer, partner, connections", "the media connection to the partner is up (ICE and DTLS)"},
+    {"disconnected", "peer", "the media connection to the partner ended (left, failed, hangup)"},
+    {"reconnecting", "reason", "the signaling connection dropped; the agent is reconnecting"},
+    {"chat", "from, text", "a chat message from the room"},
+    {"muted", "audio, video", "what is muted now (after a change)"},
+    {"stats", "stats", "one stats interval (every --stats-interval), as `stats` replies"},
+    {"error", "message, code (, output, path)", "something failed (an output, the engine, the server)"},
+}};
+
+Error bad(std::string_view cmd, std::string_view why) {
+  return Error{ExitCode::Usage, std::string(cmd) + ": " + std::string(why)};
+}
+
+// Checks that `o` has only members from `allowed`.
+std::optional<std::string> unknown_member(JsonObject* o, std::initializer_list<std::string_view> allowed) {
+  GList* members = json_object_get_members(o);
+  std::optional<std::string> found;
+  for (GList* m = members; m && !found; m = m->next) {
+    std::string_view name = static_cast<const char*>(m->data);
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == name;
+    if (!ok) found = std::string(name);
+  }
+  g_list_free(members);
+  return found;
+}
+
+Result<bool> get_bool(JsonObject* o, const char* name, std::string_view cmd) {
+  JsonNode* n = json_object_get_member(o, name);
+  if (!n) return false;
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+    return bad(cmd, std::string("\"") + name + "\" must be true or false");
+  return json_node_get_boolean(n) != FALSE;
+}
+
+Result<std::optional<std::string>> get_string(JsonObject* o, const char* name, std::string_view cmd) {
+  JsonNode* n = json_object_get_member(o, name);
+  if (!n) return std::optional<std::string>{};
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return bad(cmd, std::string("\"") + name + "\" must be a string");
+  return std::optional<std::string>(json_node_get_string(n));
+}
+
+}  // namespace
+
+std::span<const CommandInfo> command_table() { return kCommands; }
+std::span<const EventInfo> event_table() { return kEvents; }
+
+bool is_event_name(std::string_view name) {
+  for (const auto& e : kEvents)
+    if (e.name == name) return true;
+  return false;
+}
+
+Result<Command> to_command(const Request& r) {
+  if (!r.error.empty()) return Error{ExitCode::Usage, r.error};
+  const std::string& c = r.command;
+  JsonObject* a = r.args.get();
+  Command cmd;
+  auto only = [&](std::initializer_list<std::string_view> allowed) -> std::optional<Error> {
+    if (auto u = unknown_member(a, allowed)) return bad(c, "unknown argument \"" + *u + "\"");
+    return std::nullopt;
+  };
+  if (c == "mute" || c == "unmute") {
+    cmd.kind = c == "mute" ? Command::Kind::Mute : Command::Kind::Unmute;
+    if (auto e = only({"audio", "video"})) return *e;
+    auto au = get_bool(a, "audio", c);
+    if (!au) return au.error();
+    auto vi = get_bool(a, "video", c);
+    if (!vi) return vi.error();
+    cmd.audio = *au;
+    cmd.video = *vi;
+    if (!cmd.audio && !cmd.video) return bad(c, "say which: {\"audio\": true} and/or {\"video\": true}");
+    return cmd;
+  }
+  if (c == "hangup") {
+    cmd.kind = Command::Kind::Hangup;
+    if (auto e = only({"rejoin"})) return *e;
+    auto rj = get_bool(a, "rejoin", c);
+    if (!rj) return rj.error();
+    cmd.rejoin = *rj;
+    return cmd;
+  }
+  if (c == "chat") {
+    cmd.kind = Command::Kind::Chat;
+    if (auto e = only({"text"})) return *e;
+    auto t = get_string(a, "text", c);
+    if (!t) return t.error();
+    if (!*t || (*t)->empty()) return bad(c, "\"text\" (a non-empty string) is missing");
+    cmd.text = **t;
+    return cmd;
+  }
+  if (c == "snapshot") {
+    cmd.kind = Command::Kind::Snapshot;
+    if (auto e = only({"path"})) return *e;
+    auto p = get_string(a, "path", c);
+    if (!p) return p.error();
+    if (*p) cmd.path = **p;
+    return cmd;
+  }
+  if (c == "subscribe" || c == "unsubscribe") {
+    cmd.kind = c == "subscribe" ? Command::Kind::Subscribe : Command::Kind::Unsubscribe;
+    if (auto e = only({"events"})) return *e;
+    if (JsonNode* n = json_object_get_member(a, "events")) {
+      if (!JSON_NODE_HOLDS_ARRAY(n)) return bad(c, "\"events\" must be an array of event names");
+      JsonArray* arr = json_node_get_array(n);
+      for (guint i = 0; i < json_array_get_length(arr); ++i) {
+        JsonNode* e = json_array_get_element(arr, i);
+        if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+          return bad(c, "\"events\" must be an array of event names");
+        std::string name = json_node_get_string(e);
+        if (name == "all") {
+          cmd.events.clear();
+          break;
+        }
+        if (!is_event_name(name)) return bad(c, "unknown event \"" + name + "\"");
+        cmd.events.push_back(name);
+      }
+    }
+    return cmd;
+  }
+  static const std::pair<std::string_view, Command::Kind> kPlain[] = {
+      {"status", Command::Kind::Status}, {"stats", Command::Kind::Stats}, {"quit", Command::Kind::Quit},
+      {"keyframe", Command::Kind::Keyframe}};
+  for (const auto& [name, kind] : kPlain) {
+    if (c != name) continue;
+    cmd.kind = kind;
+    if (auto e = only({})) return *e;
+    return cmd;
+  }
+  return Error{ExitCode::Usage, c.empty() ? std::string("no command") : "unknown command \"" + c + "\""};
+}
+
+Result<Request> request_from_words(const std::vector<std::string>& words) {
+  if (words.empty()) return Error{ExitCode::Usage, "no command"};
+  const std::string& c = words.front();
+  Request r = make_request(c);
+  JsonObject* a = r.args.get();
+  const std::vector<std::string> rest(words.begin() + 1, words.end());
+  auto unexpected = [&](const std::string& w) {
+    return Error{ExitCode::Usage, c + ": unexpected \"" + w + "\""};
+  };
+  if (c == "mute" || c == "unmute") {
+    for (const auto& w : rest) {
+      if (w == "audio" || w == "--audio") {
+        json_object_set_boolean_member(a, "audio", TRUE);
+      } else if (w == "video" || w == "--video") {
+        json_object_set_boolean_member(a, "video", TRUE);
+      } else if (w == "both" || w == "--both") {
+        json_object_set_boolean_member(a, "audio", TRUE);
+        json_object_set_boolean_member(a, "video", TRUE);
+      } else {
+        return unexpected(w);
+      }
+    }
+    return r;
+  }
+  if (c == "hangup") {
+    for (const auto& w : rest) {
+      if (w != "rejoin" && w != "--rejoin") return unexpected(w);
+      json_object_set_boolean_member(a, "rejoin", TRUE);
+    }
+    return r;
+  }
+  if (c == "chat") {
+    std::string text;
+    for (const auto& w : rest) text += (text.empty() ? "" : " ") + w;
+    if (!text.empty()) json_object_set_string_member(a, "text", text.c_str());
+    return r;
+  }
+  if (c == "snapshot") {
+    if (rest.size() > 1) return unexpected(rest[1]);
+    if (!rest.empty()) json_object_set_string_member(a, "path", rest[0].c_str());
+    return r;
+  }
+  if (c == "subscribe" || c == "unsubscribe") {
+    if (!rest.empty()) {
+      JsonArray* arr = json_array_new();
+      for (const auto& w : rest) json_array_add_string_element(arr, w.c_str());
+      json_object_set_array_member(a, "events", arr);
+    }
+    return r;
+  }
+  for (const auto& info : kCommands) {
+    if (info.name != c) continue;
+    if (!rest.empty()) return unexpected(rest[0]);
+    return r;
+  }
+  return Error{ExitCode::Usage, "unknown command \"" + c + "\""};
+}
+
+}  // namespace callagent::control
