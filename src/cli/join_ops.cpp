@@ -41,7 +41,7 @@ std::string JoinOps::describe(const call::SessionStatus& s, const stats::Snapsho
     line = "in " + room + ", connecting to " + partner;
   } else if (s.state == "connected") {
     line = "connected to " + partner + " in " + room;
-    if (last && last->call_state == "connected") {
+    if (last && last->state == "connected") {
       const double in = last->video_in.bitrate + last->audio_in.bitrate;
       const double out = last->video_out.bitrate + last->audio_out.bitrate;
       line += ", " + mbit(in) + " in, " + mbit(out) + " out";
