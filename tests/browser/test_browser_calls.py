@@ -266,11 +266,11 @@ def agent_leaves_and_rejoins(ctx):
     it ("Remote description indicates ICE restart but offer did not request
     ICE restart") and stays in have-local-offer; in that state it refuses
     every offer with new credentials too, even one whose m-lines and mids
-    fit its connection (which it accepts once stable), and the page never
-    rolls back. So with Firefox the call comes back only when Firefox's ICE
-    declares the old connection failed, about 25 s after the first agent
-    left (its consent timer; measured 24.7 s, docs/protocol.md): the page
-    then builds a new connection and offers, and the agent answers it."""
+    fit its connection, and the page never rolls back. So with Firefox the
+    call comes back only when Firefox's ICE declares the old connection
+    failed, about 25 s after the second agent's join (docs/protocol.md):
+    the page then builds a new connection and offers, and the agent
+    answers it."""
     tmp = casedir(ctx, "rejoin")
     room_url, _ = new_room(ctx)
     page = open_page(ctx, room_url)
