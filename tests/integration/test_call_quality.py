@@ -130,6 +130,7 @@ REPORT = {
 GAUGE = {"unit": STR, "n": INT, "min": opt(NUM), "avg": opt(NUM), "max": opt(NUM), "last": opt(NUM)}
 COUNTER = {"unit": STR, "n": INT, "total": opt(NUM), "after_warmup": opt(NUM)}
 VALUE = {"unit": STR, "n": INT, "value": opt(NUM)}
+WORD = {"unit": STR, "n": INT, "value": opt(STR)}  # a word metric (ice.local_type ...)
 
 
 def load_report(path):
@@ -139,7 +140,8 @@ def load_report(path):
     validate(r, REPORT)
     check_eq(r["schema"], "callagent-report/1", "report schema version")
     for name, m in r["summary"]["metrics"].items():
-        spec = GAUGE if "min" in m else COUNTER if "total" in m else VALUE
+        spec = (GAUGE if "min" in m else COUNTER if "total" in m
+                else WORD if isinstance(m.get("value"), str) else VALUE)
         validate(m, spec, f"$.summary.metrics.{name}")
     return r
 
@@ -233,6 +235,7 @@ def report_stats_log_expectations_junit(ctx):
     mets = r["summary"]["metrics"]
     check(mets["video.in.fps"]["avg"] is not None and mets["video.in.packets"]["total"] > 100,
           "summary has values", True, (mets["video.in.fps"], mets["video.in.packets"]))
+    check_eq(mets.get("ice.local_type", {}).get("value"), "host", "the summary's ICE path word on loopback")
 
     lines = load_lines(os.path.join(tmp, "a.jsonl"))
     check(7 <= len(lines) <= 20, "about one JSON line per second", "7..20", len(lines))
