@@ -289,6 +289,12 @@ class Chromium:
         os.makedirs(self.dir, exist_ok=True)
         self.profile = os.path.join(self.dir, "profile")
         os.makedirs(self.profile, exist_ok=True)
+        # A profile reused by a second browser must not hand it the first
+        # one's DevTools port.
+        try:
+            os.unlink(os.path.join(self.profile, "DevToolsActivePort"))
+        except FileNotFoundError:
+            pass
         env = sealed_env(self.dir)
         flags = [f for f in BASE_FLAGS if f not in drop_flags] + list(extra_flags)
         self.args = [self.path] + flags + [f"--user-data-dir={self.profile}", "about:blank"]

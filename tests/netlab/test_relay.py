@@ -289,7 +289,7 @@ def page_relay_only_with_agent(ctx):
     name = "page-relay"
     srv = lab.server()
     room = lab.new_room()
-    chrome = lab.chromium("b")
+    chrome = lab.chromium("b", name="chromium-page-relay")
     page = chrome.new_page()
     page.set_auth_cookie(srv.url, lab.token())
     since = len(turn.log())
