@@ -43,8 +43,8 @@ FdPoller::~FdPoller() {
   if (epfd_ >= 0) ::close(epfd_);
 }
 
-bool FdPoller::add(int fd, bool want_write, Handler handler) {
-  if (epfd_ < 0 || fd < 0) return false;
+std::uint32_t FdPoller::add(int fd, bool want_write, Handler handler) {
+  if (epfd_ < 0 || fd < 0) return 0;
   std::uint32_t gen = next_generation_++;
   if (next_generation_ == 0) next_generation_ = 1;
   epoll_event ev{};
@@ -52,15 +52,20 @@ bool FdPoller::add(int fd, bool want_write, Handler handler) {
   ev.data.u64 = pack(fd, gen);
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     log()->warn("epoll_ctl(ADD, {}): {}", fd, std::strerror(errno));
-    return false;
+    return 0;
   }
   watches_[fd] = Watch{gen, want_write, std::move(handler)};
-  return true;
+  return gen;
 }
 
-void FdPoller::set_want_write(int fd, bool want_write) {
+bool FdPoller::watching(int fd, std::uint32_t token) const {
   auto it = watches_.find(fd);
-  if (it == watches_.end() || it->second.want_write == want_write) return;
+  return it != watches_.end() && it->second.generation == token;
+}
+
+void FdPoller::set_want_write(int fd, std::uint32_t token, bool want_write) {
+  auto it = watches_.find(fd);
+  if (it == watches_.end() || it->second.generation != token || it->second.want_write == want_write) return;
   it->second.want_write = want_write;
   epoll_event ev{};
   ev.events = interest(want_write);
@@ -69,9 +74,9 @@ void FdPoller::set_want_write(int fd, bool want_write) {
     log()->warn("epoll_ctl(MOD, {}): {}", fd, std::strerror(errno));
 }
 
-void FdPoller::remove(int fd) {
+void FdPoller::remove(int fd, std::uint32_t token) {
   auto it = watches_.find(fd);
-  if (it == watches_.end()) return;
+  if (it == watches_.end() || it->second.generation != token) return;  // not (or no longer) ours
   watches_.erase(it);
   if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT)
     log()->warn("epoll_ctl(DEL, {}): {}", fd, std::strerror(errno));

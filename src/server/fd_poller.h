@@ -15,6 +15,11 @@
 //
 // Ownership: the owner (Server) outlives every watch; each WsConnection
 // removes its own watch before its descriptor is closed.
+//
+// A watch is named by the descriptor and the token add() returned: once a
+// descriptor is closed the kernel hands its number to the next socket, and
+// a late remove() by the old owner (its destructor, say) must not take the
+// new connection's watch away. Calls with a stale token do nothing.
 
 #include <glib.h>
 
@@ -35,10 +40,12 @@ class FdPoller {
   FdPoller& operator=(const FdPoller&) = delete;
 
   bool ok() const { return epfd_ >= 0; }
-  // Watches `fd` for reading (and writing when `want_write`).
-  bool add(int fd, bool want_write, Handler handler);
-  void set_want_write(int fd, bool want_write);
-  void remove(int fd);
+  // Watches `fd` for reading (and writing when `want_write`). Returns the
+  // watch's token, 0 when the descriptor cannot be watched.
+  std::uint32_t add(int fd, bool want_write, Handler handler);
+  void set_want_write(int fd, std::uint32_t token, bool want_write);
+  void remove(int fd, std::uint32_t token);
+  bool watching(int fd, std::uint32_t token) const;
   std::size_t watched() const { return watches_.size(); }
 
  private:

@@ -57,7 +57,8 @@ WsConnection::WsConnection(GIOStream* stream, GSocket* socket, FdPoller& poller,
       log()->debug("{}: TCP_NODELAY: {}", remote_, err->message);
     }
   }
-  if (!in_ || !out_ || fd_ < 0 || !poller_.add(fd_, false, [this](std::uint32_t ev) { on_events(ev); })) {
+  if (in_ && out_ && fd_ >= 0) watch_ = poller_.add(fd_, false, [this](std::uint32_t ev) { on_events(ev); });
+  if (watch_ == 0) {
     log()->warn("{}: WebSocket stream cannot be polled; dropping it", remote_);
     std::weak_ptr<void> alive = lifetime_;
     post(thread_default_context(), alive, [this] { finish("unusable stream"); });
@@ -73,7 +74,9 @@ WsConnection::WsConnection(GIOStream* stream, GSocket* socket, FdPoller& poller,
 }
 
 WsConnection::~WsConnection() {
-  if (fd_ >= 0) poller_.remove(fd_);
+  // By now the descriptor may be closed and its number another
+  // connection's: the token keeps that one's watch (fd_poller.h).
+  poller_.remove(fd_, watch_);
   if (!finished_ && stream_) {
     // Dropped without a close frame (server teardown).
     shutdown_socket(true, true);
@@ -237,7 +240,7 @@ void WsConnection::flush() {
     if (n < 0) {
       GErrorPtr err(raw);
       if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        poller_.set_want_write(fd_, true);
+        poller_.set_want_write(fd_, watch_, true);
         return;
       }
       log()->debug("{} {}: {}", remote_, user_, err->message);
@@ -252,7 +255,7 @@ void WsConnection::flush() {
     }
   }
   if (finished_) return;
-  poller_.set_want_write(fd_, false);
+  poller_.set_want_write(fd_, watch_, false);
   if (close_after_flush_) finish("closed");
 }
 
@@ -261,7 +264,8 @@ void WsConnection::finish(const char* why) {
   finished_ = true;
   log()->debug("{} {}: {} (was {})", remote_, user_, why, to_string(state_));
   grace_timer_.cancel();
-  if (fd_ >= 0) poller_.remove(fd_);
+  poller_.remove(fd_, watch_);
+  watch_ = 0;
   if (state_ != State::Closed) set_state(State::Closed);
   outgoing_.clear();
   queued_bytes_ = 0;

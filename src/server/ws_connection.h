@@ -92,6 +92,7 @@ class WsConnection final : public Peer {
   GPollableOutputStream* out_ = nullptr;  // borrowed from stream_
   FdPoller& poller_;
   int fd_ = -1;
+  std::uint32_t watch_ = 0;  // FdPoller token, 0 when not watched
   std::string remote_;
   std::string user_;
   Callbacks callbacks_;
