@@ -46,6 +46,8 @@
 #include "signaling/room_url.h"
 #include "signaling/signaling_client.h"
 
+#include <CLI/CLI.hpp>
+
 #include <gio/gio.h>
 #include <gio/gunixinputstream.h>
 #include <json-glib/json-glib.h>

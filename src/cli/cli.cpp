@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "cli/command_line.h"
 
 #include "cli/build_info.h"
 #include "cli/commands.h"

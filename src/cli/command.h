@@ -4,9 +4,8 @@
 // that was selected. run() returns the process exit code (see
 // common/exit_code.h); it never throws.
 
+#include "cli/cli11_fwd.h"
 #include "common/exit_code.h"
-
-#include <CLI/CLI.hpp>
 
 namespace callagent::cli {
 

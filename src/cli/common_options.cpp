@@ -2,6 +2,8 @@
 
 #include "common/logging.h"
 
+#include <CLI/CLI.hpp>
+
 #include <cstdlib>
 #include <fstream>
 

@@ -6,14 +6,12 @@
 // --password exists but warns that other users can read it (ps, /proc).
 // A token from --token / CALLAGENT_TOKEN skips the login.
 
+#include "cli/cli11_fwd.h"
 #include "common/result.h"
 #include "signaling/http_client.h"
 
-#include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
-#include <utility>
 
 namespace callagent::cli {
 
@@ -35,28 +33,6 @@ struct ConnectionOptions {
 
 // What resolve_credentials() found: a password, a token, or both.
 using Credentials = signaling::Credentials;
-
-// Adds options to one --help group with less repetition: `shown` prints
-// the default value in --help.
-class OptionGroup {
- public:
-  OptionGroup(CLI::App& app, std::string name) : app_(app), name_(std::move(name)) {}
-  enum Default { Hidden, Shown };
-  template <typename T>
-  CLI::Option* option(const std::string& names, T& value, const std::string& help, Default d = Hidden) {
-    CLI::Option* o = app_.add_option(names, value, help);
-    if (d == Shown) o->capture_default_str();
-    return o->group(name_);
-  }
-  template <typename T>
-  CLI::Option* flag(const std::string& names, T& value, const std::string& help) {
-    return app_.add_flag(names, value, help)->group(name_);
-  }
-
- private:
-  CLI::App& app_;
-  std::string name_;
-};
 
 void add_logging_options(CLI::App& app, LoggingOptions& o);
 void add_connection_options(CLI::App& app, ConnectionOptions& o);

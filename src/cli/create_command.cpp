@@ -8,6 +8,8 @@
 #include "signaling/http_client.h"
 #include "signaling/room_url.h"
 
+#include <CLI/CLI.hpp>
+
 #include <glib.h>
 
 #include <cstdio>

@@ -14,6 +14,8 @@
 #include "control/command.h"
 #include "control/request.h"
 
+#include <CLI/CLI.hpp>
+
 #include <fmt/format.h>
 
 #include <poll.h>

@@ -5,6 +5,8 @@
 #include "cli/common_options.h"
 #include "media/device_list.h"
 
+#include <CLI/CLI.hpp>
+
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 

@@ -15,6 +15,7 @@
 
 #include "callagent_config.h"
 #include "cli/cli.h"
+#include "cli/command_line.h"
 #include "common/exit_code.h"
 
 #include <fmt/format.h>

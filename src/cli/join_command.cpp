@@ -21,6 +21,8 @@
 #include "signaling/http_client.h"
 #include "signaling/room_url.h"
 
+#include <CLI/CLI.hpp>
+
 #include <gst/gst.h>
 
 #include <csignal>

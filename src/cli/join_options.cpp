@@ -1,6 +1,7 @@
 // Registers `callagent join`'s options with CLI11, group by group, in the
 // order --help prints them.
 #include "cli/join_options.h"
+#include "cli/option_group.h"
 
 namespace callagent::cli {
 

@@ -9,8 +9,6 @@
 
 #include "cli/common_options.h"
 
-#include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>

@@ -11,6 +11,8 @@
 #include "server/server.h"
 #include "server/server_metrics.h"
 
+#include <CLI/CLI.hpp>
+
 #include <glib.h>
 
 #include <csignal>

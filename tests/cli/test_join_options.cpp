@@ -3,6 +3,8 @@
 #include "cli/join_options.h"
 #include "cli/join_session_options.h"
 
+#include <CLI/CLI.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <functional>

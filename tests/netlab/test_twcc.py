@@ -44,6 +44,11 @@ PAGE_QUERY = "?ice=none&video=480p&fps=30"
 # retransmissions): feedback covers every packet but those of the last
 # ~100 ms and of lost feedback; retransmissions are numbered too.
 REPORTED_MIN, REPORTED_MAX = 0.85, 1.15
+# With 5 % loss each way the feedback itself is lost too: each lost message
+# takes ~20 packets' reports with it, and a 10 s call sends ~90 messages, of
+# which 4.5 +- 2 are lost, up to ~10 (2.5 sigma): 0.10 less coverage. Seen:
+# 0.834 with 8 of 86 messages lost (CI run, 2 loaded cores).
+REPORTED_MIN_LOSS5 = REPORTED_MIN - 0.10
 # Chromium starved of CPU (load average 35 on 2 cores) reported on only
 # 0.81 and 0.35 of our packets (feedback seconds late, then none); 0.94
 # and 0.97 at a lighter load. Below 0.3 something else is wrong.
@@ -234,8 +239,8 @@ def agents_5pct_loss(ctx):
     finally:
         lab.clear()
     ta, tb = check_agent_pair(a, b, "loss5")
-    check_feedback(ta, "agent a", (LOSS5_MIN, LOSS5_MAX))
-    check_feedback(tb, "agent b", (LOSS5_MIN, LOSS5_MAX))
+    check_feedback(ta, "agent a", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5)
+    check_feedback(tb, "agent b", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5)
 
 
 def chromium(ctx):
