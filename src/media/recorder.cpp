@@ -74,11 +74,6 @@ Result<std::unique_ptr<Recorder>> Recorder::create(GstBin* parent, const std::st
     if (kind == MediaKind::Video)
       gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Recorder::on_video_caps,
                         r.get(), nullptr);
-    gst_pad_add_probe(src.get(),
-                      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST |
-                                                   GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                      &Recorder::on_stamps,
-                      kind == MediaKind::Video ? &r->video_times_ : &r->audio_times_, nullptr);
     if (!mux_pad || gst_pad_link(src.get(), mux_pad.get()) != GST_PAD_LINK_OK) return nullptr;
     auto target = GRef<GstPad>::adopt(gst_element_get_static_pad(q, "sink"));
     GstPad* g = gst_ghost_pad_new(kind == MediaKind::Video ? "video_sink" : "audio_sink", target.get());
@@ -197,45 +192,6 @@ GstCaps* Recorder::continued_caps(const GstCaps* first, const GstCaps* next) {
       gst_structure_remove_field(o, f);
   }
   return out.release();
-}
-
-GstPadProbeReturn Recorder::on_stamps(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* t = static_cast<TrackTimes*>(data);
-  auto fix = [t](GstBuffer* buf) {
-    const GstClockTime pts = GST_BUFFER_PTS(buf);
-    if (!GST_CLOCK_TIME_IS_VALID(pts) || !t->have_segment) return;
-    const GstClockTime rt = gst_segment_to_running_time(&t->segment, GST_FORMAT_TIME, pts);
-    if (!GST_CLOCK_TIME_IS_VALID(rt)) return;  // outside the segment: the muxer drops it
-    const GstClockTime out = t->stamps.apply(rt);
-    const GstClockTime out_pts =
-        out == rt ? pts : gst_segment_position_from_running_time(&t->segment, GST_FORMAT_TIME, out);
-    if (!GST_CLOCK_TIME_IS_VALID(out_pts)) return;
-    GST_BUFFER_PTS(buf) = out_pts;
-    GST_BUFFER_DTS(buf) = out_pts;
-  };
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
-    fix(buf);
-    GST_PAD_PROBE_INFO_DATA(info) = buf;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
-    const guint n = gst_buffer_list_length(list);
-    for (guint i = 0; i < n; ++i) fix(gst_buffer_list_get_writable(list, i));
-    GST_PAD_PROBE_INFO_DATA(info) = list;
-  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
-    if (GST_EVENT_TYPE(ev) == GST_EVENT_SEGMENT) {
-      const GstSegment* seg = nullptr;
-      gst_event_parse_segment(ev, &seg);
-      if (seg->format == GST_FORMAT_TIME) {
-        gst_segment_copy_into(seg, &t->segment);
-        t->have_segment = true;
-      }
-    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_FLUSH_STOP) {
-      t->stamps.reset();  // the muxer starts over too
-    }
-  }
-  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn Recorder::on_video_caps(GstPad*, GstPadProbeInfo* info, gpointer data) {

@@ -49,15 +49,6 @@
 // The track header keeps the first size; players take the size from the
 // frames.
 //
-// Timestamps: Matroska stores them in milliseconds, and a player (ffmpeg:
-// "non monotonically increasing dts") rejects two frames of one track on the
-// same millisecond or going back. Received frames can do both: the jitter
-// buffer's clock-skew correction moves a frame's time by up to 1 ms, and a
-// frame repaired late lands right behind its neighbour. Each track's
-// timestamps are therefore made strictly increasing in whole milliseconds
-// before the muxer (StrictStamps), moved by the least amount needed; WebRTC
-// codecs never reorder frames, so DTS follows PTS.
-//
 // Crash safety (measured with tests/media/record_crash_check.sh on this
 // machine: a loopback call, VP8 480p30 + Opus, the recording process killed
 // with SIGKILL 6 s after the first remote frames; ffprobe -count_frames):
@@ -89,20 +80,6 @@
 #include <string>
 
 namespace callagent::media {
-
-// Makes a track's timestamps strictly increasing by at least `step`.
-struct StrictStamps {
-  GstClockTime step = GST_MSECOND;
-  GstClockTime last = GST_CLOCK_TIME_NONE;
-  // The timestamp to write for a frame stamped `t` (NONE stays NONE).
-  GstClockTime apply(GstClockTime t) {
-    if (!GST_CLOCK_TIME_IS_VALID(t)) return t;
-    if (GST_CLOCK_TIME_IS_VALID(last) && t < last + step) t = last + step;
-    last = t;
-    return t;
-  }
-  void reset() { last = GST_CLOCK_TIME_NONE; }
-};
 
 class Recorder {
  public:
@@ -149,7 +126,6 @@ class Recorder {
   Recorder() = default;
   static GstPadProbeReturn on_sink_eos(GstPad*, GstPadProbeInfo*, gpointer);
   static GstPadProbeReturn on_video_caps(GstPad*, GstPadProbeInfo*, gpointer);
-  static GstPadProbeReturn on_stamps(GstPad*, GstPadProbeInfo*, gpointer);
   void send_eos(GstPad* ghost);
   void unlink_input(GstPad* ghost);
   static GstFlowReturn guarded_chain(GstPad* pad, GstObject* parent, GstBuffer* buf);
@@ -174,15 +150,6 @@ class Recorder {
   GUnique<GstCaps> first_video_caps_;
   int video_width_ = 0;
   int video_height_ = 0;
-  // Each on its track's streaming thread (on_stamps): running times, as the
-  // muxer writes them.
-  struct TrackTimes {
-    StrictStamps stamps;
-    GstSegment segment{};
-    bool have_segment = false;
-  };
-  TrackTimes video_times_;
-  TrackTimes audio_times_;
 };
 
 }  // namespace callagent::media

@@ -30,7 +30,11 @@ dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$file")
 echo "killed after ${secs}s of media ($preset): ${size} bytes, video frames ${frames:-0}, audio packets ${audio:-0}, last video pts ${last:-none} s, container duration ${dur:-none}"
 # Playable: decodes without error through to the end. The kill cuts the
 # last cluster short; ffmpeg's complaints about that are the only ones allowed.
-ffmpeg -nostdin -v error -i "$file" -f null - >"$dir/decode" 2>&1
+# In the file's own time base (-enc_time_base -1): by default ffmpeg re-times
+# frames to 1/frame-rate, where two frames released closer than 33 ms (after
+# a burst of repairs; distinct in the file) collide as "non monotonically
+# increasing dts".
+ffmpeg -nostdin -v error -i "$file" -enc_time_base -1 -f null - >"$dir/decode" 2>&1
 grep -v 'Truncat\|EOF\|End of file' "$dir/decode" >"$dir/decode-errors" || true
 errors=$(wc -l <"$dir/decode-errors")
 echo "ffmpeg decode errors (excluding the truncated tail): $errors"

@@ -121,20 +121,6 @@ TEST_CASE("recorder: caps after a resolution change keep the first caps' other f
         "video/x-vp8, framerate=(fraction)0/1, height=(int)720, width=(int)1280");
 }
 
-TEST_CASE("recorded timestamps strictly increase by whole milliseconds", "[media][units]") {
-  StrictStamps s;
-  CHECK(s.apply(GST_CLOCK_TIME_NONE) == GST_CLOCK_TIME_NONE);
-  CHECK(s.apply(23 * GST_MSECOND) == 23 * GST_MSECOND);
-  // The same millisecond (skew correction): moved 1 ms on.
-  CHECK(s.apply(23 * GST_MSECOND + 400 * GST_USECOND) == 24 * GST_MSECOND);
-  // Going back (a late frame): right after the last.
-  CHECK(s.apply(10 * GST_MSECOND) == 25 * GST_MSECOND);
-  // Far enough ahead: unchanged.
-  CHECK(s.apply(58 * GST_MSECOND) == 58 * GST_MSECOND);
-  s.reset();
-  CHECK(s.apply(5 * GST_MSECOND) == 5 * GST_MSECOND);
-}
-
 TEST_CASE("a named display sink is checked at start-up", "[media][units]") {
   test::init_gst();
   MediaOptions o;
