@@ -78,9 +78,9 @@ names, and its own PID namespace in which the script is process 1. When
 the script ends -- normally, by an exception, by SIGTERM (a meson timeout)
 or by SIGKILL of the `unshare` parent -- the kernel kills every process of
 the lab (agents, Chromium, coturn, the router) and the namespaces, their
-devices and their addresses vanish with them. SIGTERM/SIGINT become
-SystemExit first so `with` blocks still stop things in order and remove
-their temp dirs. Where namespaces cannot be made (not root), the test is
+devices and their addresses vanish with them. The first SIGTERM/SIGHUP
+becomes SystemExit so `with` blocks still stop things in order and remove
+their temp dirs; later ones are ignored until that cleanup is over. Where namespaces cannot be made (not root), the test is
 skipped with the reason.
 """
 
@@ -141,7 +141,17 @@ def _inside():
     os.makedirs("/run/netns", exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "netlab", "/run/netns"], check=True)
 
+    # Only the first signal ends the script. A SIGTERM to the process group
+    # reaches `unshare` too, and its death sends this process a second
+    # SIGTERM (--kill-child) while the first one's `finally` blocks are
+    # still stopping things: raising again there would cut the cleanup short
+    # and leave the lab's temp dir behind.
+    ending = []
+
     def _exit(signum, _frame):
+        if ending:
+            return
+        ending.append(signum)
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGHUP, _exit)

@@ -413,8 +413,9 @@ lab = netlab.Lab(relay=True)
 if shutil.which("turnserver"):
     lab.turn()
 lab.popen("b", ["sleep", "600"])
-print("READY", lab.tmp, flush=True)
 try:
+    # READY inside the try: the parent may signal the moment it reads it.
+    print("READY", lab.tmp, flush=True)
     time.sleep(600)
 finally:
     lab.close()
@@ -460,14 +461,17 @@ def start_child(tmp, name):
 def child_ready(p, timeout=40):
     """The child lab's temp dir once it says READY."""
     deadline = time.monotonic() + timeout
+    said = []
     while time.monotonic() < deadline:
         line = p.stdout.readline()
         if line.startswith("READY"):
             return line.split()[1]
+        said.append(line)
         if not line and p.poll() is not None:
             break
     p.kill()
-    raise Failure(f"a child lab did not start (exit code {p.poll()})")
+    tail = "".join(said)[-2000:]
+    raise Failure(f"a child lab did not start (exit code {p.poll()}); it said:\n{tail}")
 
 
 def wait_gone(timeout=10):
