@@ -63,11 +63,6 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() { return logging::get("cli"); }
 
-ExitCode report(const Error& e) {
-  log()->error("{}", e.message);
-  return e.code;
-}
-
 // A JSON string literal, escaped by json-glib.
 std::string json_string(std::string_view s) {
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_VALUE);
@@ -119,7 +114,7 @@ class ChatSession final : public signaling::SignalingClient::Listener {
 
   ExitCode run(signaling::SignalingOptions options) {
     auto client = signaling::SignalingClient::create(std::move(options), *this);
-    if (!client) return report(client.error());
+    if (!client) return report_error(client.error());
     client_ = std::move(*client);
     if (!options_.no_input) {
       GRef<GInputStream> raw = GRef<GInputStream>::adopt(g_unix_input_stream_new(0, FALSE));
@@ -380,7 +375,7 @@ class ChatCommand final : public Command {
     std::signal(SIGPIPE, SIG_IGN);
 
     auto target = signaling::parse_room_target(chat_.room, connection_.server);
-    if (!target) return report(target.error());
+    if (!target) return report_error(target.error());
     if (!connection_.server.empty() && chat_.room.find("://") != std::string::npos) {
       auto given = signaling::normalize_server_url(connection_.server);
       if (given && *given != target->base_url) {
@@ -388,7 +383,7 @@ class ChatCommand final : public Command {
       }
     }
     auto creds = resolve_credentials(connection_);
-    if (!creds) return report(creds.error());
+    if (!creds) return report_error(creds.error());
 
     signaling::SignalingOptions options;
     options.base_url = target->base_url;

@@ -89,4 +89,9 @@ Result<Credentials> resolve_credentials(const ConnectionOptions& o) {
   return c;
 }
 
+ExitCode report_error(const Error& e) {
+  logging::get("cli")->error("{}", e.message);
+  return e.code;
+}
+
 }  // namespace callagent::cli

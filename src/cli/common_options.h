@@ -47,4 +47,8 @@ Result<Credentials> resolve_credentials(const ConnectionOptions& o);
 // Reads a secret from a file: the first line, without its line ending.
 Result<std::string> read_secret_file(const std::string& path);
 
+// A command's failure: logs the error's message (logger "cli") and returns
+// its exit code.
+ExitCode report_error(const Error& e);
+
 }  // namespace callagent::cli

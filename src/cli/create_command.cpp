@@ -19,11 +19,6 @@ namespace callagent::cli {
 
 namespace {
 
-ExitCode report(const Error& e) {
-  logging::get("cli")->error("{}", e.message);
-  return e.code;
-}
-
 class CreateCommand final : public Command {
  public:
   CLI::App* add_to(CLI::App& parent) override {
@@ -48,14 +43,14 @@ class CreateCommand final : public Command {
     auto base = signaling::normalize_server_url(connection_.server);
     if (!base) {
       if (connection_.server.empty()) {
-        return report(Error{ExitCode::Usage,
+        return report_error(Error{ExitCode::Usage,
                             "create needs the server: pass --server URL (or set CALLAGENT_SERVER), "
                             "e.g. --server https://chat.example.com"});
       }
-      return report(base.error());
+      return report_error(base.error());
     }
     auto creds = resolve_credentials(connection_);
-    if (!creds) return report(creds.error());
+    if (!creds) return report_error(creds.error());
 
     signaling::HttpOptions options;
     options.base_url = *base;
@@ -63,7 +58,7 @@ class CreateCommand final : public Command {
     options.insecure = connection_.insecure;
     auto http = signaling::HttpClient::create(
         std::move(options), signaling::Credentials{creds->user, creds->password, creds->token});
-    if (!http) return report(http.error());
+    if (!http) return report_error(http.error());
 
     GUnique<GMainLoop> loop(g_main_loop_new(nullptr, FALSE));
     std::optional<Result<std::string>> outcome;
@@ -74,8 +69,8 @@ class CreateCommand final : public Command {
     g_main_loop_run(loop.get());
     http->reset();
 
-    if (!outcome) return report(Error{ExitCode::Software, "create finished without an answer"});
-    if (!*outcome) return report(outcome->error());
+    if (!outcome) return report_error(Error{ExitCode::Software, "create finished without an answer"});
+    if (!*outcome) return report_error(outcome->error());
 
     const std::string& url = outcome->value();
     if (base->rfind("https://", 0) == 0 && url.rfind("http://", 0) == 0) {
@@ -84,7 +79,7 @@ class CreateCommand final : public Command {
           "proxy probably does not set X-Forwarded-Proto");
     }
     if (std::fprintf(stdout, "%s\n", url.c_str()) < 0 || std::fflush(stdout) != 0) {
-      return report(Error{ExitCode::IoErr, "cannot write the room URL to stdout"});
+      return report_error(Error{ExitCode::IoErr, "cannot write the room URL to stdout"});
     }
     return ExitCode::Ok;
   }

@@ -11,7 +11,7 @@
 namespace callagent::cli {
 
 namespace {
-auto log() {
+auto metrics_log() {
   static auto l = logging::get("metrics");
   return l;
 }
@@ -53,7 +53,7 @@ Result<std::unique_ptr<MetricsListener>> MetricsListener::start(const std::strin
   auto addr = parse_address(address);
   if (!addr) return addr.error();
   if (!addr->loopback)
-    log()->warn("metrics on {} (not loopback): anyone who can reach it sees the call's state; firewall it",
+    metrics_log()->warn("metrics on {} (not loopback): anyone who can reach it sees the call's state; firewall it",
                 address);
   std::unique_ptr<MetricsListener> l(new MetricsListener(std::move(render)));
   l->soup_ = GRef<SoupServer>::adopt(SOUP_SERVER(g_object_new(SOUP_TYPE_SERVER, nullptr)));
@@ -73,7 +73,7 @@ Result<std::unique_ptr<MetricsListener>> MetricsListener::start(const std::strin
     l->url_ = u + "/metrics";
   }
   g_slist_free_full(uris, reinterpret_cast<GDestroyNotify>(g_uri_unref));
-  log()->info("metrics on {}", l->url_);
+  metrics_log()->info("metrics on {}", l->url_);
   return l;
 }
 

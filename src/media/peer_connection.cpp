@@ -140,6 +140,7 @@ PeerConnection::Counters PeerConnection::counters() const {
                 fb.rtx_requests_received, fb.rtx_sent, fb.audio_nack_requests, in.keyframe_requests,
                 fb.latency_ms};
   c.recovery.lost_before_recovery = fb.lost_before_recovery;
+  c.rtt_ms = fb.rtt_ms;
   if (const auto* tf = transport_feedback_.get()) {
     c.twcc_feedback_received = tf->feedback_messages();
     c.twcc_packets_reported = tf->packets_reported();

@@ -101,6 +101,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
     // and what we sent.
     uint64_t twcc_feedback_received = 0, twcc_packets_reported = 0, twcc_packets_lost = 0;
     uint64_t twcc_feedback_sent = 0;
+    std::optional<double> rtt_ms;  // the latest, from the partner's receiver reports (RtcpFeedback)
   };
 
   // Per-frame facts for the stats (MediaOptions::frame_log /

@@ -12,7 +12,7 @@
 namespace callagent::server {
 
 namespace {
-std::shared_ptr<spdlog::logger> log() { return logging::get("ws"); }
+std::shared_ptr<spdlog::logger> poller_log() { return logging::get("ws"); }
 // Events taken per epoll_wait; more stay ready for the next iteration.
 constexpr int kBatch = 256;
 
@@ -27,7 +27,7 @@ std::uint64_t pack(int fd, std::uint32_t generation) {
 FdPoller::FdPoller() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) {
-    log()->error("epoll_create1: {}", std::strerror(errno));
+    poller_log()->error("epoll_create1: {}", std::strerror(errno));
     return;
   }
   source_ = g_unix_fd_source_new(epfd_, G_IO_IN);
@@ -51,7 +51,7 @@ std::uint32_t FdPoller::add(int fd, bool want_write, Handler handler) {
   ev.events = interest(want_write);
   ev.data.u64 = pack(fd, gen);
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    log()->warn("epoll_ctl(ADD, {}): {}", fd, std::strerror(errno));
+    poller_log()->warn("epoll_ctl(ADD, {}): {}", fd, std::strerror(errno));
     return 0;
   }
   watches_[fd] = Watch{gen, want_write, std::move(handler)};
@@ -71,7 +71,7 @@ void FdPoller::set_want_write(int fd, std::uint32_t token, bool want_write) {
   ev.events = interest(want_write);
   ev.data.u64 = pack(fd, it->second.generation);
   if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0)
-    log()->warn("epoll_ctl(MOD, {}): {}", fd, std::strerror(errno));
+    poller_log()->warn("epoll_ctl(MOD, {}): {}", fd, std::strerror(errno));
 }
 
 void FdPoller::remove(int fd, std::uint32_t token) {
@@ -79,7 +79,7 @@ void FdPoller::remove(int fd, std::uint32_t token) {
   if (it == watches_.end() || it->second.generation != token) return;  // not (or no longer) ours
   watches_.erase(it);
   if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) != 0 && errno != EBADF && errno != ENOENT)
-    log()->warn("epoll_ctl(DEL, {}): {}", fd, std::strerror(errno));
+    poller_log()->warn("epoll_ctl(DEL, {}): {}", fd, std::strerror(errno));
 }
 
 gboolean FdPoller::on_ready(gint, GIOCondition, gpointer self) {
@@ -90,7 +90,7 @@ gboolean FdPoller::on_ready(gint, GIOCondition, gpointer self) {
 void FdPoller::dispatch() {
   epoll_event events[kBatch];
   int n = epoll_wait(epfd_, events, kBatch, 0);
-  if (n < 0 && errno != EINTR) log()->warn("epoll_wait: {}", std::strerror(errno));
+  if (n < 0 && errno != EINTR) poller_log()->warn("epoll_wait: {}", std::strerror(errno));
   for (int i = 0; i < n; ++i) {
     const int fd = static_cast<int>(events[i].data.u64 & 0xFFFFFFFFu);
     const auto gen = static_cast<std::uint32_t>(events[i].data.u64 >> 32);

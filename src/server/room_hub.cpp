@@ -9,7 +9,7 @@
 namespace callagent::server {
 
 namespace {
-std::shared_ptr<spdlog::logger> log() { return logging::get("server"); }
+std::shared_ptr<spdlog::logger> hub_log() { return logging::get("server"); }
 }  // namespace
 
 RoomHub::RoomHub(UserIdMaker make_user_id) : make_user_id_(std::move(make_user_id)) {}
@@ -23,7 +23,7 @@ bool RoomHub::full(const std::string& room) const {
 
 std::optional<std::string> RoomHub::join(const std::string& room, Peer& peer) {
   if (room_of_.count(&peer)) {
-    log()->error("internal: a connection joined room {} twice", room);
+    hub_log()->error("internal: a connection joined room {} twice", room);
     return std::nullopt;
   }
   auto& members = rooms_[room];
@@ -37,7 +37,7 @@ std::optional<std::string> RoomHub::join(const std::string& room, Peer& peer) {
     user = make_user_id_();
   members.push_back(Member{&peer, user});
   room_of_[&peer] = room;
-  log()->info("{} joined room {} ({} in room)", user, room, members.size());
+  hub_log()->info("{} joined room {} ({} in room)", user, room, members.size());
   const std::string frame = signaling::make_join_frame(room, user);
   for (const Member& m : std::vector<Member>(members))
     if (m.peer != &peer) m.peer->send_text(frame);
@@ -57,7 +57,7 @@ void RoomHub::leave(Peer& peer) {
   if (self == members.end()) return;
   std::string user = self->user;
   members.erase(self);
-  log()->info("{} left room {} ({} in room)", user, room, members.size());
+  hub_log()->info("{} left room {} ({} in room)", user, room, members.size());
   std::vector<Member> others = members;
   if (members.empty()) rooms_.erase(it);
   const std::string frame = signaling::make_leave_frame(room, user);
@@ -87,17 +87,17 @@ void RoomHub::relay(Peer& from, std::string_view text) {
   const Member* sender = member(room, &from);
   auto frame = signaling::decode_client_frame(text);
   if (!frame) {
-    log()->debug("{} in room {}: dropped a frame that is not a relayed type ({} bytes)",
+    hub_log()->debug("{} in room {}: dropped a frame that is not a relayed type ({} bytes)",
                  sender ? sender->user : "?", room, text.size());
     return;
   }
   const Member* to = other_member(room, &from);
   if (!to) {
-    log()->debug("{} in room {}: {} dropped, nobody else in the room", sender ? sender->user : "?",
+    hub_log()->debug("{} in room {}: {} dropped, nobody else in the room", sender ? sender->user : "?",
                  room, frame->type);
     return;
   }
-  log()->debug("{} -> {} in room {}: {} ({} bytes)", sender ? sender->user : "?", to->user, room,
+  hub_log()->debug("{} -> {} in room {}: {} ({} bytes)", sender ? sender->user : "?", to->user, room,
                frame->type, text.size());
   Peer* target = to->peer;
   ++frames_relayed_;

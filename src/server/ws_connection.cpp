@@ -9,7 +9,7 @@
 namespace callagent::server {
 
 namespace {
-std::shared_ptr<spdlog::logger> log() { return logging::get("ws"); }
+std::shared_ptr<spdlog::logger> ws_log() { return logging::get("ws"); }
 // How long a rejected client gets to read its error frame and hang up.
 constexpr std::chrono::seconds kRejectGrace{2};
 // How long the peer gets to answer our close frame (libsoup's value).
@@ -54,12 +54,12 @@ WsConnection::WsConnection(GIOStream* stream, GSocket* socket, FdPoller& poller,
     GError* raw = nullptr;
     if (!g_socket_set_option(socket_.get(), IPPROTO_TCP, TCP_NODELAY, 1, &raw)) {
       GErrorPtr err(raw);
-      log()->debug("{}: TCP_NODELAY: {}", remote_, err->message);
+      ws_log()->debug("{}: TCP_NODELAY: {}", remote_, err->message);
     }
   }
   if (in_ && out_ && fd_ >= 0) watch_ = poller_.add(fd_, false, [this](std::uint32_t ev) { on_events(ev); });
   if (watch_ == 0) {
-    log()->warn("{}: WebSocket stream cannot be polled; dropping it", remote_);
+    ws_log()->warn("{}: WebSocket stream cannot be polled; dropping it", remote_);
     std::weak_ptr<void> alive = lifetime_;
     post(thread_default_context(), alive, [this] { finish("unusable stream"); });
     return;
@@ -93,7 +93,7 @@ void WsConnection::set_state(State next) {
     case State::Closed: legal = false; break;
   }
   if (!legal) {
-    log()->warn("{}: illegal state change {} -> {}", remote_, to_string(state_), to_string(next));
+    ws_log()->warn("{}: illegal state change {} -> {}", remote_, to_string(state_), to_string(next));
     return;
   }
   state_ = next;
@@ -151,7 +151,7 @@ void WsConnection::read_all() {
     if (n < 0) {
       GErrorPtr err(raw);
       if (g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) return;
-      log()->debug("{} {}: {}", remote_, user_, err->message);
+      ws_log()->debug("{} {}: {}", remote_, user_, err->message);
       finish("read error");
       return;
     }
@@ -191,7 +191,7 @@ void WsConnection::handle(WsEvent& e) {
     case WsEvent::Kind::Pong:
       return;
     case WsEvent::Kind::Close:
-      log()->debug("{} {}: close frame (code {}, was {})", remote_, user_, e.code, to_string(state_));
+      ws_log()->debug("{} {}: close frame (code {}, was {})", remote_, user_, e.code, to_string(state_));
       if (state_ == State::Closing) {
         finish("close handshake done");
         return;
@@ -203,7 +203,7 @@ void WsConnection::handle(WsEvent& e) {
             true);
       return;
     case WsEvent::Kind::Error:
-      log()->debug("{} {}: broke the WebSocket framing (closing with {})", remote_, user_, e.code);
+      ws_log()->debug("{} {}: broke the WebSocket framing (closing with {})", remote_, user_, e.code);
       if (e.drop || state_ != State::Open) {
         finish("framing error");
         return;
@@ -220,7 +220,7 @@ void WsConnection::queue(std::string frame, bool last) {
   // relayed to it (and every ping): past the bound it is dropped, as a
   // browser's own stack drops a peer whose buffer overflows.
   if (queued_bytes_ + frame.size() > kMaxQueuedBytes) {
-    log()->warn("{} {}: not reading its WebSocket ({} KiB waiting): dropped", remote_, user_, queued_bytes_ / 1024);
+    ws_log()->warn("{} {}: not reading its WebSocket ({} KiB waiting): dropped", remote_, user_, queued_bytes_ / 1024);
     finish("send queue full");
     return;
   }
@@ -243,7 +243,7 @@ void WsConnection::flush() {
         poller_.set_want_write(fd_, watch_, true);
         return;
       }
-      log()->debug("{} {}: {}", remote_, user_, err->message);
+      ws_log()->debug("{} {}: {}", remote_, user_, err->message);
       finish("write error");
       return;
     }
@@ -262,7 +262,7 @@ void WsConnection::flush() {
 void WsConnection::finish(const char* why) {
   if (finished_) return;
   finished_ = true;
-  log()->debug("{} {}: {} (was {})", remote_, user_, why, to_string(state_));
+  ws_log()->debug("{} {}: {} (was {})", remote_, user_, why, to_string(state_));
   grace_timer_.cancel();
   poller_.remove(fd_, watch_);
   watch_ = 0;
@@ -286,7 +286,7 @@ void WsConnection::shutdown_socket(bool read, bool write) {
   GError* raw = nullptr;
   if (!g_socket_shutdown(socket_.get(), read, write, &raw)) {
     GErrorPtr err(raw);
-    log()->debug("{}: shutdown: {}", remote_, err->message);
+    ws_log()->debug("{}: shutdown: {}", remote_, err->message);
   }
 }
 

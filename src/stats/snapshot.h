@@ -136,6 +136,13 @@ struct ProbeFacts {
   uint32_t video_in_ssrc = 0, audio_in_ssrc = 0, video_out_ssrc = 0, audio_out_ssrc = 0;
   RecoveryStats recovery;
   TwccCounters twcc;
+  // The round-trip time from the partner's latest receiver report that
+  // echoed one of our sender reports, timed on arrival (media's
+  // RtcpFeedback, the number the rate controller and the repair use).
+  // Preferred to get-stats' round-trip-time, which rtpsession computes
+  // for any block: 0 for a block without LSR, and absurd values (1500 s)
+  // for a block computed against another clock.
+  std::optional<double> rtt_ms;
   // The current peer's congestion control (its format also sets
   // out_width/out_height).
   std::optional<CongestionStats> congestion;

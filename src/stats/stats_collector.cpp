@@ -32,6 +32,13 @@ const RtpRaw* pick(const std::vector<RtpRaw>& v, bool video, uint32_t ssrc) {
     if (r.video == video && (!best || r.packets > best->packets)) best = &r;
   return best;
 }
+
+// get-stats' round-trip-time is rtpsession's arithmetic on any report
+// block: 0 when the block echoed no sender report (LSR 0), and absurd
+// values (1500 s seen) for a block computed against another clock. Above
+// 3 s it is not an RTT (ICE consent fails long before), the bound
+// RtcpFeedback applies to its own.
+bool plausible_rtt_ms(double ms) { return ms > 0 && ms < 3000.0; }
 }  // namespace
 
 Result<std::unique_ptr<StatsCollector>> StatsCollector::create(Options options, Source& source) {
@@ -214,7 +221,7 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
     st.pli = r->pli;
     st.fir = r->fir;
     if (r->jitter_s) st.jitter_ms = *r->jitter_s * 1000.0;
-    if (r->rtt_s) st.rtt_ms = *r->rtt_s * 1000.0;
+    if (r->rtt_s && plausible_rtt_ms(*r->rtt_s * 1000.0)) st.rtt_ms = *r->rtt_s * 1000.0;
     if (p && r->bytes >= p->bytes) st.bitrate = static_cast<double>(r->bytes - p->bytes) * 8.0 / dt;
     if (in) {
       const int64_t dl = p ? r->packets_lost - p->packets_lost : r->packets_lost;
@@ -282,14 +289,18 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
     }
     a.concealed_ms = f.audio_concealed_ms;
   }
-  // RTT: the stream's own, else the session's (any report block), else the
-  // last one seen -- the latest measurement, as W3C's roundTripTime.
-  if (raw.rtt_s) prev.rtt_ms = *raw.rtt_s * 1000.0;
+  // RTT: RtcpFeedback's (f.rtt_ms: a block that echoed our SR, timed on
+  // arrival), else the stream's own, else the session's (any report
+  // block), else the last one seen -- the latest measurement, as W3C's
+  // roundTripTime. get-stats' values that cannot be RTTs are dropped above.
+  if (raw.rtt_s && plausible_rtt_ms(*raw.rtt_s * 1000.0)) prev.rtt_ms = *raw.rtt_s * 1000.0;
   for (StreamStats* st : {&s.video_out, &s.audio_out}) {
     if (st->rtt_ms) prev.rtt_ms = st->rtt_ms;
   }
+  if (f.rtt_ms) prev.rtt_ms = f.rtt_ms;
   for (StreamStats* st : {&s.video_out, &s.audio_out})
     if (st->active && !st->rtt_ms) st->rtt_ms = prev.rtt_ms;
+  if (f.rtt_ms) s.rtt_ms = f.rtt_ms;
   for (const StreamStats* st : {&s.video_out, &s.audio_out})
     if (st->rtt_ms && !s.rtt_ms) s.rtt_ms = st->rtt_ms;
   if (!s.rtt_ms) s.rtt_ms = prev.rtt_ms;

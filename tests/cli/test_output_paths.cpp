@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_helpers.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -12,20 +14,7 @@
 using namespace callagent;
 using namespace callagent::cli;
 
-namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    gchar* p = g_dir_make_tmp("callagent-outputs-XXXXXX", nullptr);
-    path = p;
-    g_free(p);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-}  // namespace
+using callagent::test::TempDir;
 
 TEST_CASE("output files: a missing or unusable directory is exit 73 naming option and path", "[cli][outputs]") {
   TempDir t;

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_helpers.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -40,22 +42,7 @@ void check_no_secret(const std::string& text, const std::string& where) {
   CHECK(text.find("SECRET") == std::string::npos);
 }
 
-// A scratch directory, removed with its files.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    GCharPtr p(g_dir_make_tmp("callagent-cli-XXXXXX", nullptr));
-    REQUIRE(p);
-    path = p.get();
-  }
-  ~TempDir() {
-    if (GDir* d = g_dir_open(path.c_str(), 0, nullptr)) {
-      while (const char* n = g_dir_read_name(d)) g_remove((path + "/" + n).c_str());
-      g_dir_close(d);
-    }
-    g_rmdir(path.c_str());
-  }
-};
+using callagent::test::TempDir;
 
 // Runs `callagent ARGS` in-process with stdout and stderr sent to files.
 struct Run {

@@ -312,13 +312,23 @@ def freeze_of_two_seconds(ctx):
 def dead_video_fails_freeze_expectation(ctx):
     # The partner's video stops for good (2 s after connecting), or right at
     # the connection: no frame ends the gap, yet it is one long freeze, and
-    # `--expect video.in.freezes==0` must fail (exit 1) on it.
-    for at in ("2s", "0s"):
-        tmp, a, b = pair(ctx, f"dead-video-{at}",
-                         ["--duration", "9s", "--warm-up", "1s", "--report", "a.json",
-                          "--expect", "video.in.freezes==0"],
-                         ["--duration", "9s", "--test-freeze-at", f"{at}:60s"])
-        finish(a, b, code_a=1)
+    # `--expect video.in.freezes==0` must fail (exit 1) on it. The two calls
+    # run side by side (what they check is a freeze, which load only makes
+    # longer).
+    calls = []
+    try:
+        for at in ("2s", "0s"):
+            calls.append((at,) + pair(ctx, f"dead-video-{at}",
+                                      ["--duration", "8s", "--warm-up", "1s", "--report", "a.json",
+                                       "--expect", "video.in.freezes==0"],
+                                      ["--duration", "8s", "--test-freeze-at", f"{at}:60s"]))
+        for at, tmp, a, b in calls:
+            finish(a, b, code_a=1)
+    finally:
+        for _, _, a, b in calls:
+            a.kill()
+            b.kill()
+    for at, tmp, a, b in calls:
         check("sending video paused" in b.log(), f"the sender stopped its video at {at} (test hook)")
         r = load_report(os.path.join(tmp, "a.json"))
         long_f = [f for f in r["freezes"]["events"] if f["duration_ms"] >= 3000]
@@ -331,48 +341,58 @@ def dead_video_fails_freeze_expectation(ctx):
         check(failed, "the expectation video.in.freezes==0 failed", "failed", r["expectations"])
 
 
-def latency_call(ctx, name, extra_b=(), extra_a=()):
-    tmp, a, b = pair(ctx, name, ["--duration", "10s", "--latency-probe", "--report", "a.json"] + list(extra_a),
+def latency_call(ctx, name, extra_b=()):
+    """One call, both agents probing; the latency each one measured (of the
+    media it received) as (a's, b's)."""
+    tmp, a, b = pair(ctx, name, ["--duration", "10s", "--latency-probe", "--report", "a.json"],
                      ["--duration", "10s", "--latency-probe", "--report", "b.json"] + list(extra_b))
     finish(a, b)
-    r = load_report(os.path.join(tmp, "a.json"))
-    lat = r["latency"]
-    check(lat is not None and lat["samples"] > 100, f"{name}: latency samples after the warm-up", "> 100",
-          lat)
-    check(0 < lat["median_ms"] < 1000 and lat["median_ms"] <= lat["p95_ms"] <= lat["max_ms"],
-          f"{name}: median <= p95 <= max, plausible", "ordered", lat)
-    iv = [i for i in r["intervals"] if i["latency"]]
-    check(iv, f"{name}: per-interval latency in the series", "some", None)
-    return lat
+    out = []
+    for who in ("a", "b"):
+        r = load_report(os.path.join(tmp, f"{who}.json"))
+        lat = r["latency"]
+        check(lat is not None and lat["samples"] > 100, f"{name}: {who}'s latency samples after the warm-up",
+              "> 100", lat)
+        check(0 < lat["median_ms"] < 1000 and lat["median_ms"] <= lat["p95_ms"] <= lat["max_ms"],
+              f"{name}: {who}'s median <= p95 <= max, plausible", "ordered", lat)
+        iv = [i for i in r["intervals"] if i["latency"]]
+        check(iv, f"{name}: {who}'s per-interval latency in the series", "some", None)
+        out.append(lat)
+    return out
 
 
 def netem_available():
     p = subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "100ms"],
                        capture_output=True, text=True)
     if p.returncode == 0:
+        subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
         return True, ""
     return False, p.stderr.strip()
 
 
 @case
 def latency_probe_sees_a_known_delay(ctx):
-    base = latency_call(ctx, "latency-base")
-    # Both agents share lo: netem on lo delays every packet once, in each
-    # direction, so one-way (what the probe measures) grows by the delay and
-    # the RTT by twice that; signaling and ICE checks are slowed as well.
     ok, why = netem_available()
-    try:
-        if ok:
-            how = "netem 100ms on lo"
-            delayed = latency_call(ctx, "latency-netem")
-        else:
-            # This kernel has no sch_netem: add the same 100 ms in the
-            # sender's pipeline after the stamp instead (test-only hook).
-            how = f"--test-send-delay 100ms (no netem: {why})"
-            delayed = latency_call(ctx, "latency-hold", extra_b=["--test-send-delay", "100ms"])
-    finally:
-        if ok:
+    if ok:
+        # Both agents share lo: netem on lo delays every packet once, in
+        # each direction, so one-way (what the probe measures) grows by the
+        # delay and the RTT by twice that; signaling and ICE checks are
+        # slowed as well. The baseline is a call before it.
+        base = latency_call(ctx, "latency-base")[0]
+        how = "netem 100ms on lo"
+        try:
+            subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "100ms"],
+                           capture_output=True)
+            delayed = latency_call(ctx, "latency-netem")[0]
+        finally:
             subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+    else:
+        # This kernel has no sch_netem: b adds the 100 ms in its sending
+        # pipeline after the stamp (test-only hook). One call measures both:
+        # a receives b's delayed media, b receives a's undelayed media (the
+        # baseline, under the same load at the same time).
+        how = f"--test-send-delay 100ms (no netem: {why})"
+        delayed, base = latency_call(ctx, "latency-hold", extra_b=["--test-send-delay", "100ms"])
     rise = delayed["median_ms"] - base["median_ms"]
     print(f"    latency: base median {base['median_ms']:.0f} ms p95 {base['p95_ms']:.0f} ms; with {how}: "
           f"median {delayed['median_ms']:.0f} ms p95 {delayed['p95_ms']:.0f} ms; rise {rise:.0f} ms")

@@ -257,7 +257,7 @@ TEST_CASE("--no-audio-processing: no webrtcdsp, playback still built", "[media][
 
 namespace {
 // Two engines that call each other, hang up and call again.
-struct Pair {
+struct EnginePair {
   TestContext& tc;
   EngineListener la, lb;
   std::unique_ptr<MediaEngine> a, b;
@@ -266,7 +266,7 @@ struct Pair {
   PeerConnection* pb = nullptr;
   std::vector<std::string> side_errors;
 
-  Pair(TestContext& t, const MediaOptions& oa, const MediaOptions& ob) : tc(t) {
+  EnginePair(TestContext& t, const MediaOptions& oa, const MediaOptions& ob) : tc(t) {
     auto ea = MediaEngine::create(oa, &la);
     REQUIRE(ea.ok());
     a = std::move(*ea);
@@ -311,7 +311,7 @@ TEST_CASE("loopback call with playback: partners join and leave the running mixe
   MediaOptions o = loopback_options();
   o.video_source.type = SourceSpec::Type::None;  // audio is what this is about; spare the CPU
   o.output.audio_sink = "fakesink";
-  Pair p(tc, o, o);
+  EnginePair p(tc, o, o);
   auto bus_a = watch_bus(p.a->pipeline());
   auto bus_b = watch_bus(p.b->pipeline());
   GstElement* mixer_a = p.a->playback()->mixer();
@@ -471,7 +471,7 @@ TEST_CASE("echo of the playback in the microphone is cancelled", "[media][echo][
     MediaOptions ob = loopback_options();
     ob.video_source.type = SourceSpec::Type::None;
     ob.audio_source = *parse_source_spec("file:" + wav + ",loop", MediaKind::Audio);
-    Pair p(tc, oa, ob);
+    EnginePair p(tc, oa, ob);
     GstElement* dsp = gst_bin_get_by_name(GST_BIN(p.a->pipeline()), "audio-dsp");
     REQUIRE(dsp);
     auto in = measure(dsp, "sink");

@@ -37,7 +37,7 @@ import netlab  # noqa: E402  (re-executes this script inside a private lab)
 from callnet import check_recording, probe  # noqa: E402
 from harness import Failure, SkipCase, case, check, run_cases  # noqa: E402
 
-CALL_S = 8          # each agent's --duration
+CALL_S = 6          # each agent's --duration
 VIDEO = "480p"      # 854x480: light enough for two agents on a busy 2-core machine
 WIDTH, HEIGHT = 854, 480
 TURN_WARNING = "alive TURN refreshes"

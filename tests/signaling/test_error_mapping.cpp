@@ -4,6 +4,8 @@
 #include "common/gref.h"
 
 #include <catch2/catch.hpp>
+
+#include "test_helpers.h"
 #include <libsoup/soup.h>
 
 using namespace callagent;
@@ -13,7 +15,7 @@ namespace {
 GErrorPtr make(GQuark domain, int code, const char* msg = "boom") {
   return GErrorPtr(g_error_new_literal(domain, code, msg));
 }
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using callagent::test::contains;
 const char* kUrl = "http://127.0.0.1:8080/login";
 }  // namespace
 

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_helpers.h"
+
 #include <string>
 
 using namespace callagent;
@@ -26,7 +28,7 @@ std::string usage_error(std::string_view room, std::string_view server = "") {
   return r.error().message;
 }
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using callagent::test::contains;
 }  // namespace
 
 TEST_CASE("room URL as /create prints it") {

@@ -196,3 +196,32 @@ TEST_CASE("snapshots: rates from deltas, probes fill frames", "[stats][webrtc]")
   CHECK(*s2.audio_in.level_dbfs == Approx(-20.0));
   CHECK(s2.pair);
 }
+
+TEST_CASE("snapshots: RTT from our own RTCP reading wins, get-stats' impossible values are dropped",
+          "[stats][webrtc]") {
+  init();
+  // rtpsession's round-trip-time for a block computed against another
+  // clock (seen: 1526 s in a status line) or for one without LSR (0).
+  for (double bogus : {1526.299, 0.0}) {
+    StatsCollector::Previous prev;
+    GstStructure* r = reply(100000, 2, 100, 200000);
+    GstStructure* rin = nullptr;
+    gst_structure_get(r, "rtp-remote-inbound-video", GST_TYPE_STRUCTURE, &rin, nullptr);
+    REQUIRE(rin);
+    gst_structure_set(rin, "round-trip-time", G_TYPE_DOUBLE, bogus, nullptr);
+    gst_structure_set(r, "rtp-remote-inbound-video", GST_TYPE_STRUCTURE, rin, nullptr);
+    gst_structure_free(rin);
+    ProbeFacts f;
+    auto s = StatsCollector::build_snapshot(parse_webrtc_stats(r), f, prev, 1'000'000, 0);
+    CHECK_FALSE(s.video_out.rtt_ms);
+    CHECK_FALSE(s.rtt_ms);
+    // RtcpFeedback's value (a block that echoed our SR) is the call's RTT.
+    f.rtt_ms = 7.0;
+    auto s2 = StatsCollector::build_snapshot(parse_webrtc_stats(r), f, prev, 2'000'000, 0);
+    gst_structure_free(r);
+    REQUIRE(s2.rtt_ms);
+    CHECK(*s2.rtt_ms == Approx(7.0));
+    REQUIRE(s2.video_out.rtt_ms);
+    CHECK(*s2.video_out.rtt_ms == Approx(7.0));
+  }
+}
