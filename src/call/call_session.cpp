@@ -418,7 +418,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.twcc = {c.twcc_feedback_received, c.twcc_packets_reported, c.twcc_packets_lost, c.twcc_feedback_sent};
     f.rtt_ms = c.rtt_ms;
     auto lg = current_->take_frame_log();
-    f.frame_times_us = std::move(lg.video_decode_times_us);
+    f.frame_times_us = std::move(lg.video_render_times_us);
     f.latency_ms = std::move(lg.latency_ms);
     f.audio_sum_squares = lg.audio_sum_squares;
     f.audio_samples = lg.audio_samples;

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <glib.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <cstdio>
@@ -184,6 +185,12 @@ namespace {
 // handler) and g_log_structured() (glib-networking, GIO) arrive here, so
 // nothing bypasses spdlog's format and level. g_debug maps to trace: GLib's
 // and libsoup's debug chatter is for -vv only.
+std::string current_thread_name() {
+  char name[32] = {0};
+  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return {};
+  return name;
+}
+
 GLogWriterOutput on_glib_log(GLogLevelFlags level, const GLogField* fields, gsize n_fields,
                              gpointer) {
   std::string_view message, domain;
@@ -199,7 +206,11 @@ GLogWriterOutput on_glib_log(GLogLevelFlags level, const GLogField* fields, gsiz
       domain = text;
   }
   auto l = get(domain.empty() ? std::string("glib") : "glib:" + std::string(domain));
-  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+  const char* known = nullptr;
+  if (level & G_LOG_LEVEL_CRITICAL) known = known_upstream_bug(domain, message, current_thread_name());
+  if (known)
+    l->warn("{} ({})", message, known);
+  else if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
     l->error("{}", message);
   else if (level & G_LOG_LEVEL_WARNING)
     l->warn("{}", message);
@@ -210,6 +221,14 @@ GLogWriterOutput on_glib_log(GLogLevelFlags level, const GLogField* fields, gsiz
   return G_LOG_WRITER_HANDLED;
 }
 }  // namespace
+
+const char* known_upstream_bug(std::string_view domain, std::string_view message, std::string_view thread) {
+  if (domain == "GLib" && thread == "rtpsession-rtcp" &&
+      message.find("g_hash_table_foreach: assertion 'version == hash_table->version' failed") != std::string_view::npos)
+    return "a known GStreamer 1.22.0 rtpsession race: a new SSRC arrived while an RTCP pass walked the sources; "
+           "that pass ends early, nothing is lost";
+  return nullptr;
+}
 
 void capture_glib_logs() {
   // GLib allows setting the writer once per process.

@@ -74,6 +74,7 @@ Status PeerConnection::build() {
   auto endpoint = WebrtcEndpoint::create(ec, *this);
   if (!endpoint) return endpoint.error();
   endpoint_ = std::move(*endpoint);
+  probes_->follow_playout_latency(endpoint_->retransmission().playout_latency());
   if (config_.options->congestion_control && (config_.video || config_.audio)) {
     RateController::Config rc{id_, endpoint_->webrtcbin(), config_.video, config_.audio, config_.options,
                               [this](MediaKind k) { return endpoint_->out_ssrc(k); }};

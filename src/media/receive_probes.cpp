@@ -7,6 +7,7 @@
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace callagent::media {
@@ -127,12 +128,39 @@ void ReceiveProbes::log_video_frame(GstPad* pad, GstBuffer* buf) {
     if (v.size() >= kMax) v.erase(v.begin(), v.begin() + kMax / 2);
     v.push_back(x);
   };
-  if (o.frame_log) bounded_push(frame_log_.video_decode_times_us, now);
+  if (o.frame_log) {
+    // In order: due times follow the PTS, and a late frame renders now.
+    last_render_us_ = std::max(last_render_us_, render_time_us(pad, buf, now));
+    bounded_push(frame_log_.video_render_times_us, last_render_us_);
+  }
   if (latency) bounded_push(frame_log_.latency_ms, *latency);
   if (o.keep_last_frame && caps) {
     last_video_.reset(gst_buffer_ref(buf));
     last_video_caps_ = std::move(caps);
   }
+}
+
+int64_t ReceiveProbes::render_time_us(GstPad* pad, GstBuffer* buf, int64_t decoded_us) const {
+  const unsigned latency_ms = playout_latency_ms_ ? playout_latency_ms_->load(std::memory_order_relaxed) : 0;
+  GstElement* parent = GST_PAD_PARENT(pad);
+  if (latency_ms == 0 || !GST_BUFFER_PTS_IS_VALID(buf) || !parent) return decoded_us;
+  GstElement* decoder = parent;
+  GRef<GstClock> clock = GRef<GstClock>::adopt(gst_element_get_clock(decoder));
+  GUnique<GstEvent> seg_event(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
+  if (!clock || !seg_event) return decoded_us;
+  const GstSegment* seg = nullptr;
+  gst_event_parse_segment(seg_event.get(), &seg);
+  const GstClockTime running = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+  if (!GST_CLOCK_TIME_IS_VALID(running)) return decoded_us;
+  const GstClockTime latency = static_cast<GstClockTime>(latency_ms) * GST_MSECOND;
+  const GstClockTime due = gst_element_get_base_time(decoder) + running + latency;
+  const GstClockTime now = gst_clock_get_time(clock.get());
+  if (due <= now) return decoded_us;  // late: shown on arrival
+  const GstClockTime wait = due - now;
+  // More than the latency ahead is a timestamp we cannot place (a new
+  // segment, a clock change): the decoder's time instead.
+  if (wait > latency + GST_SECOND) return decoded_us;
+  return decoded_us + static_cast<int64_t>(wait / 1000);
 }
 
 void ReceiveProbes::log_audio_buffer(GstPad* pad, GstBuffer* buf) {

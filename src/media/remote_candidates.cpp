@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include <memory>
+#include <utility>
 
 namespace callagent::media {
 
@@ -22,6 +23,8 @@ RemoteCandidates::RemoteCandidates(int peer_id, GstElement* webrtc)
 
 void RemoteCandidates::close() {
   closed_ = true;
+  tcp_timer_.cancel();
+  held_tcp_.clear();
   lifetime_ = make_lifetime();  // lookups in flight find their guard gone
 }
 
@@ -48,7 +51,21 @@ void RemoteCandidates::add(const signaling::IceCandidate& c, const signaling::Sd
 }
 
 void RemoteCandidates::apply(int mline, const std::string& line) {
+  if (!tcp_timer_.active() && !tcp_released_)
+    tcp_timer_.start_once(std::chrono::milliseconds(kTcpHoldMs), [this] { release_tcp(); });
+  if (!tcp_released_ && is_tcp_candidate(line)) {
+    held_tcp_.emplace_back(mline, line);
+    return;
+  }
   g_signal_emit_by_name(webrtc_.get(), "add-ice-candidate", static_cast<guint>(mline), line.c_str());
+}
+
+void RemoteCandidates::release_tcp() {
+  tcp_released_ = true;
+  if (!held_tcp_.empty())
+    log()->debug("peer{}: {} TCP candidate(s) after {} ms (UDP first)", peer_id_, held_tcp_.size(), kTcpHoldMs);
+  for (const auto& [mline, line] : std::exchange(held_tcp_, {}))
+    g_signal_emit_by_name(webrtc_.get(), "add-ice-candidate", static_cast<guint>(mline), line.c_str());
 }
 
 // Browsers hide host addresses behind "<uuid>.local" names (mDNS). libnice

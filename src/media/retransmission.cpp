@@ -1,6 +1,7 @@
 #include "media/retransmission.h"
 
 #include "common/logging.h"
+#include "gst/gst_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,12 +11,6 @@ namespace callagent::media {
 
 namespace {
 auto log() { return logging::get("webrtc"); }
-
-// The margin congestion::JitterLatency keeps above 2 x RTT for jitter: a
-// NACK must leave early enough that its repair, one RTT later, still
-// arrives this much before the jitter buffer gives up.
-constexpr unsigned kRepairMarginMs = 50;
-static_assert(kRepairMarginMs == congestion::JitterLatencyConfig{}.margin_ms);
 
 bool is_factory(GstElement* e, std::string_view name) {
   GstElementFactory* f = gst_element_get_factory(e);
@@ -70,7 +65,8 @@ Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptio
         c.base_ms = static_cast<int>(options.latency_ms);
         c.pinned = options.latency_pinned;
         return c;
-      }()) {
+      }()),
+      playout_latency_ms_(std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(latency_.latency_ms()))) {
   signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&Retransmission::on_new_transceiver), this);
   auto bins = find_all(webrtc, "rtpbin", false);
   if (bins.empty()) {
@@ -146,6 +142,10 @@ void Retransmission::configure(GstElement* jb, MediaKind kind) {
   // Lost packets (after the retries) become GstRTPPacketLost events: the
   // keyframe requester and Opus concealment need them.
   g_object_set(jb, "do-lost", TRUE, nullptr);
+  // Ask only for gaps: guessing when the next packet is due makes a
+  // request for the first packet of nearly every video frame (they come in
+  // bursts, one per frame), wasted NACKs and retransmissions.
+  if (nack) g_object_set(jb, "rtx-next-seqnum", FALSE, nullptr);
   for (auto& j : jitterbuffers_)
     if (j.element.get() == jb) j.kind = kind;
   log()->debug("peer{}: {} jitter buffer: retransmission {}", peer_id_, to_string(kind), nack ? "on" : "off");
@@ -195,38 +195,62 @@ GstPadProbeReturn Retransmission::on_first_packet(GstPad* pad, GstPadProbeInfo* 
 void Retransmission::apply_session_settings() {
   if (!rtpbin_) return;
   for (guint id = 0; id < 2; ++id) {
+    if (sessions_set_ & (1u << id)) continue;  // once: each set forces an extra RTCP pass
     GObject* s = nullptr;
     g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &s);  // transfer full
     auto session = GRef<GObject>::adopt(s);
     if (!session) continue;
-    g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
-    if (!session_set_) log()->debug("peer{}: RTCP session {}: reports every 1 s", peer_id_, id);
-    session_set_ = true;
+    g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(0), nullptr);
+    log()->debug("peer{}: RTCP session {}: no minimum report interval", peer_id_, id);
+    sessions_set_ |= 1u << id;
   }
 }
 
 void Retransmission::tick() {
   apply_session_settings();
   if (rtcp_ && !rtcp_->attached()) rtcp_->attach();
-  std::lock_guard lock(mutex_);
-  for (auto& j : jitterbuffers_)
-    if (!j.requests_watched && j.kind == MediaKind::Video) watch_requests(j);
+  uint64_t requests = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& j : jitterbuffers_) {
+      if (j.kind != MediaKind::Video) continue;
+      if (!j.requests_watched) watch_requests(j);
+      GUnique<GstStructure> st;
+      GstStructure* raw = nullptr;
+      g_object_get(j.element.get(), "stats", &raw, nullptr);
+      st.reset(raw);
+      if (st) requests += struct_u64(st.get(), "rtx-count");
+    }
+  }
+  // Retransmission requests made since the last tick: the link loses
+  // packets, and the latency must leave room for repairs to be retried.
+  const bool lossy = requests > video_requests_seen_;
+  video_requests_seen_ = requests;
+  if (lossy) {
+    if (auto next = latency_.on_loss(g_get_monotonic_time())) {
+      log()->info("peer{}: packets lost: jitter buffer latency {} ms", peer_id_, *next);
+      apply_latency(*next);
+    }
+  }
 }
 
 void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
   rtt_ms_ = rtt_ms;
-  // What a repair needs to come back: the round trip plus the margin the
-  // latency keeps for jitter (see the header).
-  request_rtt_ms_->store(static_cast<unsigned>(std::lround(rtt_ms)) + kRepairMarginMs, std::memory_order_relaxed);
+  request_rtt_ms_->store(static_cast<unsigned>(std::lround(rtt_ms)), std::memory_order_relaxed);
   if (auto next = latency_.on_rtt(now_us, rtt_ms)) {
     log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, rtt_ms, *next);
-    // webrtcbin hands its latency to rtpbin, which gives it to the jitter
-    // buffers it makes from now on; the existing ones are set here (each
-    // posts a LATENCY message: the pipeline recalculates).
-    g_object_set(webrtc_, "latency", static_cast<guint>(*next), nullptr);
-    std::lock_guard lock(mutex_);
-    for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(*next), nullptr);
+    apply_latency(*next);
   }
+}
+
+void Retransmission::apply_latency(int latency_ms) {
+  // webrtcbin hands its latency to rtpbin, which gives it to the jitter
+  // buffers it makes from now on; the existing ones are set here (each
+  // posts a LATENCY message: the pipeline recalculates).
+  g_object_set(webrtc_, "latency", static_cast<guint>(latency_ms), nullptr);
+  playout_latency_ms_->store(static_cast<unsigned>(latency_ms), std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(latency_ms), nullptr);
 }
 
 uint64_t Retransmission::network_loss(const std::vector<uint32_t>& ssrcs) const {
@@ -282,13 +306,25 @@ GstPadProbeReturn Retransmission::on_request(GstPad*, GstPadProbeInfo* info, gpo
   if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
   const GstStructure* s = gst_event_get_structure(ev);
   if (!s || !gst_structure_has_name(s, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
-  const unsigned needed = (*static_cast<SharedRtt*>(data))->load(std::memory_order_relaxed);
-  guint avg = 0;
-  if (needed == 0 || (gst_structure_get_uint(s, "avg-rtt", &avg) && avg == needed)) return GST_PAD_PROBE_OK;
+  const unsigned rtt = (*static_cast<SharedRtt*>(data))->load(std::memory_order_relaxed);
+  guint deadline = 0, delay = 0, avg = 0;
+  if (!gst_structure_get_uint(s, "deadline", &deadline)) return GST_PAD_PROBE_OK;
+  gst_structure_get_uint(s, "delay", &delay);
+  const unsigned want = nack_avg_rtt_ms(rtt, deadline, delay);
+  if (gst_structure_get_uint(s, "avg-rtt", &avg) && avg == want) return GST_PAD_PROBE_OK;
   ev = gst_event_make_writable(ev);
-  gst_structure_set(gst_event_writable_structure(ev), "avg-rtt", G_TYPE_UINT, needed, nullptr);
+  gst_structure_set(gst_event_writable_structure(ev), "avg-rtt", G_TYPE_UINT, want, nullptr);
   GST_PAD_PROBE_INFO_DATA(info) = ev;
   return GST_PAD_PROBE_OK;
+}
+
+unsigned Retransmission::nack_avg_rtt_ms(unsigned rtt_ms, unsigned deadline_ms, unsigned delay_ms) {
+  // rtpsession lets the NACK wait deadline - delay - avg-rtt for an RTCP
+  // packet; it must be able to wait for the next one (kNackWaitMs), or it
+  // is dropped as expired before it was ever sent.
+  const unsigned left = deadline_ms > delay_ms ? deadline_ms - delay_ms : 0;
+  if (left <= kNackWaitMs) return 0;
+  return std::min(rtt_ms, left - kNackWaitMs);
 }
 
 Retransmission::Counters Retransmission::counters() const {

@@ -15,34 +15,42 @@
 //    SSRCs, by the payload type of its first packet. Audio is never NACKed
 //    (a browser would retransmit audio that was never lost and we would
 //    count false loss);
-//  - rtpsession's `rtcp-min-interval` (5 s by default) also throttles early
-//    feedback, so a NACK or PLI could wait seconds: 1 s, like libwebrtc's
-//    video reports;
+//  - rtpsession schedules RTCP by RFC 4585: after an early packet (a NACK,
+//    a PLI, TWCC feedback) the next early one may go only one regular
+//    interval later, and the regular interval is at least
+//    `rtcp-min-interval` (5 s by default) x U(0.5, 1.5). TWCC feedback asks
+//    for an early packet every 100 ms, so NACKs found the early slot taken,
+//    waited for the next regular report and were dropped as expired before
+//    they left (measured, 5 % loss each way, latency 60 ms, a 1 s minimum:
+//    62 of ~180 NACKs per agent never sent). `rtcp-min-interval` is 0: the
+//    interval is RFC 3550's, from the RTCP share (5 %) of the session's
+//    bit rate, ~17 ms at 2.5 Mbit/s; a NACK leaves within that. libwebrtc
+//    has no such rule and sends a NACK at once. Set once per session:
+//    setting it makes rtpsession run an extra RTCP pass;
 //  - its jitter buffers wait a fixed `latency`: a repair arrives one RTT
 //    after the gap was seen, so on a long path nothing is ever repaired in
 //    time. Unless the user pinned it, the latency follows the RTT of the
 //    partner's receiver reports about our streams (congestion::JitterLatency:
-//    2 x RTT + 50 ms, raised at once, lowered slowly, at most 1 s), applied
-//    the moment a report arrives. The RTT is the peer's one RTT source,
-//    RtcpFeedback (its header says why that one);
+//    2 x RTT + 50 ms, at least 120 ms while packets are being lost so that
+//    a repair can be asked for three times, raised at once, lowered slowly,
+//    at most 1 s), applied the moment a report arrives. The RTT is the
+//    peer's one RTT source, RtcpFeedback (its header says why that one);
 //  - a jitter buffer tells rtpsession how long a NACK may wait: its
 //    retransmission request carries `deadline` = latency and `avg-rtt`, the
 //    round trip of its own earlier repairs (40 ms until one succeeded; then
 //    measured from the LAST of its repeated requests, so anything from far
 //    too small to the whole latency when NACKs were late), and rtpsession
-//    may hold the NACK for up to deadline - delay - avg-rtt (an early RTCP
-//    slot or the next regular report). Too small an avg-rtt lets a NACK
-//    wait until its repair cannot arrive in time; too large (seen: ~the
-//    latency, so 0) sends it to the next regular report when the early slot
-//    is taken, up to a second later. Each video request's `avg-rtt` is
-//    set to the measured RTT + 50 ms (the latency's jitter margin), so on a
-//    200 ms path a NACK waits at most ~RTT and its repair still arrives
-//    before the jitter buffer gives up; on a LAN nothing changes (the wait
-//    stays ~0, as with the default 40 ms).
-// The jitter buffer's own retransmission timing (rtx-delay from the
-// jitter, rtx-retry-timeout from the RTT of its earlier repairs,
-// rtx-retry-period = latency - timeout) is left automatic: it follows the
-// latency we set.
+//    holds the NACK for up to deadline - delay - avg-rtt, then drops it as
+//    expired. Each video request's `avg-rtt` is set to the measured RTT, but
+//    never so high that the NACK could not wait 30 ms for the next RTCP
+//    packet (nack_avg_rtt_ms()): a larger value (seen: ~the latency, so 0)
+//    dropped NACKs that had to wait even a few milliseconds;
+//  - `rtx-next-seqnum` (ask for the packet expected next when it is late)
+//    requested the first packet of almost every video frame: off, requests
+//    are made for gaps only, as libwebrtc does.
+// The jitter buffer's own retry timing (rtx-delay from the jitter,
+// rtx-retry-timeout from the RTT of its earlier repairs, rtx-retry-period
+// = latency - timeout) is left automatic: it follows the latency we set.
 //
 // Owned by WebrtcEndpoint; borrows webrtcbin (kept alive by the endpoint).
 // Construct, set_remote() and counters() on the main thread; the signal
@@ -105,6 +113,9 @@ class Retransmission {
   // and payload type is which kind, and whether it accepts NACK for video.
   void set_remote(const signaling::Sdp& remote);
   Counters counters() const;
+  // The jitter buffers' latency in ms, kept current for readers on other
+  // threads (ReceiveProbes' render times).
+  std::shared_ptr<const std::atomic<unsigned>> playout_latency() const { return playout_latency_ms_; }
   void disconnect();
 
  private:
@@ -127,10 +138,19 @@ class Retransmission {
   uint64_t network_loss(const std::vector<uint32_t>& ssrcs) const;
   // The RTT of each compound RTCP packet from the partner (main context).
   void on_rtt(int64_t now_us, double rtt_ms);
+  void apply_latency(int latency_ms);  // main context
   // Sets `avg-rtt` of the jitter buffer's retransmission requests from the
   // measured RTT (a probe on its sink pad; under mutex_).
   void watch_requests(Jitterbuffer& jb);
   static GstPadProbeReturn on_request(GstPad*, GstPadProbeInfo* info, gpointer data);
+ public:
+  // The `avg-rtt` for a retransmission request (see the header): the RTT,
+  // but never so much that the NACK could not wait kNackWaitMs for an RTCP
+  // packet. Pure, for the tests.
+  static constexpr unsigned kNackWaitMs = 30;
+  static unsigned nack_avg_rtt_ms(unsigned rtt_ms, unsigned deadline_ms, unsigned delay_ms);
+
+ private:
   void apply_session_settings();
 
   const int peer_id_;
@@ -144,13 +164,15 @@ class Retransmission {
   // The RTT in ms for the request probes (0 = none yet); shared with them so
   // a probe firing during teardown never reads a destroyed object.
   std::shared_ptr<std::atomic<unsigned>> request_rtt_ms_ = std::make_shared<std::atomic<unsigned>>(0);
+  std::shared_ptr<std::atomic<unsigned>> playout_latency_ms_;
 
   mutable std::mutex mutex_;
   std::map<uint32_t, MediaKind> ssrc_kind_;
   std::map<int, MediaKind> pt_kind_;
   bool video_nack_ = true;  // until the remote says otherwise
   std::vector<Jitterbuffer> jitterbuffers_;
-  bool session_set_ = false;
+  unsigned sessions_set_ = 0;  // bit N: session N has our RTCP settings (main context)
+  uint64_t video_requests_seen_ = 0;  // main context (tick)
 };
 
 }  // namespace callagent::media

@@ -1,5 +1,7 @@
 #include "media/sdp_info.h"
 
+#include <glib.h>
+
 #include <sstream>
 #include <vector>
 
@@ -24,6 +26,13 @@ std::string candidate_address(std::string_view candidate) {
   std::vector<std::string> t;
   for (std::string w; in >> w;) t.push_back(w);
   return t.size() >= 5 ? t[4] : std::string();
+}
+
+bool is_tcp_candidate(std::string_view candidate) {
+  std::istringstream in{std::string(candidate)};
+  std::vector<std::string> t;
+  for (std::string w; in >> w && t.size() < 3;) t.push_back(w);
+  return t.size() == 3 && g_ascii_strcasecmp(t[2].c_str(), "tcp") == 0;
 }
 
 }  // namespace callagent::media

@@ -15,4 +15,7 @@ std::string sanitize_candidate(std::string_view candidate);
 // The connection address of a candidate line ("127.0.0.1"), or "".
 std::string candidate_address(std::string_view candidate);
 
+// Whether a candidate line's transport is TCP (RFC 6544).
+bool is_tcp_candidate(std::string_view candidate);
+
 }  // namespace callagent::media

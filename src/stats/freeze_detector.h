@@ -3,8 +3,11 @@
 // a gap between two rendered frames of at least
 //     max(3 x average frame duration, average frame duration + 150 ms)
 // is a freeze. The average is over the last 30 inter-frame gaps that were
-// not freezes themselves. We "render" at the decoder output (there is no
-// display in most runs), so decode stalls count, network stalls too.
+// not freezes themselves. A frame "renders" when a synchronized display
+// would show it (media::ReceiveProbes: the decoder's output, or later, at
+// its timestamp plus the jitter buffer's latency), whether or not a
+// display is attached: decode stalls count, network stalls too, but a
+// repair that came within the latency does not.
 //
 // A stream that stops is a freeze too, though no frame ends it: finish(t)
 // at the end of the call closes the open gap (last frame -> t) if it passes

@@ -126,7 +126,7 @@ struct ProbeFacts {
   uint64_t audio_buffers_decoded = 0;
   int video_width = 0, video_height = 0;        // decoded remote video
   int out_width = 0, out_height = 0;            // what we encode
-  std::vector<int64_t> frame_times_us;          // monotonic decode times since the last take
+  std::vector<int64_t> frame_times_us;          // monotonic render times since the last take
   std::vector<double> latency_ms;               // glass-to-glass samples since the last take
   double audio_sum_squares = 0;                 // normalized samples, since the last take
   uint64_t audio_samples = 0;

@@ -25,3 +25,17 @@ TEST_CASE("redact: a secret never appears whole", "[common][redact]") {
     CHECK(shown.size() <= 4 + std::string("…").size());
   }
 }
+
+// logging::known_upstream_bug(): the one GStreamer critical we log as a
+// warning, and nothing else.
+TEST_CASE("known upstream bug: rtpsession's source-table race only, on its RTCP thread", "[common][log]") {
+  using callagent::logging::known_upstream_bug;
+  const std::string race = "g_hash_table_foreach: assertion 'version == hash_table->version' failed";
+  CHECK(known_upstream_bug("GLib", race, "rtpsession-rtcp") != nullptr);
+  // The same check failing anywhere else is not that bug.
+  CHECK(known_upstream_bug("GLib", race, "callagent") == nullptr);
+  CHECK(known_upstream_bug("GLib", race, "") == nullptr);
+  CHECK(known_upstream_bug("GLib-GObject", race, "rtpsession-rtcp") == nullptr);
+  CHECK(known_upstream_bug("GLib", "g_hash_table_insert: assertion 'hash_table != NULL' failed", "rtpsession-rtcp") ==
+        nullptr);
+}

@@ -46,3 +46,31 @@ TEST_CASE("jitter latency: a pinned latency never moves", "[congestion][jitter]"
   CHECK_FALSE(j.on_rtt(0, 300.0));
   CHECK(j.latency_ms() == 120);
 }
+
+TEST_CASE("jitter latency: 120 ms while the link loses packets, back to the base 10 s after", "[congestion][jitter]") {
+  JitterLatency j;
+  REQUIRE_FALSE(j.on_rtt(0, 1.0));
+  REQUIRE(j.latency_ms() == 60);
+  // A loss: room for three repair attempts at once.
+  CHECK(j.on_loss(1'000'000).value_or(0) == 120);
+  CHECK_FALSE(j.on_loss(2'000'000));
+  // The floor holds for 10 s after the last loss (the RTT alone would say
+  // 60), then the latency comes down as after a high RTT: 10 s later, in
+  // 40 ms steps every 2 s.
+  for (int64_t t = 3'000'000; t < 21'000'000; t += 1'000'000) CHECK_FALSE(j.on_rtt(t, 1.0));
+  CHECK(j.on_rtt(21'000'000, 1.0).value_or(0) == 80);
+  CHECK_FALSE(j.on_rtt(22'000'000, 1.0));
+  CHECK(j.on_rtt(23'000'000, 1.0).value_or(0) == 60);
+  // A long path keeps its 2 x RTT + 50 ms: the floor is only a floor.
+  CHECK(j.on_rtt(24'000'000, 200.0).value_or(0) == 450);
+  CHECK_FALSE(j.on_loss(25'000'000));
+  CHECK(j.latency_ms() == 450);
+}
+
+TEST_CASE("jitter latency: a pinned latency ignores losses too", "[congestion][jitter]") {
+  JitterLatencyConfig c;
+  c.pinned = true;
+  JitterLatency j(c);
+  CHECK_FALSE(j.on_loss(0));
+  CHECK(j.latency_ms() == 60);
+}

@@ -60,6 +60,11 @@ TEST_CASE("browser candidates are reduced to what libnice parses", "[media][unit
   CHECK(sanitize_candidate("").empty());
   CHECK(sanitize_candidate("garbage").empty());
   CHECK(candidate_address("candidate:1 1 udp 2 127.0.0.1 5000 typ host") == "127.0.0.1");
+  // TCP candidates wait a second behind UDP ones (RemoteCandidates).
+  CHECK(is_tcp_candidate("candidate:1 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active"));
+  CHECK(is_tcp_candidate("candidate:1 1 TCP 1518280447 127.0.0.1 9 typ host tcptype passive"));
+  CHECK_FALSE(is_tcp_candidate("candidate:842163049 1 udp 2113937151 127.0.0.1 46022 typ host"));
+  CHECK_FALSE(is_tcp_candidate("candidate:1 1"));
 }
 
 TEST_CASE("missing plugins name their Debian package", "[media][units]") {

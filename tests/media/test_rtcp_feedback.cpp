@@ -2,6 +2,7 @@
 // (fraction lost, RTT from LSR/DLSR, modulo 2^32) and REMB, which
 // GStreamer does not parse. Core GStreamer and its RTP library only.
 #include "media/rtcp_feedback.h"
+#include "media/retransmission.h"
 
 #include <catch2/catch.hpp>
 #include <gst/rtp/rtp.h>
@@ -117,4 +118,19 @@ TEST_CASE("rtcp feedback: REMB, PLI, NACK and TWCC counted", "[rtcp][unit]") {
   CHECK(parsed.counts.transport_cc == 1);
   CHECK(parsed.blocks.empty());
   gst_buffer_unref(buf);
+}
+
+TEST_CASE("retransmission: a NACK may always wait 30 ms for an RTCP packet", "[rtcp][unit]") {
+  using callagent::media::Retransmission;
+  // A LAN: the RTT leaves plenty (60 - 5 - 1 = 54 ms of wait).
+  CHECK(Retransmission::nack_avg_rtt_ms(1, 60, 5) == 1);
+  // A long path: the RTT itself, the repair still fits (550 - 20 - 200).
+  CHECK(Retransmission::nack_avg_rtt_ms(200, 550, 20) == 200);
+  // An RTT that would leave less than 30 ms: shortened to leave 30.
+  CHECK(Retransmission::nack_avg_rtt_ms(50, 60, 5) == 25);
+  // A late retry: nothing left to wait for beyond 30 ms, avg-rtt 0.
+  CHECK(Retransmission::nack_avg_rtt_ms(20, 60, 40) == 0);
+  CHECK(Retransmission::nack_avg_rtt_ms(20, 60, 90) == 0);
+  // Before any RTT is known.
+  CHECK(Retransmission::nack_avg_rtt_ms(0, 60, 5) == 0);
 }
