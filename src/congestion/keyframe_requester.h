@@ -8,7 +8,8 @@
 //
 //  - Waiting: one PLI at once, then again every 250 ms until a keyframe
 //    arrives (a PLI or the keyframe itself may be lost; libwebrtc re-asks
-//    every 200 ms, we allow for our 1 s RTCP pacing of regular reports);
+//    every 200 ms, we allow for the time our RTCP packet may wait for its
+//    slot);
 //    after 5 s of waiting, once a second (the sender is slow or cannot
 //    encode: asking faster would not help).
 //  - never more than 3 PLIs in any sliding second, however many losses

@@ -215,10 +215,9 @@ void Retransmission::tick() {
     for (auto& j : jitterbuffers_) {
       if (j.kind != MediaKind::Video) continue;
       if (!j.requests_watched) watch_requests(j);
-      GUnique<GstStructure> st;
       GstStructure* raw = nullptr;
       g_object_get(j.element.get(), "stats", &raw, nullptr);
-      st.reset(raw);
+      GUnique<GstStructure> st(raw);
       if (st) requests += struct_u64(st.get(), "rtx-count");
     }
   }

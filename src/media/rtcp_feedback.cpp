@@ -40,7 +40,7 @@ bool RtcpFeedback::attach() {
   g_signal_emit_by_name(rtpbin.get(), "get-internal-session", 0u, &session);
   if (!session) return false;
   session_ = GRef<GObject>::adopt(session);
-  // The report interval (1 s) is Retransmission's setting, made on the same
+  // The report timing is Retransmission's setting, made on the same
   // session.
   rtcp_signal_ = SignalConnection(session, "on-receiving-rtcp", G_CALLBACK(&RtcpFeedback::on_receiving_rtcp), this);
   log()->debug("peer{}: reading the partner's RTCP", id_);

@@ -35,8 +35,9 @@
 // compound RTCP packet (decrypted) before the session processes it. The
 // session only exists once webrtcbin made its transport (during
 // negotiation): attach() is retried by the owner until it succeeds.
-// The session's report interval (1 s instead of 5 s x U(0.5, 1.5), like
-// libwebrtc's) is set by Retransmission on the same session.
+// The session's report timing (no minimum interval: RFC 3550's, from the
+// bit rate, so feedback is not held back) is set by Retransmission on the
+// same session; reports may come every ~20 ms.
 //
 // Threading: attach(), the destructor and the Events run on the main
 // context the object was made on; the RTCP handler runs on webrtcbin's

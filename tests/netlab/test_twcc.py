@@ -14,7 +14,7 @@ What is checked, from both ends:
   is ~0 on a clean link and ~5 % under 5 % loss;
 - each agent sends feedback; when Chromium offers, its send-side estimate
   (availableOutgoingBitrate of its candidate pair) climbs beyond what it
-  reaches without feedback (see CHROMIUM_MIN_BPS).
+  reaches without feedback (see CHROMIUM_BEYOND).
 
 Open (measured, not yet understood): when Chromium answers our offer, it
 receives our feedback (the agent counts ~11 feedback packets/s sent, the
@@ -57,10 +57,22 @@ REPORTED_MIN_CHROMIUM = 0.3
 CLEAN_LOSS_MAX = 0.01
 LOSS5_MIN, LOSS5_MAX = 0.025, 0.085
 # libwebrtc starts at 300 kbit/s; without transport feedback its estimate
-# grows by at most 8 %/s (loss-based), ~0.65 Mbit/s after 10 s. Its
-# start-up probes reach beyond that in a second or two, but only when the
-# feedback about them arrives.
-CHROMIUM_MIN_BPS = 1_000_000
+# grows by at most 8 %/s (loss-based): 300 kbit/s x 1.08^t, ~0.65 Mbit/s
+# after 10 s. Its start-up probes (0.9 and 1.8 Mbit/s) reach beyond that in
+# a second or two, but only when the feedback about them arrives, and how
+# far depends on how evenly the probe's packets seem to arrive: through the
+# lab's userspace forwarder on a loaded machine one probe result was 0.5
+# Mbit/s, on a quiet one 1.8-3.7 Mbit/s. What is asserted is what feedback
+# alone can cause: at some second t (counted from one second before the
+# first sample, the connection) the estimate is CHROMIUM_BEYOND x the
+# loss-based bound.
+CHROMIUM_START_BPS = 300_000
+CHROMIUM_BEYOND = 1.3
+
+
+def beyond_loss_based(rates):
+    """max over the once-a-second samples of estimate / (300k x 1.08^t)."""
+    return max((r / (CHROMIUM_START_BPS * 1.08 ** (i + 1)) for i, r in enumerate(rates)), default=0.0)
 
 LOGLINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ")
 
@@ -307,8 +319,10 @@ def agent_with_page(ctx, tag, agent_offers):
     check_feedback(t, f"agent ({tag})", (0.0, CLEAN_LOSS_MAX), REPORTED_MIN_CHROMIUM)
     print(f"  chromium availableOutgoingBitrate (bit/s, once a second): {[int(r) for r in rates]}", flush=True)
     if not agent_offers:
-        check(rates and max(rates) >= CHROMIUM_MIN_BPS,
-              f"{tag}: Chromium's send-side estimate climbs on our feedback", f">= {CHROMIUM_MIN_BPS}", rates)
+        ratio = beyond_loss_based(rates)
+        check(ratio >= CHROMIUM_BEYOND,
+              f"{tag}: Chromium's send-side estimate climbs on our feedback (estimate / loss-based bound)",
+              f">= {CHROMIUM_BEYOND}", f"{ratio:.2f} ({[int(r) for r in rates]})")
     else:
         print("  (open: Chromium answering our offer does not act on our feedback; see the docstring)",
               flush=True)
