@@ -94,6 +94,8 @@ Retransmission::~Retransmission() { disconnect(); }
 void Retransmission::disconnect() {
   signals_.clear();
   timer_.cancel();
+  startup_budget_.cancel();
+  sessions_.clear();
   if (rtcp_) rtcp_->detach();
 }
 
@@ -200,10 +202,20 @@ void Retransmission::apply_session_settings() {
     g_signal_emit_by_name(rtpbin_.get(), "get-internal-session", id, &s);  // transfer full
     auto session = GRef<GObject>::adopt(s);
     if (!session) continue;
-    g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(0), nullptr);
-    log()->debug("peer{}: RTCP session {}: no minimum report interval", peer_id_, id);
+    g_object_set(session.get(), "rtcp-min-interval", static_cast<guint64>(0), "bandwidth",
+                 static_cast<double>(kStartupBandwidthBps), nullptr);
+    log()->debug("peer{}: RTCP session {}: no minimum report interval, budget of a {} kbit/s call for {} s",
+                 peer_id_, id, kStartupBandwidthBps / 1000, kStartupBudgetS);
     sessions_set_ |= 1u << id;
+    sessions_.push_back(std::move(session));
   }
+  if (!sessions_.empty() && !startup_budget_.active() && !startup_budget_done_)
+    startup_budget_.start_once(std::chrono::seconds(kStartupBudgetS), [this] {
+      startup_budget_done_ = true;
+      // From now on the budget follows the rates rtpsession measures.
+      for (auto& s : sessions_) g_object_set(s.get(), "bandwidth", 0.0, nullptr);
+      log()->debug("peer{}: RTCP budget from the measured rates", peer_id_);
+    });
 }
 
 void Retransmission::tick() {

@@ -26,7 +26,13 @@
 //    interval is RFC 3550's, from the RTCP share (5 %) of the session's
 //    bit rate, ~17 ms at 2.5 Mbit/s; a NACK leaves within that. libwebrtc
 //    has no such rule and sends a NACK at once. Set once per session:
-//    setting it makes rtpsession run an extra RTCP pass;
+//    setting it makes rtpsession run an extra RTCP pass. The rates start at
+//    zero, and rtpsession's RTCP share of its 64 kbit/s minimum made the
+//    first reports 1-2 s apart: NACKs and the first RTT (which sizes the
+//    jitter buffer) came seconds late, and a call on a 200 ms path froze
+//    for its first 3-5 s. For the first kStartupBudgetS the session's
+//    `bandwidth` is that of a 2 Mbit/s call (reports every ~20-40 ms), then
+//    0: measured from the streams again;
 //  - its jitter buffers wait a fixed `latency`: a repair arrives one RTT
 //    after the gap was seen, so on a long path nothing is ever repaired in
 //    time. Unless the user pinned it, the latency follows the RTT of the
@@ -149,6 +155,9 @@ class Retransmission {
   // packet. Pure, for the tests.
   static constexpr unsigned kNackWaitMs = 30;
   static unsigned nack_avg_rtt_ms(unsigned rtt_ms, unsigned deadline_ms, unsigned delay_ms);
+  // The RTCP budget at the start of a call (see the header).
+  static constexpr int kStartupBandwidthBps = 2'000'000;
+  static constexpr int kStartupBudgetS = 5;
 
  private:
   void apply_session_settings();
@@ -172,6 +181,9 @@ class Retransmission {
   bool video_nack_ = true;  // until the remote says otherwise
   std::vector<Jitterbuffer> jitterbuffers_;
   unsigned sessions_set_ = 0;  // bit N: session N has our RTCP settings (main context)
+  std::vector<GRef<GObject>> sessions_;  // the internal rtpsessions we set
+  Timeout startup_budget_;
+  bool startup_budget_done_ = false;
   uint64_t video_requests_seen_ = 0;  // main context (tick)
 };
 
