@@ -142,9 +142,8 @@ void ReceiveProbes::log_video_frame(GstPad* pad, GstBuffer* buf) {
 
 int64_t ReceiveProbes::render_time_us(GstPad* pad, GstBuffer* buf, int64_t decoded_us) const {
   const unsigned latency_ms = playout_latency_ms_ ? playout_latency_ms_->load(std::memory_order_relaxed) : 0;
-  GstElement* parent = GST_PAD_PARENT(pad);
-  if (latency_ms == 0 || !GST_BUFFER_PTS_IS_VALID(buf) || !parent) return decoded_us;
-  GstElement* decoder = parent;
+  GstElement* decoder = GST_PAD_PARENT(pad);
+  if (latency_ms == 0 || !GST_BUFFER_PTS_IS_VALID(buf) || !decoder) return decoded_us;
   GRef<GstClock> clock = GRef<GstClock>::adopt(gst_element_get_clock(decoder));
   GUnique<GstEvent> seg_event(gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0));
   if (!clock || !seg_event) return decoded_us;
