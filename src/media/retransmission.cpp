@@ -51,6 +51,13 @@ uint64_t struct_u64(const GstStructure* s, const char* field) {
   return 0;
 }
 
+// A jitter buffer's `stats` structure (null if it has none).
+GUnique<GstStructure> jitterbuffer_stats(GstElement* jb) {
+  GstStructure* st = nullptr;
+  g_object_get(jb, "stats", &st, nullptr);
+  return GUnique<GstStructure>(st);
+}
+
 uint64_t prop_uint(GstElement* e, const char* prop) {
   if (!g_object_class_find_property(G_OBJECT_GET_CLASS(e), prop)) return 0;
   guint v = 0;
@@ -227,10 +234,7 @@ void Retransmission::tick() {
     for (auto& j : jitterbuffers_) {
       if (j.kind != MediaKind::Video) continue;
       if (!j.requests_watched) watch_requests(j);
-      GstStructure* raw = nullptr;
-      g_object_get(j.element.get(), "stats", &raw, nullptr);
-      GUnique<GstStructure> st(raw);
-      if (st) requests += struct_u64(st.get(), "rtx-count");
+      if (auto st = jitterbuffer_stats(j.element.get())) requests += struct_u64(st.get(), "rtx-count");
     }
   }
   // Retransmission requests made since the last tick: the link loses
@@ -347,21 +351,19 @@ Retransmission::Counters Retransmission::counters() const {
     std::lock_guard lock(mutex_);
     for (const auto& j : jitterbuffers_) {
       if (!j.kind) continue;
-      GstStructure* st = nullptr;
-      g_object_get(j.element.get(), "stats", &st, nullptr);
+      auto st = jitterbuffer_stats(j.element.get());
       if (!st) continue;
       if (*j.kind == MediaKind::Video) {
         video_ssrcs.push_back(j.ssrc);
-        c.nack_requests += struct_u64(st, "rtx-count");
-        c.rtx_recovered += struct_u64(st, "rtx-success-count");
-        c.lost_after_recovery += struct_u64(st, "num-lost");
+        c.nack_requests += struct_u64(st.get(), "rtx-count");
+        c.rtx_recovered += struct_u64(st.get(), "rtx-success-count");
+        c.lost_after_recovery += struct_u64(st.get(), "num-lost");
       } else {
-        c.audio_nack_requests += struct_u64(st, "rtx-count");
+        c.audio_nack_requests += struct_u64(st.get(), "rtx-count");
         gboolean on = FALSE;
         g_object_get(j.element.get(), "do-retransmission", &on, nullptr);
         c.audio_retransmission = c.audio_retransmission || on;
       }
-      gst_structure_free(st);
     }
   }
   c.lost_before_recovery = network_loss(video_ssrcs);

@@ -21,18 +21,21 @@ std::string sanitize_candidate(std::string_view candidate) {
   return out;
 }
 
-std::string candidate_address(std::string_view candidate) {
+namespace {
+// Field `index` (0-based, blank-separated) of a candidate line, or "".
+std::string candidate_field(std::string_view candidate, size_t index) {
   std::istringstream in{std::string(candidate)};
-  std::vector<std::string> t;
-  for (std::string w; in >> w;) t.push_back(w);
-  return t.size() >= 5 ? t[4] : std::string();
+  std::string w;
+  for (size_t i = 0; in >> w; ++i)
+    if (i == index) return w;
+  return {};
 }
+}  // namespace
+
+std::string candidate_address(std::string_view candidate) { return candidate_field(candidate, 4); }
 
 bool is_tcp_candidate(std::string_view candidate) {
-  std::istringstream in{std::string(candidate)};
-  std::vector<std::string> t;
-  for (std::string w; in >> w && t.size() < 3;) t.push_back(w);
-  return t.size() == 3 && g_ascii_strcasecmp(t[2].c_str(), "tcp") == 0;
+  return g_ascii_strcasecmp(candidate_field(candidate, 2).c_str(), "tcp") == 0;
 }
 
 }  // namespace callagent::media
