@@ -19,6 +19,19 @@ void AimdRateControl::set_estimate(int64_t now_us, double bps) {
   last_change_us_ = now_us;
 }
 
+void AimdRateControl::on_loss_cut(int64_t now_us, double bps, std::optional<double> acked_bps) {
+  if (acked_bps) {
+    if (capacity_kbps_ && *acked_bps / 1000.0 < capacity_lower_kbps()) {
+      capacity_kbps_.reset();
+      capacity_var_ = 0.4;
+    }
+    capacity_update(*acked_bps);
+  }
+  if (bps < rate_) rate_ = std::clamp(bps, min_, max_);
+  state_ = State::Hold;
+  last_change_us_ = now_us;
+}
+
 double AimdRateControl::capacity_upper_kbps() const {
   return *capacity_kbps_ + 3 * std::sqrt(capacity_var_ * *capacity_kbps_);
 }

@@ -6,6 +6,7 @@
 //                      any --overusing--> Decrease --(applied)--> Hold
 //                      any --underusing--> Hold   (a queue draining: wait)
 //
+//  - A loss-based cut (on_loss_cut) learns the capacity the same way.
 //  - Decrease: rate = 0.85 x acknowledged rate (never an increase; if the
 //    acknowledged rate is above the current rate, 0.85 x the link capacity
 //    estimate). The acknowledged rate feeds the link capacity estimate (an
@@ -41,6 +42,11 @@ class AimdRateControl {
   bool time_to_reduce_further(int64_t now_us, std::optional<double> acked_bps) const;
   // Sets the rate (a probe result, the start rate).
   void set_estimate(int64_t now_us, double bps);
+  // The loss-based rule cut the target to `bps` (> 10 % lost on the wire):
+  // a drop-tail queue that overflows is congestion even when its delay
+  // stopped growing (it is full), so the acknowledged rate is a capacity
+  // sample as at an overuse, and the rate comes down to the cut.
+  void on_loss_cut(int64_t now_us, double bps, std::optional<double> acked_bps);
   void set_rtt_ms(double rtt_ms) { rtt_ms_ = rtt_ms; }
   void set_bounds(double min_bps, double max_bps);
 

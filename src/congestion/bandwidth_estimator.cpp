@@ -61,7 +61,30 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
       tl_lost_ = tl_total_ = 0;  // what was counted so far was sent before this cut
       decreased_since_report_ = true;
       set_current(now_us, current_ * (1.0 - 0.5 * loss));
-      if (probe_state_ == ProbeState::Probing) end_probe(now_us, false);
+      // Loss on the wire (TWCC) is a full queue: the delay-based side
+      // learns the capacity from it, so probes and its increase stop there.
+      if (twcc_seen_ && transport_loss_recent(now_us) && probe_state_ != ProbeState::Probing)
+        delay_.on_loss_cut(now_us, current_);
+      if (probe_state_ == ProbeState::Probing) {
+        // The probe overflowed the path. The cut above is from the probe's
+        // rate, and the delay-based rate still holds it: both go to what
+        // got through (0.85 x the acknowledged rate), or back to before
+        // the probe. (Measured at a call's start on a 2 Mbit/s cap: 2.1
+        // Mbit/s kept for 2 s after such a cut, the link drowned.)
+        // Not below half the rate before the probe, the most one loss
+        // report cuts: during the flood the partner's own packets were
+        // lost too, and what was acknowledged of ours can be a fraction of
+        // the path (measured: 0.11 Mbit/s after a 1 -> 2.6 Mbit/s probe on
+        // a 1 Mbit/s share, then a 12 s climb back).
+        const auto acked = delay_.acked_bps();
+        const double back = std::max(acked ? AimdRateControl::kBeta * *acked : pre_probe_bps_, 0.5 * pre_probe_bps_);
+        const double result = std::max(std::min(current_, back), static_cast<double>(config_.min_bps));
+        delay_.on_loss_cut(now_us, result);
+        current_ = result;
+        min_history_.clear();
+        set_current(now_us, current_);
+        end_probe(now_us, false);
+      }
     } else {
       set_current(now_us, current_);
     }
@@ -80,10 +103,11 @@ void BandwidthEstimator::on_loss(int64_t now_us, double fraction_lost) {
   decreased_since_report_ = false;
 }
 
-void BandwidthEstimator::on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms) {
+void BandwidthEstimator::on_receiver_report(int64_t now_us, std::optional<double> fraction_lost,
+                                            std::optional<double> rtt_ms) {
   // With TWCC loss at hand the report's fraction (repaired packets counted
   // as received) is not the link's loss: the RTT only.
-  if (!transport_loss_recent(now_us)) on_loss(now_us, fraction_lost);
+  if (fraction_lost && !transport_loss_recent(now_us)) on_loss(now_us, *fraction_lost);
   if (rtt_ms && *rtt_ms >= 0) {
     rtt_ms_ = *rtt_ms;
     delay_.set_rtt_ms(*rtt_ms);
@@ -210,7 +234,27 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
       sample_last_arrival_ = std::max(sample_last_arrival_, *p.arrival_us);
     }
   }
-  if (!complete) return;
+  if (!complete) {
+    // A queue shows before the sample is complete: once half of it (250
+    // ms) arrived clearly slower than it left, conclude now. On a link at its
+    // capacity each further 100 ms of the probe is 100 ms more queue and
+    // loss (measured at a call's start on a 2 Mbit/s cap: the full sample
+    // kept both directions drowned for ~1.8 s and their first frames lost).
+    if (sample_packets_ < kProbeEarlyMinPackets || sample_first_arrival_ < 0) return;
+    const double send_so_far = static_cast<double>(sample_last_send_ - sample_first_send_) / 1e6;
+    const double recv_so_far = static_cast<double>(sample_last_arrival_ - sample_first_arrival_) / 1e6;
+    if (send_so_far < kProbeEarlySpanUs / 1e6 || recv_so_far <= 0) return;
+    const double sent = static_cast<double>(sample_sent_bytes_) * 8.0 / send_so_far;
+    const double recv = static_cast<double>(sample_recv_bytes_) * 8.0 / recv_so_far;
+    if (recv >= 0.8 * sent) return;
+    const double result = std::max(static_cast<double>(config_.min_bps), AimdRateControl::kBeta * recv);
+    delay_.set_estimate(now_us, result);
+    current_ = result;
+    min_history_.clear();
+    set_current(now_us, current_);
+    end_probe(now_us, false);
+    return;
+  }
   const double send_span = static_cast<double>(sample_last_send_ - sample_first_send_) / 1e6;
   const double recv_span = static_cast<double>(sample_last_arrival_ - sample_first_arrival_) / 1e6;
   if (sample_packets_ < 5 || send_span <= 0 || recv_span <= 0) {

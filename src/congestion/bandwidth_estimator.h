@@ -52,13 +52,17 @@
 //    acknowledged rate goes beyond it and it is forgotten).
 //  - the target and the delay-based rate are set to the probe rate; the
 //    packets sent between 250 ms and 1 s into the probe are the sample.
-//  - an overuse or > 10 % loss during the probe ends it (the normal cut
-//    applies: back to 0.85 x what arrived). When the sample is fully
+//  - an overuse or > 10 % loss during the probe ends it (back to 0.85 x
+//    what arrived, the delay-based rate with it). When the sample is fully
 //    acknowledged: it arrived as fast as it left (>= 90 %) and we sent
 //    >= 80 % of the probe rate -> success, the probe rate stays; it
 //    arrived as fast but the encoder sent less -> keep what was sent (if
 //    above the old target); it arrived slower (a queue) -> 0.85 x the
 //    arrival rate. A probe without an answer after 3 s is undone.
+//  - early end: once the first 250 ms of the sample (>= 20 packets) are
+//    acknowledged and arrived slower than 0.8 x they left (a queue, not
+//    random loss of a few %), the probe ends
+//    there (0.85 x the arrival rate), without waiting for the rest.
 //  Without TWCC there is no probing: the target climbs at 8 %/s.
 //  An encoder that sends much less than its target (a still picture) keeps
 //  the delay-based rate at 1.5 x what arrives + 10 kbit/s (we cannot claim
@@ -92,9 +96,10 @@ class BandwidthEstimator {
  public:
   explicit BandwidthEstimator(BandwidthConfig config = {});
 
-  // One report block about our stream (the video SSRC's; fraction_lost
-  // 0..1 as in remote-inbound-rtp), with the RTT if the block gave one.
-  void on_receiver_report(int64_t now_us, double fraction_lost, std::optional<double> rtt_ms);
+  // One report block about our stream (the video SSRC's), with the RTT if
+  // the block gave one, and the fraction lost (0..1) when it is due: over
+  // >= 20 packets (ReportLoss), not every block's own few packets.
+  void on_receiver_report(int64_t now_us, std::optional<double> fraction_lost, std::optional<double> rtt_ms);
   // One TWCC feedback message, packets in transport sequence order.
   void on_transport_feedback(int64_t now_us, std::span<const PacketResult> packets);
   void on_remb(int64_t now_us, int64_t bps);
@@ -127,6 +132,8 @@ class BandwidthEstimator {
   static constexpr int64_t kReportValidUs = 6'000'000;
   static constexpr int64_t kProbeSampleStartUs = 250'000, kProbeSampleEndUs = 1'000'000;
   static constexpr int64_t kProbeTimeoutUs = 3'000'000;
+  static constexpr int64_t kProbeEarlySpanUs = 250'000;
+  static constexpr int kProbeEarlyMinPackets = 20;
   static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
   static constexpr int kTransportLossMinPackets = 50;
   static constexpr int64_t kTransportLossMinIntervalUs = 500'000;

@@ -46,6 +46,7 @@ class DelayBasedEstimator {
 
   void set_rtt_ms(double rtt_ms) { aimd_.set_rtt_ms(rtt_ms); }
   void set_estimate(int64_t now_us, double bps) { aimd_.set_estimate(now_us, bps); }
+  void on_loss_cut(int64_t now_us, double bps) { aimd_.on_loss_cut(now_us, bps, acked_bps_); }
   void set_bounds(double min_bps, double max_bps) { aimd_.set_bounds(min_bps, max_bps); }
 
   double rate_bps() const { return aimd_.rate_bps(); }

@@ -76,10 +76,6 @@ size_t VideoLadder::best_for_up(int64_t bps) const {
 }
 
 std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps) {
-  if (!started_) {
-    started_ = true;
-    last_step_us_ = now_us;  // the encoder starts with a keyframe too
-  }
   const auto& cur = rungs_[index_];
   if (video_bps < cur.min_bps) {
     if (!below_since_) below_since_ = now_us;
@@ -91,7 +87,7 @@ std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps
   } else {
     above_since_.reset();
   }
-  if (now_us - last_step_us_ < config_.min_step_interval_us) return std::nullopt;
+  if (steps_ > 0 && now_us - last_step_us_ < config_.min_step_interval_us) return std::nullopt;
   size_t next = index_;
   if (below_since_ && now_us - *below_since_ >= config_.down_hold_us)
     next = best_for_down(video_bps);

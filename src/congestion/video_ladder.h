@@ -20,8 +20,12 @@
 //  - up when the rate stayed >= 1.2 x a higher rung's minimum for 3 s: to
 //    the best such rung (the 20 % margin keeps a rate near a boundary from
 //    flapping);
-//  - never two steps within 5 s, the start counting as a step: vp8enc
-//    re-creates its encoder and sends a keyframe on every caps change.
+//  - never two steps within 5 s: vp8enc re-creates its encoder and sends
+//    a keyframe on every caps change. The start does not count: a call
+//    that starts on a thin link must leave the preset's size within the
+//    1 s hold (the estimator starts at the preset's rate, so a start does
+//    not dip below it by itself; measured on a 2 Mbit/s cap, waiting 5 s
+//    more meant 5 s of a drowned link).
 // update() returns the new format when a step happens; the adapter changes
 // the capsfilter (and the encoder keeps target-bitrate from the allocator).
 //
@@ -80,7 +84,6 @@ class VideoLadder {
   VideoLadderConfig config_;
   std::vector<VideoRung> rungs_;
   size_t index_ = 0;
-  bool started_ = false;
   int64_t last_step_us_ = 0;
   std::optional<int64_t> below_since_, above_since_;
   int steps_ = 0;

@@ -90,9 +90,15 @@ void RateController::on_reports(int64_t now_us, const std::vector<RtcpFeedback::
     if (b.ssrc == 0) continue;
     if (b.ssrc == main) {
       ++reports_;
-      estimator_.on_receiver_report(now_us, b.fraction_lost, b.rtt_ms);
-      log()->debug("peer{}: RR on {}: lost {:.1f} %, rtt {} ms -> target {} kbit/s", config_.id,
-                   b.ssrc == video ? "video" : "audio", b.fraction_lost * 100,
+      if (b.ssrc != loss_ssrc_) {
+        loss_ssrc_ = b.ssrc;
+        report_loss_ = {};
+      }
+      const auto loss = report_loss_.on_report(b.ext_highest_seq, b.packets_lost);
+      estimator_.on_receiver_report(now_us, loss, b.rtt_ms);
+      log()->debug("peer{}: RR on {}: lost {} (block {:.1f} %), rtt {} ms -> target {} kbit/s", config_.id,
+                   b.ssrc == video ? "video" : "audio",
+                   loss ? fmt::format("{:.1f} %", *loss * 100) : std::string("-"), b.fraction_lost * 100,
                    b.rtt_ms ? fmt::format("{:.0f}", *b.rtt_ms) : std::string("?"),
                    estimator_.target_bps() / 1000);
     }

@@ -12,7 +12,8 @@
 //   RR blocks of our audio SSRC ─> OpusFecPolicy ─> opusenc `packet-loss-percentage`
 //
 // Inputs: the report blocks about our video SSRC drive the estimator (our
-// audio's when we send no video); the audio SSRC's drive the Opus FEC share.
+// audio's when we send no video; their loss taken over >= 20 packets,
+// congestion::ReportLoss); the audio SSRC's drive the Opus FEC share.
 // REMB caps the target. TWCC feedback comes from outside
 // (on_transport_feedback, PeerConnection's TransportFeedback); without it
 // only the loss-based rules run (no delay signal, no probing). With it the
@@ -23,8 +24,13 @@
 // --video-bitrate) + the audio preset's. The estimate starts at the max:
 // without TWCC there is no probing, and a loss-based climb from libwebrtc's
 // 300 kbit/s to 720p's 2.5 Mbit/s at +8 %/s would take half a minute on
-// every clean path; a congested one is cut within seconds instead (one
-// report per second, x(1 - loss/2) per report above 10 % loss).
+// every clean path; a congested one is cut within seconds instead (x(1 -
+// loss/2) per loss report above 10 %; vp8enc drops frames to follow a cut
+// at once, see media/encoder.cpp, and the ladder may leave the preset's
+// size 1 s into the call). A start at 1 Mbit/s with a probe at the first
+// feedback was tried (measurements, section 22): the thin-link start got
+// better, but on a 5 % lossy path the loss rule's hold (2-10 %) kept
+// 720p at 1 Mbit/s, 13 fps, when the probe did not succeed.
 //
 // The encoders are shared by every partner: each controller states its
 // wish to the LocalSource (set_rate_wish), which applies the smallest
@@ -39,6 +45,7 @@
 #include "congestion/bandwidth_estimator.h"
 #include "congestion/opus_fec_policy.h"
 #include "congestion/rate_allocator.h"
+#include "congestion/report_loss.h"
 #include "congestion/video_ladder.h"
 #include "media/media_options.h"
 #include "media/rtcp_feedback.h"
@@ -112,6 +119,8 @@ class RateController {
   congestion::RateAllocator allocator_;
   congestion::VideoLadder ladder_;
   congestion::OpusFecPolicy fec_;
+  congestion::ReportLoss report_loss_;  // of the stream the estimator follows
+  uint32_t loss_ssrc_ = 0;
   std::unique_ptr<RtcpFeedback> rtcp_;
   Timeout timer_;
   congestion::RateAllocator::Decision last_;

@@ -80,6 +80,7 @@ RtcpFeedback::Parsed RtcpFeedback::parse(GstBuffer* buffer, uint32_t ntp_now) {
         b.ssrc = ssrc;
         b.fraction_lost = fraction / 256.0;
         b.packets_lost = lost;
+        b.ext_highest_seq = ehs;
         b.jitter = jitter;
         if (lsr != 0) {
           // Modulo 2^32; a "negative" result (clock step, bogus block) says nothing.

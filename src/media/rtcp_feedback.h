@@ -65,6 +65,7 @@ class RtcpFeedback {
     uint32_t ssrc = 0;         // the stream reported on (one of ours, we hope)
     double fraction_lost = 0;  // 0..1, since the previous report
     int64_t packets_lost = 0;  // cumulative
+    uint32_t ext_highest_seq = 0;  // extended highest sequence number received
     uint32_t jitter = 0;       // RTP timestamp units
     std::optional<double> rtt_ms;
   };

@@ -70,16 +70,21 @@ TEST_CASE("ladder: steps down and up with hysteresis, >= 5 s apart", "[congestio
   std::printf("\n");
 }
 
-TEST_CASE("ladder: the start counts as a step (no caps change in the first 5 s)", "[congestion][ladder]") {
+TEST_CASE("ladder: the start does not count as a step (a starved start steps down after the hold)",
+          "[congestion][ladder]") {
   VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
-  // The estimator starts at 300 kbit/s and probes up within seconds.
+  // A call starting on a thin link: the estimate is under 720p's minimum
+  // from the first report on.
   int64_t t = 0;
   std::optional<VideoFormat> first;
-  for (; t < 5'000'000 && !first; t += 100'000) first = l.update(t, t < 2'000'000 ? 268'000 : 2'000'000);
-  CHECK_FALSE(first);
-  CHECK(l.current() == VideoFormat{1280, 720, 30});
-  // Staying starved after that does step.
-  for (; t < 12'000'000 && !first; t += 100'000) first = l.update(t, 268'000);
+  for (; t < 5'000'000 && !first; t += 100'000) first = l.update(t, 268'000);
   REQUIRE(first);
   CHECK(*first == VideoFormat{480, 270, 30});
+  CHECK(t <= 1'200'000);  // the 1 s hold, not 5 s
+  // The next step still waits 5 s after that one.
+  const int64_t stepped = t - 100'000;
+  std::optional<VideoFormat> second;
+  for (; t < 12'000'000 && !second; t += 100'000) second = l.update(t, 100'000);
+  REQUIRE(second);
+  CHECK(t - 100'000 - stepped >= 5'000'000);
 }

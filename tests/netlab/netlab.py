@@ -308,6 +308,8 @@ class Agent(callnet.Agent):
             args.append(room)
         args += ["--user", srv.user, "--video-source", sources[0], "--audio-source", sources[1],
                  "--video", video, "--no-stun", "--ice-ip", lab.addr(side)] + list(extra)
+        # CALLAGENT_LAB_AGENT_ARGS="-v": a developer's extra options for every agent.
+        args += os.environ.get("CALLAGENT_LAB_AGENT_ARGS", "").split()
         self.args = args
         self._err = open(self.stderr_path, "w")
         self._out = open(self.stdout_path, "w")
@@ -633,7 +635,8 @@ class Lab:
         # The core's device (the sides' went with their namespaces).
         subprocess.run(["ip", "link", "del", "lab0"], capture_output=True)
         if self._own_tmp:
-            if failed and self.keep_tmp_on_failure:
+            # CALLAGENT_LAB_KEEP=1: a developer keeps every lab's files.
+            if (failed and self.keep_tmp_on_failure) or os.environ.get("CALLAGENT_LAB_KEEP") == "1":
                 print(f"(lab files kept in {self.tmp})", flush=True)
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
