@@ -66,24 +66,17 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
       if (twcc_seen_ && transport_loss_recent(now_us) && probe_state_ != ProbeState::Probing)
         delay_.on_loss_cut(now_us, current_);
       if (probe_state_ == ProbeState::Probing) {
-        // The probe overflowed the path. The cut above is from the probe's
-        // rate, and the delay-based rate still holds it: both go to what
-        // got through (0.85 x the acknowledged rate), or back to before
-        // the probe. (Measured at a call's start on a 2 Mbit/s cap: 2.1
-        // Mbit/s kept for 2 s after such a cut, the link drowned.)
-        // Not below half the rate before the probe, the most one loss
-        // report cuts: during the flood the partner's own packets were
-        // lost too, and what was acknowledged of ours can be a fraction of
-        // the path (measured: 0.11 Mbit/s after a 1 -> 2.6 Mbit/s probe on
-        // a 1 Mbit/s share, then a 12 s climb back).
+        // The probe overflowed the path, and the delay-based rate still
+        // holds the probe's rate: both go to 0.85 x what was acknowledged,
+        // but not below half the rate before the probe (during the flood
+        // the partner's packets were lost too, so the acknowledged rate
+        // can be a fraction of the path; measured on a 2 Mbit/s cap: 0.11
+        // Mbit/s and a 12 s climb back without that floor).
         const auto acked = delay_.acked_bps();
         const double back = std::max(acked ? AimdRateControl::kBeta * *acked : pre_probe_bps_, 0.5 * pre_probe_bps_);
         const double result = std::max(std::min(current_, back), static_cast<double>(config_.min_bps));
         delay_.on_loss_cut(now_us, result);
-        current_ = result;
-        min_history_.clear();
-        set_current(now_us, current_);
-        end_probe(now_us, false);
+        settle_probe(now_us, result, false);
       }
     } else {
       set_current(now_us, current_);
@@ -122,10 +115,7 @@ void BandwidthEstimator::on_remb(int64_t now_us, int64_t bps) {
 
 void BandwidthEstimator::on_tick(int64_t now_us) {
   if (probe_state_ == ProbeState::Probing && now_us - probe_start_us_ > kProbeTimeoutUs) {
-    // No answer: undo.
-    current_ = pre_probe_bps_;
-    delay_.set_estimate(now_us, pre_probe_bps_);
-    end_probe(now_us, false);
+    settle_probe(now_us, pre_probe_bps_, false);  // no answer: undo
   }
   update_loss_based(now_us);
 }
@@ -240,49 +230,42 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
     // capacity each further 100 ms of the probe is 100 ms more queue and
     // loss (measured at a call's start on a 2 Mbit/s cap: the full sample
     // kept both directions drowned for ~1.8 s and their first frames lost).
-    if (sample_packets_ < kProbeEarlyMinPackets || sample_first_arrival_ < 0) return;
-    const double send_so_far = static_cast<double>(sample_last_send_ - sample_first_send_) / 1e6;
-    const double recv_so_far = static_cast<double>(sample_last_arrival_ - sample_first_arrival_) / 1e6;
-    if (send_so_far < kProbeEarlySpanUs / 1e6 || recv_so_far <= 0) return;
-    const double sent = static_cast<double>(sample_sent_bytes_) * 8.0 / send_so_far;
-    const double recv = static_cast<double>(sample_recv_bytes_) * 8.0 / recv_so_far;
-    if (recv >= 0.8 * sent) return;
-    const double result = std::max(static_cast<double>(config_.min_bps), AimdRateControl::kBeta * recv);
-    delay_.set_estimate(now_us, result);
-    current_ = result;
-    min_history_.clear();
-    set_current(now_us, current_);
-    end_probe(now_us, false);
+    if (sample_packets_ < kProbeEarlyMinPackets) return;
+    const auto r = sample_rates();
+    if (!r || r->send_span_us < kProbeEarlySpanUs || r->recv_bps >= 0.8 * r->sent_bps) return;
+    settle_probe(now_us, std::max(static_cast<double>(config_.min_bps), AimdRateControl::kBeta * r->recv_bps), false);
     return;
   }
-  const double send_span = static_cast<double>(sample_last_send_ - sample_first_send_) / 1e6;
-  const double recv_span = static_cast<double>(sample_last_arrival_ - sample_first_arrival_) / 1e6;
-  if (sample_packets_ < 5 || send_span <= 0 || recv_span <= 0) {
-    current_ = pre_probe_bps_;
-    delay_.set_estimate(now_us, pre_probe_bps_);
-    end_probe(now_us, false);
+  const auto r = sample_rates();
+  if (sample_packets_ < 5 || !r) {
+    settle_probe(now_us, pre_probe_bps_, false);
     return;
   }
-  const double sent_bps = static_cast<double>(sample_sent_bytes_) * 8.0 / send_span;
-  const double recv_bps = static_cast<double>(sample_recv_bytes_) * 8.0 / recv_span;
-  double result;
-  bool ok = false;
-  if (recv_bps >= 0.9 * sent_bps) {
-    if (sent_bps >= 0.8 * probe_bps_) {
-      result = probe_bps_;
-      ok = true;
-    } else {
-      result = std::max(pre_probe_bps_, std::min(sent_bps, probe_bps_));  // the encoder sent less
-      probe_app_limited_ = true;
-    }
-  } else {
-    result = AimdRateControl::kBeta * recv_bps;  // a queue formed
+  if (r->recv_bps < 0.9 * r->sent_bps)
+    settle_probe(now_us, AimdRateControl::kBeta * r->recv_bps, false);  // a queue formed
+  else if (r->sent_bps >= 0.8 * probe_bps_)
+    settle_probe(now_us, probe_bps_, true);
+  else {
+    probe_app_limited_ = true;  // the encoder sent less than asked
+    settle_probe(now_us, std::max(pre_probe_bps_, std::min(r->sent_bps, probe_bps_)), false);
   }
-  delay_.set_estimate(now_us, result);
-  current_ = result;
+}
+
+std::optional<BandwidthEstimator::SampleRates> BandwidthEstimator::sample_rates() const {
+  if (sample_first_arrival_ < 0) return std::nullopt;
+  const int64_t send_span = sample_last_send_ - sample_first_send_;
+  const int64_t recv_span = sample_last_arrival_ - sample_first_arrival_;
+  if (send_span <= 0 || recv_span <= 0) return std::nullopt;
+  return SampleRates{static_cast<double>(sample_sent_bytes_) * 8e6 / static_cast<double>(send_span),
+                     static_cast<double>(sample_recv_bytes_) * 8e6 / static_cast<double>(recv_span), send_span};
+}
+
+void BandwidthEstimator::settle_probe(int64_t now_us, double bps, bool success) {
+  delay_.set_estimate(now_us, bps);
+  current_ = bps;
   min_history_.clear();
   set_current(now_us, current_);
-  end_probe(now_us, ok);
+  end_probe(now_us, success);
 }
 
 BandwidthEstimator::Status BandwidthEstimator::status() const {

@@ -147,6 +147,14 @@ class BandwidthEstimator {
   void start_probe(int64_t now_us, double bps);
   void end_probe(int64_t now_us, bool success);
   void probe_feedback(int64_t now_us, std::span<const PacketResult> packets, bool cut);
+  // Ends the probe with both estimates at bps.
+  void settle_probe(int64_t now_us, double bps, bool success);
+  struct SampleRates {
+    double sent_bps, recv_bps;
+    int64_t send_span_us;
+  };
+  // The sample's send and arrival rates, once both spans are positive.
+  std::optional<SampleRates> sample_rates() const;
   bool loss_recent(int64_t now_us) const;
   void on_loss(int64_t now_us, double fraction_lost);
   bool transport_loss_recent(int64_t now_us) const;
