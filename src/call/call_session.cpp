@@ -415,6 +415,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
                   r.rtx_sent, r.audio_nack_requests, r.keyframes_requested, f.recovery.keyframes_forced,
                   r.jitter_buffer_ms};
     f.recovery.lost_before_recovery = r.lost_before_recovery;
+    f.recovery.rtx_refused = r.rtx_refused;
     f.twcc = {c.twcc_feedback_received, c.twcc_packets_reported, c.twcc_packets_lost, c.twcc_feedback_sent};
     f.rtt_ms = c.rtt_ms;
     auto lg = current_->take_frame_log();

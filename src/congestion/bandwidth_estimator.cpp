@@ -54,13 +54,19 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
   const double loss = *last_loss_;
   if (loss <= kLowLoss) {
     set_current(now_us, min_history_.front().second * kIncreasePerSecond + 1000.0);
-  } else if (loss > kHighLoss) {
+  } else if (congested_loss()) {
     const int64_t interval = kDecreaseIntervalUs + static_cast<int64_t>(rtt_ms_ * 1000.0);
     if (!decreased_since_report_ && now_us - last_decrease_us_ >= interval) {
       last_decrease_us_ = now_us;
-      tl_lost_ = tl_total_ = 0;  // what was counted so far was sent before this cut
+      reset_transport_loss(now_us);  // what was counted so far was sent before this cut
       decreased_since_report_ = true;
-      set_current(now_us, current_ * (1.0 - 0.5 * loss));
+      double next = current_ * (1.0 - 0.5 * loss);
+      // Loss behind a full queue: our share of the path is too large, as at
+      // an overuse: 0.85 x what arrives, but not below half the target.
+      if (last_loss_queued_)
+        if (const auto acked = delay_.acked_bps())
+          next = std::max(std::min(next, AimdRateControl::kBeta * *acked), 0.5 * current_);
+      set_current(now_us, next);
       // Loss on the wire (TWCC) is a full queue: the delay-based side
       // learns the capacity from it, so probes and its increase stop there.
       if (twcc_seen_ && transport_loss_recent(now_us) && probe_state_ != ProbeState::Probing)
@@ -86,12 +92,24 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
   }
 }
 
+bool BandwidthEstimator::congested_loss() const {
+  if (!last_loss_) return false;
+  return *last_loss_ > kHighLoss || (*last_loss_ > kLowLoss && last_loss_queued_);
+}
+
+void BandwidthEstimator::reset_transport_loss(int64_t now_us) {
+  tl_lost_ = tl_total_ = tl_arrived_ = 0;
+  tl_delay_sum_us_ = 0;
+  tl_since_us_ = now_us;
+}
+
 bool BandwidthEstimator::transport_loss_recent(int64_t now_us) const {
   return transport_loss_seen_ && now_us - last_transport_loss_us_ <= kReportValidUs;
 }
 
-void BandwidthEstimator::on_loss(int64_t now_us, double fraction_lost) {
+void BandwidthEstimator::on_loss(int64_t now_us, double fraction_lost, bool queued) {
   last_loss_ = std::clamp(fraction_lost, 0.0, 1.0);
+  last_loss_queued_ = queued;
   last_loss_us_ = now_us;
   decreased_since_report_ = false;
 }
@@ -129,20 +147,26 @@ void BandwidthEstimator::on_transport_feedback(int64_t now_us, std::span<const P
   for (const auto& p : packets) {
     if (p.send_us < last_decrease_us_) continue;
     ++tl_total_;
-    if (!p.arrival_us) ++tl_lost_;
+    if (!p.arrival_us) {
+      ++tl_lost_;
+    } else {
+      ++tl_arrived_;
+      tl_delay_sum_us_ += *p.arrival_us - p.send_us;
+    }
   }
   if (tl_since_us_ < 0) tl_since_us_ = now_us;
-  const bool loss_report =
-      tl_total_ >= kTransportLossMinPackets && now_us - tl_since_us_ >= kTransportLossMinIntervalUs;
-  if (loss_report) {
-    on_loss(now_us, static_cast<double>(tl_lost_) / tl_total_);
+  const auto u = delay_.on_feedback(now_us, packets);
+  if (tl_total_ >= kTransportLossMinPackets && now_us - tl_since_us_ >= kTransportLossMinIntervalUs) {
+    // Queued: the packets that arrived waited kLossQueueUs or more on
+    // average (their delay over the path's base delay).
+    const auto base = delay_.base_delay_us();
+    const bool queued = base && tl_arrived_ > 0 && tl_delay_sum_us_ / tl_arrived_ - *base >= kLossQueueUs;
+    on_loss(now_us, static_cast<double>(tl_lost_) / tl_total_, queued);
     transport_loss_seen_ = true;
     last_transport_loss_us_ = now_us;
-    tl_lost_ = tl_total_ = 0;
-    tl_since_us_ = now_us;
+    reset_transport_loss(now_us);
+    update_loss_based(now_us);
   }
-  const auto u = delay_.on_feedback(now_us, packets);
-  if (loss_report) update_loss_based(now_us);
   set_current(now_us, current_);
   if (probe_state_ == ProbeState::Probing) probe_feedback(now_us, packets, u.decreased);
   if (probe_state_ == ProbeState::Idle) maybe_start_probe(now_us);
@@ -157,7 +181,7 @@ void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
   if (remb_) cap = std::min(cap, *remb_);
   if (current_ >= 0.95 * cap) return;
   if (delay_.usage() == BandwidthUsage::Overusing) return;
-  if (loss_recent(now_us) && *last_loss_ > kHighLoss) return;
+  if (loss_recent(now_us) && congested_loss()) return;
   const int64_t gap = last_probe_ok_ ? kProbeGapAfterSuccessUs : kProbeGapUs;
   if (probes_started_ > 0 && now_us - last_probe_end_us_ < gap) return;
   if (probes_started_ == 0)

@@ -16,9 +16,21 @@
 //    second + 1 kbit/s (so about +8 % per second, from what was really
 //    allowed, never from a runaway value);
 //  - 2-10 %: hold (random loss on Wi-Fi or a lossy path is no congestion:
-//    cutting on it would only starve the call);
+//    cutting on it would only starve the call), unless the loss comes with
+//    a full queue (below);
 //  - > 10 %: x (1 - loss / 2), once per report and at most every
 //    300 ms + RTT.
+//  Loss behind a full queue (TWCC only): the packets of the loss window
+//  that arrived waited >= 50 ms on average above the path's base delay
+//  (DelayBasedEstimator). A drop-tail queue that is full no longer grows,
+//  so the delay-based side sees no trend, and the loss is the only sign
+//  that our share is too large: on a shared 2 Mbit/s cap with a 100 ms
+//  queue the target held at 1.4-1.5 Mbit/s with 4-6 % loss while the
+//  partner's browser sent 0.6 Mbit/s. Then 2 % already cuts, to
+//  min(x (1 - loss / 2), 0.85 x acknowledged) (not below half), and the
+//  delay-based side learns the capacity there. Random loss on a path with
+//  jitter (100 +- 20 ms kept in order: ~20-35 ms above the base) stays
+//  under the 50 ms, so it still only holds.
 //  A report older than 6 s (RTCP stopped; 1.2 x the longest normal RTCP
 //  interval) no longer justifies an increase: the target holds.
 //  Where the loss comes from: once TWCC feedback arrives, from it (as
@@ -137,6 +149,7 @@ class BandwidthEstimator {
   static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
   static constexpr int kTransportLossMinPackets = 50;
   static constexpr int64_t kTransportLossMinIntervalUs = 500'000;
+  static constexpr int64_t kLossQueueUs = 50'000;
 
  private:
   double upper_limit() const;
@@ -156,19 +169,25 @@ class BandwidthEstimator {
   // The sample's send and arrival rates, once both spans are positive.
   std::optional<SampleRates> sample_rates() const;
   bool loss_recent(int64_t now_us) const;
-  void on_loss(int64_t now_us, double fraction_lost);
+  // The last loss figure calls for a cut: > 10 %, or > 2 % behind a full queue.
+  bool congested_loss() const;
+  void on_loss(int64_t now_us, double fraction_lost, bool queued = false);
+  // Starts a new window of TWCC loss counting.
+  void reset_transport_loss(int64_t now_us);
   bool transport_loss_recent(int64_t now_us) const;
 
   BandwidthConfig config_;
   double current_;
   std::deque<std::pair<int64_t, double>> min_history_;
   std::optional<double> last_loss_;
+  bool last_loss_queued_ = false;  // that loss came with a full queue
   int64_t last_loss_us_ = 0;
   bool decreased_since_report_ = false;
   int64_t last_decrease_us_ = -1'000'000'000;
   double rtt_ms_ = 0;
   // loss from TWCC feedback
-  int tl_lost_ = 0, tl_total_ = 0;
+  int tl_lost_ = 0, tl_total_ = 0, tl_arrived_ = 0;
+  int64_t tl_delay_sum_us_ = 0;  // arrival - send of the arrived ones
   int64_t tl_since_us_ = -1, last_transport_loss_us_ = -1'000'000'000;
   bool transport_loss_seen_ = false;
 

@@ -17,6 +17,21 @@ void DelayBasedEstimator::add_acked(int64_t arrival_us, int size_bytes) {
   }
 }
 
+void DelayBasedEstimator::add_delay(int64_t now_us, int64_t delay_us) {
+  if (base_.empty() || now_us - base_.back().first >= kBaseDelayBucketUs)
+    base_.emplace_back(now_us, delay_us);
+  else
+    base_.back().second = std::min(base_.back().second, delay_us);
+  while (now_us - base_.front().first > kBaseDelayWindowUs) base_.pop_front();
+}
+
+std::optional<int64_t> DelayBasedEstimator::base_delay_us() const {
+  if (base_.empty()) return std::nullopt;
+  int64_t m = base_.front().second;
+  for (const auto& b : base_) m = std::min(m, b.second);
+  return m;
+}
+
 DelayBasedEstimator::Update DelayBasedEstimator::on_feedback(int64_t now_us, std::span<const PacketResult> packets) {
   Update u;
   for (const auto& p : packets) {
@@ -27,6 +42,7 @@ DelayBasedEstimator::Update DelayBasedEstimator::on_feedback(int64_t now_us, std
     ++u.received;
     detector_.on_packet(p.send_us, *p.arrival_us);
     add_acked(*p.arrival_us, p.size_bytes);
+    add_delay(now_us, *p.arrival_us - p.send_us);
   }
   if (acked_.size() >= 2) {
     // Over the window once it is full; before that over what we have (the

@@ -13,6 +13,12 @@
 // Lost packets count only for the loss figure of the feedback (the loss
 // decisions live in BandwidthEstimator).
 //
+// It also keeps the path's base delay: the smallest arrival - send of the
+// last 30 s (the two clocks' offset included), i.e. a packet that met an
+// empty queue. A packet's delay above it is the time it waited in queues;
+// BandwidthEstimator uses it to tell loss from a full queue (congestion)
+// from random loss.
+//
 // Units: bit/s, bytes, microseconds. Pure: time is passed in.
 
 #include "congestion/aimd_rate_control.h"
@@ -54,11 +60,16 @@ class DelayBasedEstimator {
   BandwidthUsage usage() const { return detector_.state(); }
   const AimdRateControl& aimd() const { return aimd_; }
   const TrendlineDetector& detector() const { return detector_; }
+  // The smallest arrival - send of the last kBaseDelayWindowUs; none before
+  // the first received packet.
+  std::optional<int64_t> base_delay_us() const;
 
   static constexpr int64_t kAckedWindowUs = 500'000;
+  static constexpr int64_t kBaseDelayWindowUs = 30'000'000, kBaseDelayBucketUs = 1'000'000;
 
  private:
   void add_acked(int64_t arrival_us, int size_bytes);
+  void add_delay(int64_t now_us, int64_t delay_us);
 
   TrendlineDetector detector_;
   AimdRateControl aimd_;
@@ -66,6 +77,7 @@ class DelayBasedEstimator {
   std::deque<Acked> acked_;
   int64_t acked_bytes_ = 0;
   std::optional<double> acked_bps_;
+  std::deque<std::pair<int64_t, int64_t>> base_;  // (bucket start, smallest delay in it)
 };
 
 }  // namespace callagent::congestion

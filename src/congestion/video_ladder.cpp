@@ -61,7 +61,10 @@ std::vector<VideoRung> VideoLadder::build(const VideoFormat& preset, double up_m
   return r;
 }
 
-VideoLadder::VideoLadder(VideoLadderConfig config) : config_(config), rungs_(build(config.preset, config.up_margin)) {}
+VideoLadder::VideoLadder(VideoLadderConfig config) : config_(config), rungs_(build(config.preset, config.up_margin)) {
+  for (const auto& r : rungs_) table_up_bps_.push_back(r.up_bps);
+  raised_until_us_.assign(rungs_.size(), 0);
+}
 
 size_t VideoLadder::best_for_down(int64_t bps) const {
   for (size_t i = index_ + 1; i < rungs_.size(); ++i)
@@ -76,6 +79,11 @@ size_t VideoLadder::best_for_up(int64_t bps) const {
 }
 
 std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps) {
+  for (size_t i = 0; i < rungs_.size(); ++i)
+    if (raised_until_us_[i] != 0 && now_us >= raised_until_us_[i]) {
+      rungs_[i].up_bps = table_up_bps_[i];
+      raised_until_us_[i] = 0;
+    }
   const auto& cur = rungs_[index_];
   if (video_bps < cur.min_bps) {
     if (!below_since_) below_since_ = now_us;
@@ -83,7 +91,11 @@ std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps
     below_since_.reset();
   }
   if (index_ > 0 && video_bps >= rungs_[index_ - 1].up_bps) {
-    if (!above_since_) above_since_ = now_us;
+    if (!above_since_) {
+      above_since_ = now_us;
+      above_min_bps_ = video_bps;
+    }
+    above_min_bps_ = std::min(above_min_bps_, video_bps);
   } else {
     above_since_.reset();
   }
@@ -92,13 +104,38 @@ std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps
   if (below_since_ && now_us - *below_since_ >= config_.down_hold_us)
     next = best_for_down(video_bps);
   else if (above_since_ && now_us - *above_since_ >= config_.up_hold_us)
-    next = best_for_up(video_bps);
+    next = best_for_up(above_min_bps_);
   if (next == index_) return std::nullopt;
+  step_to(now_us, next);
+  return rungs_[index_].format;
+}
+
+void VideoLadder::step_to(int64_t now_us, size_t next) {
   index_ = next;
   last_step_us_ = now_us;
   below_since_.reset();
   above_since_.reset();
+  starved_since_.reset();
   ++steps_;
+}
+
+std::optional<VideoFormat> VideoLadder::on_encoder(int64_t now_us, double in_fps, double out_fps,
+                                                   int64_t video_bps) {
+  // A source that delivers almost nothing (a paused file, a stalled
+  // camera) says nothing about the encoder.
+  const bool starved = in_fps >= 5.0 && out_fps < config_.starved_ratio * in_fps;
+  if (!starved || index_ + 1 >= rungs_.size()) {
+    starved_since_.reset();
+    return std::nullopt;
+  }
+  if (!starved_since_) starved_since_ = now_us;
+  if (now_us - *starved_since_ < config_.starved_hold_us) return std::nullopt;
+  if (steps_ > 0 && now_us - last_step_us_ < config_.min_step_interval_us) return std::nullopt;
+  auto& failed = rungs_[index_];
+  failed.up_bps =
+      std::max(failed.up_bps, static_cast<int64_t>(static_cast<double>(video_bps) * config_.learned_margin));
+  raised_until_us_[index_] = now_us + config_.learned_hold_us;
+  step_to(now_us, index_ + 1);
   return rungs_[index_].format;
 }
 

@@ -18,14 +18,30 @@
 //    straight to the best rung the rate meets (one caps change, one
 //    keyframe, rather than one per rung);
 //  - up when the rate stayed >= 1.2 x a higher rung's minimum for 3 s: to
-//    the best such rung (the 20 % margin keeps a rate near a boundary from
-//    flapping);
+//    the best rung the lowest rate of those 3 s meets (the 20 % margin
+//    keeps a rate near a boundary from flapping; the lowest rate, not the
+//    last, because a probe raises the rate for a moment: measured on a
+//    shared 2 Mbit/s cap, a probe's 1.5 Mbit/s took 360p straight to 720p,
+//    and that keyframe with the probe drowned the link for 2 s);
 //  - never two steps within 5 s: vp8enc re-creates its encoder and sends
 //    a keyframe on every caps change. The start does not count: a call
 //    that starts on a thin link must leave the preset's size within the
 //    1 s hold (the estimator starts at the preset's rate, so a start does
 //    not dip below it by itself; measured on a 2 Mbit/s cap, waiting 5 s
-//    more meant 5 s of a drowned link).
+//    more meant 5 s of a drowned link);
+//  - down one rung when the encoder cannot hold the current one at the
+//    rate it has (on_encoder()): it made fewer than 75 % of the frames it
+//    was given for 2 s (vp8enc drops frames when its buffer runs low, see
+//    media/encoder.cpp). The rate may be well above the rung's minimum:
+//    the minimums suit a camera, and a detailed picture (the test
+//    pattern's noise) needs twice as much at 720p (measured on a shared
+//    2 Mbit/s cap: 720p at 1.0-1.2 Mbit/s came out at 12-17 fps, the page
+//    received 19 fps, while 540p at that rate ran at 30). That rung's
+//    entry rate is then raised to 1.5 x the rate it failed at, for 60 s
+//    (it must not be re-entered at once; the picture may get simpler).
+//    libwebrtc's quality scaler reacts to the quantizer and to dropped
+//    frames in the same way; GStreamer's vp8enc does not tell its
+//    quantizer, dropped frames are what we can see.
 // update() returns the new format when a step happens; the adapter changes
 // the capsfilter (and the encoder keeps target-bitrate from the allocator).
 //
@@ -58,6 +74,10 @@ struct VideoLadderConfig {
   int64_t down_hold_us = 1'000'000;
   int64_t up_hold_us = 3'000'000;
   double up_margin = 1.2;
+  double starved_ratio = 0.75;          // encoded / given frames below this...
+  int64_t starved_hold_us = 2'000'000;  // ...for this long: one rung down
+  double learned_margin = 1.5;       // the failed rung's entry: x the rate it failed at
+  int64_t learned_hold_us = 60'000'000;
 };
 
 class VideoLadder {
@@ -71,6 +91,10 @@ class VideoLadder {
 
   // Feed the video rate; returns the new format if it steps now.
   std::optional<VideoFormat> update(int64_t now_us, int64_t video_bps);
+  // Feed the encoder's frame rates over the last window (>= 1 s): frames
+  // it was given and frames it made, at the rate it had; returns the new
+  // format if it steps down now (see the header).
+  std::optional<VideoFormat> on_encoder(int64_t now_us, double in_fps, double out_fps, int64_t video_bps);
 
   const VideoFormat& current() const { return rungs_[index_].format; }
   size_t index() const { return index_; }
@@ -80,12 +104,17 @@ class VideoLadder {
  private:
   size_t best_for_down(int64_t bps) const;
   size_t best_for_up(int64_t bps) const;
+  void step_to(int64_t now_us, size_t next);
 
   VideoLadderConfig config_;
   std::vector<VideoRung> rungs_;
   size_t index_ = 0;
   int64_t last_step_us_ = 0;
   std::optional<int64_t> below_since_, above_since_;
+  int64_t above_min_bps_ = 0;  // the lowest rate since above_since_
+  std::optional<int64_t> starved_since_;
+  std::vector<int64_t> table_up_bps_;     // each rung's entry rate by the table
+  std::vector<int64_t> raised_until_us_;  // when a raised entry rate returns to it (0: not raised)
   int steps_ = 0;
 };
 

@@ -16,8 +16,16 @@ namespace {
 // queue (25 kB, shared with the other direction) such a keyframe loses its
 // tail, the receiver asks for another, and the picture freezes for seconds
 // (measured: docs/measurements.md, "Sender on a thin link"). So, as
-// libwebrtc does for VP8: a 1 s buffer (0.5 s initial, 0.6 s optimal),
-// overshoot 15 %; and keyframes at most 3 x an average frame
+// libwebrtc does for VP8: a 1 s buffer (0.6 s optimal), overshoot 15 %;
+// but 0.25 s initial, not libwebrtc's 0.5 s: the encoder may spend what
+// its buffer starts with above the target before it drops a frame (down
+// to 30 % of optimal), and every ladder step re-creates it. A detailed
+// picture that a 1 Mbit/s target cannot hold at 720p then went out at
+// 1.6 Mbit/s for the step's second, and on a shared 2 Mbit/s cap that
+// filled the queue and lost 10-15 % of the next second's packets
+// (libwebrtc's pacer and frame dropper absorb this; we have neither).
+// With 0.25 s the excess is ~70 ms of the target. And keyframes at most
+// 3 x an average frame
 // (`max-intra-bitrate`, % of the per-frame budget; libwebrtc allows more
 // because its pacer spreads a keyframe, webrtcsink uses 250).
 // And frame dropping, as libwebrtc enables it for real-time VP8
@@ -34,7 +42,7 @@ void configure_vpx_rate_control(GstElement* enc) {
   for (const char* p : {"buffer-size", "buffer-initial-size", "buffer-optimal-size", "max-intra-bitrate",
                         "overshoot", "dropframe-threshold"})
     if (!g_object_class_find_property(klass, p)) return;  // not libvpx
-  g_object_set(enc, "buffer-size", 1000, "buffer-initial-size", 500, "buffer-optimal-size", 600,
+  g_object_set(enc, "buffer-size", 1000, "buffer-initial-size", 250, "buffer-optimal-size", 600,
                "max-intra-bitrate", 300, "overshoot", 15, "dropframe-threshold", 30, nullptr);
 }
 }  // namespace
@@ -55,7 +63,13 @@ Encoder::Encoder(const CodecInfo& codec, GstElement* encoder, int64_t bitrate_bp
       bitrate_bps_(bitrate_bps),
       probe_(encoder, "src",
              GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM),
-             &Encoder::on_probe, this) {}
+             &Encoder::on_probe, this),
+      in_probe_(encoder, "sink", GST_PAD_PROBE_TYPE_BUFFER,
+                [](GstPad*, GstPadProbeInfo*, gpointer data) {
+                  static_cast<Encoder*>(data)->buffers_in_.fetch_add(1, std::memory_order_relaxed);
+                  return GST_PAD_PROBE_OK;
+                },
+                this) {}
 
 void Encoder::request_keyframe() {
   if (codec_.kind != MediaKind::Video) return;

@@ -54,6 +54,9 @@ class Encoder {
   // GstForceKeyUnit events that reached the encoder from downstream.
   uint64_t keyframe_requests() const { return keyframe_requests_.load(); }
   uint64_t buffers_encoded() const { return buffers_encoded_.load(); }
+  // Buffers given to the encoder: with buffers_encoded(), the frames it
+  // dropped to hold its rate (congestion::VideoLadder::on_encoder).
+  uint64_t buffers_in() const { return buffers_in_.load(); }
   // Keyframes forced for those requests: at most one per 300 ms
   // (congestion::KeyframeResponder); the others coalesce.
   uint64_t keyframes_forced() const { return keyframes_forced_.load(); }
@@ -67,11 +70,13 @@ class Encoder {
   int64_t bitrate_bps_ = 0;  // main thread
   std::atomic<uint64_t> keyframe_requests_{0};
   std::atomic<uint64_t> buffers_encoded_{0};
+  std::atomic<uint64_t> buffers_in_{0};
   std::atomic<uint64_t> keyframes_forced_{0};
   std::mutex responder_mutex_;
   congestion::KeyframeResponder responder_;
   std::atomic<bool> forcing_{false};  // our own deferred request passes the probe
   PadProbe probe_;  // last: removed before the counters go
+  PadProbe in_probe_;
 };
 
 }  // namespace callagent::media

@@ -147,6 +147,7 @@ uint64_t LocalSource::keyframe_requests() const {
 uint64_t LocalSource::keyframes_forced() const { return encoder_ ? encoder_->keyframes_forced() : 0; }
 
 uint64_t LocalSource::buffers_encoded() const { return encoder_ ? encoder_->buffers_encoded() : 0; }
+uint64_t LocalSource::buffers_to_encoder() const { return encoder_ ? encoder_->buffers_in() : 0; }
 
 void LocalSource::request_keyframe() {
   if (encoder_) encoder_->request_keyframe();

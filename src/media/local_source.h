@@ -83,6 +83,7 @@ class LocalSource {
   uint64_t keyframe_requests() const;
   uint64_t keyframes_forced() const;  // for those requests, rate limited
   uint64_t buffers_encoded() const;
+  uint64_t buffers_to_encoder() const;  // given to it (the difference: frames it dropped)
 
   // Asks the encoder for a keyframe (e.g. a new peer connected).
   void request_keyframe();

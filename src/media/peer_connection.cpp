@@ -77,7 +77,8 @@ Status PeerConnection::build() {
   probes_->follow_playout_latency(endpoint_->retransmission().playout_latency());
   if (config_.options->congestion_control && (config_.video || config_.audio)) {
     RateController::Config rc{id_, endpoint_->webrtcbin(), config_.video, config_.audio, config_.options,
-                              [this](MediaKind k) { return endpoint_->out_ssrc(k); }};
+                              [this](MediaKind k) { return endpoint_->out_ssrc(k); },
+                              [this](int64_t bps) { endpoint_->set_resend_rate(bps); }};
     rate_ = std::make_unique<RateController>(std::move(rc));
   }
   // TWCC feedback from the partner: per-packet arrival times for the
@@ -141,6 +142,7 @@ PeerConnection::Counters PeerConnection::counters() const {
                 fb.rtx_requests_received, fb.rtx_sent, fb.audio_nack_requests, in.keyframe_requests,
                 fb.latency_ms};
   c.recovery.lost_before_recovery = fb.lost_before_recovery;
+  c.recovery.rtx_refused = fb.rtx_refused;
   c.rtt_ms = fb.rtt_ms;
   if (const auto* tf = transport_feedback_.get()) {
     c.twcc_feedback_received = tf->feedback_messages();

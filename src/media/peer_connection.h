@@ -95,6 +95,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
       uint64_t keyframes_requested = 0;
       unsigned jitter_buffer_ms = 0;
       uint64_t lost_before_recovery = 0;  // media packets the network took
+      uint64_t rtx_refused = 0;           // the partner's requests over our budget
     } recovery;
     // Transport-wide congestion feedback (TransportFeedback): received
     // from the partner, the packets it reported on (lost ones among them),

@@ -126,12 +126,33 @@ void RateController::on_transport_feedback(int64_t now_us, std::span<const conge
   apply(now_us);
 }
 
+std::optional<congestion::VideoFormat> RateController::check_encoder(int64_t now_us, int64_t video_bps) {
+  const uint64_t in = config_.video->buffers_to_encoder(), out = config_.video->buffers_encoded();
+  const int64_t dt = now_us - encoder_window_us_;
+  if (encoder_window_us_ != 0 && dt < 1'000'000) return std::nullopt;
+  const bool first = encoder_window_us_ == 0;
+  const double s = static_cast<double>(dt) / 1e6;
+  const double in_fps = static_cast<double>(in - encoder_in_) / s, out_fps = static_cast<double>(out - encoder_out_) / s;
+  encoder_window_us_ = now_us;
+  encoder_in_ = in;
+  encoder_out_ = out;
+  if (first) return std::nullopt;
+  auto step = ladder_.on_encoder(now_us, in_fps, out_fps, video_bps);
+  if (step)
+    log()->info("peer{}: the encoder made {:.0f} of {:.0f} frames/s at {} kbit/s: a smaller picture",
+                config_.id, out_fps, in_fps, video_bps / 1000);
+  return step;
+}
+
 void RateController::apply(int64_t now_us) {
   const int64_t target = estimator_.target_bps();
   const bool first = last_.applied.video_bps == 0 && last_.applied.audio_bps == 0;
   const auto d = allocator_.update(now_us, target);
   std::optional<congestion::VideoFormat> step;
-  if (config_.video) step = ladder_.update(now_us, d.video_wanted_bps);
+  if (config_.video) {
+    step = ladder_.update(now_us, d.video_wanted_bps);
+    if (!step) step = check_encoder(now_us, d.applied.video_bps);
+  }
   if (config_.video && (d.video_changed || step || first)) {
     const auto& f = ladder_.current();
     LocalSource::RateWish w;
@@ -140,6 +161,7 @@ void RateController::apply(int64_t now_us) {
     w.height = f.height;
     w.fps = f.fps;
     config_.video->set_rate_wish(config_.id, w);
+    if (config_.on_video_rate) config_.on_video_rate(d.applied.video_bps);
     if (step)
       log()->info("peer{}: video {} ({} kbit/s of a {} kbit/s estimate)", config_.id,
                   congestion::to_string(f), d.applied.video_bps / 1000, target / 1000);

@@ -9,6 +9,7 @@
 //                                               v
 //                       RateAllocator ─> opusenc `bitrate`, vp8enc `target-bitrate` (live)
 //                              └─> VideoLadder ─> the "video-preset" caps (size, frame rate)
+//   the encoder's frames given / made (1 s) ─┘ (a smaller picture when it drops frames)
 //   RR blocks of our audio SSRC ─> OpusFecPolicy ─> opusenc `packet-loss-percentage`
 //
 // Inputs: the report blocks about our video SSRC drive the estimator (our
@@ -72,6 +73,9 @@ class RateController {
     const MediaOptions* options = nullptr;
     // Our SSRC of a sent kind, 0 while unknown (WebrtcEndpoint::out_ssrc).
     std::function<uint32_t(MediaKind)> out_ssrc;
+    // The video target each time it changes (the retransmission budget
+    // follows it); may be empty.
+    std::function<void(int64_t video_bps)> on_video_rate;
   };
 
   // What the controller decided last (for the stats and the report).
@@ -113,6 +117,9 @@ class RateController {
   void on_reports(int64_t now_us, const std::vector<RtcpFeedback::ReportBlock>& blocks);
   void on_remb(int64_t now_us, const RtcpFeedback::Remb& r);
   void apply(int64_t now_us);
+  // The encoder's frames given / made over >= 1 s windows, for the
+  // ladder's step down when it cannot hold the picture (VideoLadder::on_encoder).
+  std::optional<congestion::VideoFormat> check_encoder(int64_t now_us, int64_t video_bps);
 
   Config config_;
   congestion::BandwidthEstimator estimator_;
@@ -124,6 +131,8 @@ class RateController {
   std::unique_ptr<RtcpFeedback> rtcp_;
   Timeout timer_;
   congestion::RateAllocator::Decision last_;
+  int64_t encoder_window_us_ = 0;
+  uint64_t encoder_in_ = 0, encoder_out_ = 0;
   uint64_t reports_ = 0, rembs_ = 0, twcc_ = 0;
   int fec_wish_ = -1;  // -1: the policy has not spoken yet
   bool audio_dirty_ = false;

@@ -51,6 +51,16 @@
 //    never so high that the NACK could not wait 30 ms for the next RTCP
 //    packet (nack_avg_rtt_ms()): a larger value (seen: ~the latency, so 0)
 //    dropped NACKs that had to wait even a few milliseconds;
+//  - rtprtxsend resends whatever the partner NACKs, at once and on top of
+//    the encoder's rate: on a congested link that flood keeps the queue
+//    full. A probe on each rtprtxsend's src pad (found as webrtcbin adds
+//    it: deep-element-added) lets a request through only within
+//    congestion::RetransmissionBudget (half the video target, one copy
+//    per 0.8 RTT; libwebrtc's retransmission rate limiter allows the whole
+//    target, but its pacer also holds them back); the rest are dropped
+//    before rtprtxsend sees them. The rate is the
+//    congestion controller's video target (set_resend_rate), the preset's
+//    video bitrate with --congestion-control off;
 //  - `rtx-next-seqnum` (ask for the packet expected next when it is late)
 //    requested the first packet of almost every video frame: off, requests
 //    are made for gaps only, as libwebrtc does.
@@ -67,6 +77,7 @@
 #include "common/main_context.h"
 #include "common/signal_connection.h"
 #include "congestion/jitter_latency.h"
+#include "congestion/retransmission_budget.h"
 #include "media/media_options.h"
 #include "media/rtcp_feedback.h"
 #include "signaling/sdp.h"
@@ -103,6 +114,7 @@ class Retransmission {
     // Sending (rtprtxsend).
     uint64_t rtx_requests_received = 0;  // NACKed packets the partner asked for
     uint64_t rtx_sent = 0;               // RTX packets sent
+    uint64_t rtx_refused = 0;            // requests the budget dropped
     unsigned latency_ms = 0;             // the jitter buffers' current latency
     std::optional<double> rtt_ms;        // the latest, from the partner's receiver reports (RtcpFeedback)
   };
@@ -118,6 +130,8 @@ class Retransmission {
   // The partner's description (before webrtcbin applies it): which SSRC
   // and payload type is which kind, and whether it accepts NACK for video.
   void set_remote(const signaling::Sdp& remote);
+  // The rate our retransmissions may take, bit/s (see the header).
+  void set_resend_rate(int64_t bps);
   Counters counters() const;
   // The jitter buffers' latency in ms, kept current for readers on other
   // threads (ReceiveProbes' render times).
@@ -149,7 +163,16 @@ class Retransmission {
   // measured RTT (a probe on its sink pad; under mutex_).
   void watch_requests(Jitterbuffer& jb);
   static GstPadProbeReturn on_request(GstPad*, GstPadProbeInfo* info, gpointer data);
+  // The partner's requests, at an rtprtxsend's src pad (the RTCP thread).
+  static void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer data);
+  static GstPadProbeReturn on_resend_request(GstPad*, GstPadProbeInfo* info, gpointer data);
  public:
+  // The budget the partner's requests pass (shared with the pad probes).
+  struct ResendGate {
+    std::mutex mu;
+    congestion::RetransmissionBudget budget;
+    std::atomic<uint64_t> refused{0};
+  };
   // The `avg-rtt` for a retransmission request (see the header): the RTT,
   // but never so much that the NACK could not wait kNackWaitMs for an RTCP
   // packet. Pure, for the tests.
@@ -174,6 +197,8 @@ class Retransmission {
   // a probe firing during teardown never reads a destroyed object.
   std::shared_ptr<std::atomic<unsigned>> request_rtt_ms_ = std::make_shared<std::atomic<unsigned>>(0);
   std::shared_ptr<std::atomic<unsigned>> playout_latency_ms_;
+  std::shared_ptr<ResendGate> resend_gate_ = std::make_shared<ResendGate>();
+  uint64_t refused_logged_ = 0;  // main context (tick)
 
   mutable std::mutex mutex_;
   std::map<uint32_t, MediaKind> ssrc_kind_;

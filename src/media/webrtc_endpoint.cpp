@@ -128,6 +128,10 @@ void WebrtcEndpoint::disconnect_signals() {
 
 // ---- negotiation ------------------------------------------------------------
 
+void WebrtcEndpoint::set_resend_rate(int64_t bps) {
+  if (retransmission_) retransmission_->set_resend_rate(bps);
+}
+
 void WebrtcEndpoint::set_negotiation(Negotiation to) {
   using N = Negotiation;
   const N from = negotiation_;

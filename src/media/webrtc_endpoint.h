@@ -129,6 +129,9 @@ class WebrtcEndpoint {
   uint32_t out_ssrc(MediaKind kind) const;
   uint64_t video_frames_sent() const;
   const Retransmission& retransmission() const { return *retransmission_; }
+  // What our retransmissions may take (bit/s): the congestion controller's
+  // video target (Retransmission::set_resend_rate).
+  void set_resend_rate(int64_t bps);
 
  private:
   WebrtcEndpoint(const Config& config, Events& events);

@@ -154,6 +154,7 @@ std::vector<Entry> build_catalog() {
       {"recovery.lost_after_recovery", "video packets lost after retransmission", &R::lost_after_recovery},
       {"recovery.rtx_requests_received", "packets the partner asked us to retransmit", &R::rtx_requests_received},
       {"recovery.rtx_sent", "RTX packets sent", &R::rtx_sent},
+      {"recovery.rtx_refused", "retransmission requests dropped over our budget", &R::rtx_refused},
       {"recovery.audio_nack_requests", "retransmission requests for audio (0)", &R::audio_nack_requests},
       {"recovery.keyframes_requested", "keyframes (PLI) we asked for", &R::keyframes_requested},
       {"recovery.keyframes_forced", "keyframes our encoder made for PLI/FIR", &R::keyframes_forced},
@@ -177,6 +178,8 @@ std::vector<Entry> build_catalog() {
       {"video.in.keyframes_requested", "keyframes (PLI) we asked for", &R::keyframes_requested},
       {"video.out.nack_received", "video packets the partner asked us to retransmit", &R::rtx_requests_received},
       {"video.out.rtx_sent", "RTX packets sent", &R::rtx_sent},
+      {"video.out.rtx_refused", "retransmission requests dropped over our budget (sent at most the video target a second)",
+       &R::rtx_refused},
       {"video.out.keyframes_forced", "keyframes our encoder made for PLI/FIR", &R::keyframes_forced},
       {"audio.in.nack_sent", "retransmission requests for audio (always 0)", &R::audio_nack_requests},
   };

@@ -125,6 +125,7 @@ void recovery_json(B& b, const RecoveryStats& r) {
   n("lost_after_recovery", r.lost_after_recovery);
   n("rtx_requests_received", r.rtx_requests_received);
   n("rtx_sent", r.rtx_sent);
+  n("rtx_refused", r.rtx_refused);
   n("audio_nack_requests", r.audio_nack_requests);
   n("keyframes_requested", r.keyframes_requested);
   n("keyframes_forced", r.keyframes_forced);

@@ -60,6 +60,7 @@ struct RecoveryStats {
   uint64_t keyframes_forced = 0;     // keyframes our encoder made for PLI/FIR (all partners)
   std::optional<unsigned> jitter_buffer_ms;  // the receive jitter buffers' current latency
   uint64_t lost_before_recovery = 0;  // video packets the network took (before repair)
+  uint64_t rtx_refused = 0;  // of rtx_requests_received, dropped over our retransmission budget
 };
 
 struct CandidatePair {

@@ -8,7 +8,10 @@
 //           plus 50 audio packets/s of 120 bytes;
 //   path:   random loss p, then a bottleneck of capacity C(t) with a
 //           drop-tail queue (packets that would wait longer than
-//           queue_limit are dropped), then one-way delay D;
+//           queue_limit are dropped), then one-way delay D; optionally a
+//           competing flow X(t) (1200-byte packets at a steady rate) in
+//           the same queue, like the partner's direction on a cap both
+//           directions share;
 //   receiver: TWCC feedback every 100 ms, an RTCP receiver report every
 //           rr_interval (fraction lost of the video packets since the last
 //           report, RTT = 2 D + the queue delay), REMB every 200 ms if
@@ -41,6 +44,7 @@ struct LinkConfig {
   int64_t rr_interval_us = 1'000'000;
   std::function<std::optional<int64_t>(int64_t t_us)> remb;  // the receiver's REMB at t
   double encoder_fill = 1.0;  // the share of the video target the encoder really produces
+  std::function<double(int64_t t_us)> cross_bps = [](int64_t) { return 0.0; };  // competing flow X(t)
   uint32_t seed = 1;
 };
 
@@ -59,6 +63,7 @@ class LinkSim {
   std::vector<TraceEvent> recorded;    // if record is set
   bool record = false;
   int64_t sent_packets = 0, dropped_queue = 0, dropped_random = 0;
+  int64_t cross_packets = 0, cross_dropped = 0;
 
   void run_until(int64_t end_us) {
     for (; t_ < end_us; t_ += 1000) step();
@@ -105,6 +110,17 @@ class LinkSim {
     packets_.push_back(p);
   }
 
+  // One packet of the competing flow: it takes its place in the queue.
+  void send_cross(int size) {
+    ++cross_packets;
+    const int64_t start = std::max(link_free_us_, t_);
+    if (start - t_ > c_.queue_limit_us) {
+      ++cross_dropped;
+      return;
+    }
+    link_free_us_ = start + static_cast<int64_t>(static_cast<double>(size) * 8.0 / c_.capacity_bps(t_) * 1e6);
+  }
+
   void deliver(TraceEvent e) {
     e.t_us = t_ + c_.one_way_us;
     pending_.emplace(e.t_us, std::move(e));
@@ -134,6 +150,11 @@ class LinkSim {
       }
     }
     if (t_ % 20'000 == 0) send(120, false);
+    cross_credit_bits_ += c_.cross_bps(t_) / 1000.0;
+    while (cross_credit_bits_ >= 1200 * 8) {
+      cross_credit_bits_ -= 1200 * 8;
+      send_cross(1200);
+    }
 
     if (c_.twcc && t_ % c_.twcc_interval_us == 0 && t_ > 0) {
       const int64_t h = highest_arrived();
@@ -209,6 +230,7 @@ class LinkSim {
   int64_t next_frame_us_ = 0;
   int64_t link_free_us_ = 0;
   int64_t last_queue_us_ = 0;
+  double cross_credit_bits_ = 0;
   std::vector<Packet> packets_;
   int64_t fb_next_ = 0, rr_next_ = 0;
   std::multimap<int64_t, TraceEvent> pending_;

@@ -176,6 +176,37 @@ TEST_CASE("bwe trace: TWCC, 1 Mbit/s bottleneck: settles under the cap within 5 
   CHECK(max_queue(sim.window(10, 60)) < 250);
 }
 
+TEST_CASE("bwe trace: a shared 2 Mbit/s cap with a short queue and a competing flow: little loss",
+          "[congestion][bwe][trace]") {
+  // The partner's direction shares the bottleneck (a browser that settled
+  // at 0.7 Mbit/s); the queue is 100 ms of drop-tail. When the queue is
+  // full its delay stops growing, so only the loss on the wire tells that
+  // our share is too large.
+  BandwidthEstimator b;
+  LinkConfig c;
+  c.one_way_us = 5'000;
+  c.queue_limit_us = 100'000;
+  c.capacity_bps = [](int64_t) { return 2e6; };
+  c.cross_bps = [](int64_t) { return 0.7e6; };
+  LinkSim sim(c, b);
+  sim.run_until(10'000'000);
+  const int64_t sent0 = sim.sent_packets, drop0 = sim.dropped_queue, cross0 = sim.cross_packets,
+                cdrop0 = sim.cross_dropped;
+  sim.run_until(60'000'000);
+  const auto w = sim.window(10, 60);
+  const double loss = 100.0 * static_cast<double>(sim.dropped_queue - drop0) / static_cast<double>(sim.sent_packets - sent0);
+  const double cross_loss =
+      100.0 * static_cast<double>(sim.cross_dropped - cdrop0) / static_cast<double>(sim.cross_packets - cross0);
+  std::printf("bwe twcc shared 2M cap, 100 ms queue, 0.7M competing: 10-60 s mean %.0f k, min %lld k, max %lld k, "
+              "our loss %.2f %%, competing flow's loss %.2f %%, max queue %.0f ms\n",
+              mean_target(w) / 1e3, static_cast<long long>(min_target(w) / 1000),
+              static_cast<long long>(max_target(w) / 1000), loss, cross_loss, max_queue(w));
+  CHECK(loss <= 1.0);
+  CHECK(cross_loss <= 1.0);
+  CHECK(mean_target(w) >= 0.8e6);
+  CHECK(mean_target(w) <= 1.3e6);
+}
+
 TEST_CASE("bwe trace: TWCC keeps a deep queue (2 s buffer) short", "[congestion][bwe][trace]") {
   BandwidthEstimator b;
   LinkConfig c;

@@ -88,3 +88,66 @@ TEST_CASE("ladder: the start does not count as a step (a starved start steps dow
   REQUIRE(second);
   CHECK(t - 100'000 - stepped >= 5'000'000);
 }
+
+TEST_CASE("ladder: a step up goes where the whole hold's rate allows, not where a moment's peak does",
+          "[congestion][ladder]") {
+  VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
+  int64_t t = 0;
+  std::vector<std::string> steps;
+  auto feed = [&](int64_t bps, double seconds) {
+    for (int i = 0; i < seconds * 10; ++i, t += 100'000)
+      if (auto f = l.update(t, bps)) steps.push_back(to_string(*f));
+  };
+  feed(350'000, 4);  // a thin start: down to 360p
+  REQUIRE(steps.size() == 1);
+  CHECK(steps[0] == "640x360@30");
+  feed(700'000, 2.5);  // enough for 540p (up at 600k), not for 720p (1080k)...
+  feed(1'500'000, 1);  // ...then a probe's second at 1.5 Mbit/s, as the 3 s hold ends
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1] == "960x540@30");
+}
+
+TEST_CASE("ladder: an encoder that drops frames at its rung steps down, and the rung's entry rises",
+          "[congestion][ladder]") {
+  VideoLadderConfig c;
+  c.preset = {1280, 720, 30};
+  VideoLadder l(c);
+  // 1.05 Mbit/s: above 720p's minimum (900k), so the rate alone keeps 720p.
+  int64_t t = 0;
+  for (; t < 10'000'000; t += 1'000'000) {
+    CHECK_FALSE(l.update(t, 1'050'000));
+    CHECK_FALSE(l.on_encoder(t, 30, 23, 1'050'000));  // holds it (a few drops)
+  }
+  // A detailed picture: 20 of 30 frames made.
+  std::optional<VideoFormat> down;
+  int64_t starved_at = t;
+  for (; !down && t < 20'000'000; t += 1'000'000) {
+    CHECK_FALSE(l.update(t, 1'050'000));
+    down = l.on_encoder(t, 30, 20, 1'050'000);
+  }
+  REQUIRE(down);
+  CHECK(down->height == 540);
+  CHECK(t - 1'000'000 - starved_at == 2'000'000);
+  // 720p's entry is now 1.5 x 1.05 Mbit/s: 1.4 Mbit/s (above the table's
+  // 1.08) does not bring it back...
+  CHECK(l.rungs().front().up_bps == 1'575'000);
+  for (; t < 60'000'000; t += 1'000'000) CHECK_FALSE(l.update(t, 1'400'000));
+  // ...until 60 s after the step down.
+  std::optional<VideoFormat> up;
+  for (; !up && t < 80'000'000; t += 1'000'000) up = l.update(t, 1'400'000);
+  REQUIRE(up);
+  CHECK(up->height == 720);
+  CHECK(t - 1'000'000 >= 60'000'000 + starved_at);
+}
+
+TEST_CASE("ladder: a source slower than the preset is not a starved encoder", "[congestion][ladder]") {
+  VideoLadderConfig c;
+  c.preset = {1280, 720, 30};
+  VideoLadder l(c);
+  for (int64_t t = 0; t < 20'000'000; t += 1'000'000) {
+    CHECK_FALSE(l.update(t, 2'000'000));
+    CHECK_FALSE(l.on_encoder(t, 15, 15, 2'000'000));  // a 15 fps camera
+    CHECK_FALSE(l.on_encoder(t, 2, 0, 2'000'000));    // a stalled source
+  }
+  CHECK(l.current().height == 720);
+}

@@ -62,12 +62,15 @@ def metric(rep, name, agg="after_warmup"):
 
 
 def recovery_delta(rep, key):
-    """The increase of an interval's recovery counter after the warm-up."""
+    """The increase of an interval's recovery counter after the warm-up.
+    The counters are the current peer's: when the partner leaves first
+    (it started a second earlier), the last intervals read 0, a reset,
+    not a decrease."""
     ends = rep["warmup"]["ends_at_s"]
-    iv = [i for i in rep["intervals"] if ends is not None and i["t"] >= ends - 0.01 and "recovery" in i]
+    iv = [i["recovery"][key] for i in rep["intervals"] if ends is not None and i["t"] >= ends - 0.01 and "recovery" in i]
     if len(iv) < 2:
         return None
-    return iv[-1]["recovery"][key] - iv[0]["recovery"][key]
+    return sum(b - a if b >= a else b for a, b in zip(iv, iv[1:]))
 
 
 def agent_receiver(rep, sent_fps, who, max_frozen_ms=MAX_FROZEN_MS):

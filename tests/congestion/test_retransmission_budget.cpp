@@ -1,0 +1,53 @@
+// RetransmissionBudget: the NACKed packets we resend, bounded by half the
+// video target and by one copy per RTT.
+
+#include "congestion/retransmission_budget.h"
+
+#include <catch2/catch.hpp>
+
+using namespace callagent::congestion;
+
+TEST_CASE("rtx budget: a clean path's repairs all go out", "[congestion][rtx-budget]") {
+  RetransmissionBudget b(2'500'000);
+  b.set_rtt_ms(5);
+  // 5 % of 260 packets/s, for 10 s, each asked once.
+  int ok = 0;
+  uint16_t seq = 0;
+  for (int64_t t = 0; t < 10'000'000; t += 75'000, seq += 20) ok += b.allow(t, 1, seq);
+  CHECK(ok == 134);
+  CHECK(b.refused() == 0);
+}
+
+TEST_CASE("rtx budget: a flood of requests is held to half the target rate", "[congestion][rtx-budget]") {
+  RetransmissionBudget b(300'000);  // a congested link's estimate
+  b.set_rtt_ms(100);
+  // 1200 distinct requests a second for 3 s.
+  int ok = 0;
+  uint16_t seq = 0;
+  for (int64_t t = 0; t < 3'000'000; t += 833, ++seq) ok += b.allow(t, 7, seq);
+  // 500 ms banked (8 packets) + 150 kbit/s x 3 s / 9600 bit: ~55.
+  CHECK(ok >= 50);
+  CHECK(ok <= 57);
+  // The rate follows the estimate.
+  b.set_rate(2'500'000);
+  int later = 0;
+  for (int64_t t = 3'000'000; t < 4'000'000; t += 833, ++seq) later += b.allow(t, 7, seq);
+  CHECK(later >= 124);
+  CHECK(later <= 136);
+}
+
+TEST_CASE("rtx budget: the same packet at most once per RTT", "[congestion][rtx-budget]") {
+  RetransmissionBudget b(2'500'000);
+  b.set_rtt_ms(100);
+  CHECK(b.allow(0, 1, 42));
+  CHECK_FALSE(b.allow(50'000, 1, 42));   // its first copy is still on the way
+  CHECK(b.allow(50'000, 2, 42));         // another stream's 42
+  CHECK_FALSE(b.allow(79'000, 1, 42));
+  CHECK(b.allow(81'000, 1, 42));         // 0.8 RTT later: lost again, resend
+  b.set_rtt_ms(0);                       // no RTT yet: 20 ms
+  CHECK_FALSE(b.allow(90'000, 1, 42));
+  CHECK(b.allow(102'000, 1, 42));
+  // The history is pruned, not kept forever, and seqnums wrap.
+  for (int64_t t = 200'000; t < 5'000'000; t += 10'000) b.allow(t, 1, static_cast<uint16_t>(t / 10'000));
+  CHECK(b.allow(5'100'000, 1, 42));
+}
