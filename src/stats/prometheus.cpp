@@ -99,6 +99,9 @@ std::string call_metrics_text(const CallFacts& f, const Snapshot* last, const Ca
   for (const char* d : {"in", "out"}) p.sample(total(sum, fmt_metric("video", d, "pli")), {{"direction", d}});
   p.counter("callagent_rtx_recovered_packets_total", "Video packets a retransmission brought back in time",
             total(sum, "recovery.rtx_recovered"));
+  p.counter("callagent_rtx_refused_total",
+            "The partner's retransmission requests we dropped over our budget (half the video target)",
+            total(sum, "recovery.rtx_refused"));
   p.counter("callagent_unrecovered_packets_total", "Video packets given up for lost after retransmission",
             total(sum, "recovery.lost_after_recovery"));
   p.family("callagent_video_frames_total", Type::Counter, "Video frames decoded (in) and sent (out)");
