@@ -14,8 +14,7 @@ void RetransmissionBudget::refill(int64_t now_us) {
 void RetransmissionBudget::prune(int64_t now_us) {
   if (now_us - last_prune_us_ < kWindowUs) return;
   last_prune_us_ = now_us;
-  const int64_t keep = std::max(rtt_us_, kMinResendGapUs);
-  std::erase_if(last_sent_, [&](const auto& e) { return now_us - e.second > keep; });
+  std::erase_if(last_sent_, [&](const auto& e) { return now_us - e.second > min_gap_us(); });
 }
 
 bool RetransmissionBudget::allow(int64_t now_us, uint32_t ssrc, uint16_t seqnum) {
@@ -23,17 +22,12 @@ bool RetransmissionBudget::allow(int64_t now_us, uint32_t ssrc, uint16_t seqnum)
   prune(now_us);
   const uint64_t key = (static_cast<uint64_t>(ssrc) << 16) | seqnum;
   const auto it = last_sent_.find(key);
-  if (it != last_sent_.end() && now_us - it->second < std::max(rtt_us_, kMinResendGapUs)) {
-    ++refused_;
-    return false;
-  }
-  if (tokens_ < kPacketBytes) {
+  if ((it != last_sent_.end() && now_us - it->second < min_gap_us()) || tokens_ < kPacketBytes) {
     ++refused_;
     return false;
   }
   tokens_ -= kPacketBytes;
   last_sent_[key] = now_us;
-  ++allowed_;
   return true;
 }
 

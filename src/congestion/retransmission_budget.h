@@ -48,7 +48,6 @@ class RetransmissionBudget {
   // A request for (ssrc, seqnum): true if it may be retransmitted now.
   bool allow(int64_t now_us, uint32_t ssrc, uint16_t seqnum);
 
-  uint64_t allowed() const { return allowed_; }
   uint64_t refused() const { return refused_; }
 
  private:
@@ -56,6 +55,7 @@ class RetransmissionBudget {
   double bucket_size() const { return bytes_per_s() * (static_cast<double>(kWindowUs) / 1e6); }
   void refill(int64_t now_us);
   void prune(int64_t now_us);
+  int64_t min_gap_us() const { return rtt_us_ > kMinResendGapUs ? rtt_us_ : kMinResendGapUs; }
 
   int64_t rate_bps_;
   int64_t rtt_us_ = 0;  // 0.8 x the RTT: the gap between two copies of a packet
@@ -63,7 +63,7 @@ class RetransmissionBudget {
   int64_t last_us_ = -1;
   int64_t last_prune_us_ = 0;
   std::unordered_map<uint64_t, int64_t> last_sent_;  // (ssrc << 16 | seqnum) -> when
-  uint64_t allowed_ = 0, refused_ = 0;
+  uint64_t refused_ = 0;
 };
 
 }  // namespace callagent::congestion

@@ -4,6 +4,7 @@
 #include "media/local_source.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace callagent::media {
 
@@ -130,10 +131,9 @@ std::optional<congestion::VideoFormat> RateController::check_encoder(int64_t now
   const uint64_t in = config_.video->buffers_to_encoder(), out = config_.video->buffers_encoded();
   const int64_t dt = now_us - encoder_window_us_;
   if (encoder_window_us_ != 0 && dt < 1'000'000) return std::nullopt;
-  const bool first = encoder_window_us_ == 0;
   const double s = static_cast<double>(dt) / 1e6;
   const double in_fps = static_cast<double>(in - encoder_in_) / s, out_fps = static_cast<double>(out - encoder_out_) / s;
-  encoder_window_us_ = now_us;
+  const bool first = std::exchange(encoder_window_us_, now_us) == 0;
   encoder_in_ = in;
   encoder_out_ = out;
   if (first) return std::nullopt;

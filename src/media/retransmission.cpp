@@ -75,10 +75,7 @@ Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptio
       }()),
       playout_latency_ms_(std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(latency_.latency_ms()))) {
   signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&Retransmission::on_new_transceiver), this);
-  {
-    std::lock_guard lock(resend_gate_->mu);
-    resend_gate_->budget.set_rate(int64_t{options.video.effective_bitrate_kbps()} * 1000);
-  }
+  set_resend_rate(int64_t{options.video.effective_bitrate_kbps()} * 1000);
   signals_.emplace_back(webrtc, "deep-element-added", G_CALLBACK(&Retransmission::on_element_added), this);
   auto bins = find_all(webrtc, "rtpbin", false);
   if (bins.empty()) {
@@ -232,7 +229,7 @@ void Retransmission::apply_session_settings() {
 
 void Retransmission::tick() {
   apply_session_settings();
-  if (const uint64_t refused = resend_gate_->refused.load(std::memory_order_relaxed); refused > refused_logged_) {
+  if (const uint64_t refused = resend_gate_->with([](auto& b) { return b.refused(); }); refused > refused_logged_) {
     log()->debug("peer{}: {} retransmission requests over the budget dropped (last second: {})", peer_id_, refused,
                  refused - refused_logged_);
     refused_logged_ = refused;
@@ -260,8 +257,7 @@ void Retransmission::tick() {
 }
 
 void Retransmission::set_resend_rate(int64_t bps) {
-  std::lock_guard lock(resend_gate_->mu);
-  resend_gate_->budget.set_rate(bps);
+  resend_gate_->with([bps](auto& b) { b.set_rate(bps); });
 }
 
 using SharedGate = std::shared_ptr<Retransmission::ResendGate>;
@@ -284,23 +280,14 @@ GstPadProbeReturn Retransmission::on_resend_request(GstPad*, GstPadProbeInfo* in
   guint seqnum = 0, ssrc = 0;
   if (!gst_structure_get_uint(s, "seqnum", &seqnum) || !gst_structure_get_uint(s, "ssrc", &ssrc))
     return GST_PAD_PROBE_OK;
-  auto& gate = **static_cast<SharedGate*>(data);
-  bool ok;
-  {
-    std::lock_guard lock(gate.mu);
-    ok = gate.budget.allow(g_get_monotonic_time(), ssrc, static_cast<uint16_t>(seqnum));
-  }
-  if (ok) return GST_PAD_PROBE_OK;
-  gate.refused.fetch_add(1, std::memory_order_relaxed);
-  return GST_PAD_PROBE_DROP;
+  const bool ok = (*static_cast<SharedGate*>(data))->with(
+      [&](auto& b) { return b.allow(g_get_monotonic_time(), ssrc, static_cast<uint16_t>(seqnum)); });
+  return ok ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
   rtt_ms_ = rtt_ms;
-  {
-    std::lock_guard lock(resend_gate_->mu);
-    resend_gate_->budget.set_rtt_ms(rtt_ms);
-  }
+  resend_gate_->with([rtt_ms](auto& b) { b.set_rtt_ms(rtt_ms); });
   request_rtt_ms_->store(static_cast<unsigned>(std::lround(rtt_ms)), std::memory_order_relaxed);
   if (auto next = latency_.on_rtt(now_us, rtt_ms)) {
     log()->info("peer{}: RTT {:.0f} ms: jitter buffer latency {} ms", peer_id_, rtt_ms, *next);
@@ -422,7 +409,7 @@ Retransmission::Counters Retransmission::counters() const {
     c.rtx_sent += prop_uint(e.get(), "num-rtx-packets");
   }
   // Refused requests never reach rtprtxsend: they are requests all the same.
-  c.rtx_refused = resend_gate_->refused.load(std::memory_order_relaxed);
+  c.rtx_refused = resend_gate_->with([](auto& b) { return b.refused(); });
   c.rtx_requests_received += c.rtx_refused;
   for (const auto& e : find_all(webrtc_, "rtprtxreceive", true)) c.rtx_received += prop_uint(e.get(), "num-rtx-packets");
   return c;

@@ -169,9 +169,14 @@ class Retransmission {
  public:
   // The budget the partner's requests pass (shared with the pad probes).
   struct ResendGate {
+    // Runs f(budget) under the lock.
+    template <class F>
+    auto with(F&& f) {
+      std::lock_guard lock(mu);
+      return f(budget);
+    }
     std::mutex mu;
     congestion::RetransmissionBudget budget;
-    std::atomic<uint64_t> refused{0};
   };
   // The `avg-rtt` for a retransmission request (see the header): the RTT,
   // but never so much that the NACK could not wait kNackWaitMs for an RTCP
