@@ -182,17 +182,20 @@ void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
   if (current_ >= 0.95 * cap) return;
   if (delay_.usage() == BandwidthUsage::Overusing) return;
   if (loss_recent(now_us) && congested_loss()) return;
+  if (now_us < probes_deferred_until_us_) return;
   const int64_t gap = last_probe_ok_ ? kProbeGapAfterSuccessUs : kProbeGapUs;
   if (probes_started_ > 0 && now_us - last_probe_end_us_ < gap) return;
   if (probes_started_ == 0)
-    start_probe(now_us, 3 * current_);
-  else if (probe_further_ || path_faster)
-    start_probe(now_us, 2 * current_);
+    start_probe(now_us, kProbeFirstFactor * current_, "first");
+  else if (probe_further_)
+    start_probe(now_us, kProbeFactor * current_, "further");
+  else if (path_faster)
+    start_probe(now_us, kProbeFactor * current_, "faster");
   else if (probe_app_limited_ && delay_.acked_bps() && *delay_.acked_bps() >= 0.85 * current_)
-    start_probe(now_us, 2 * current_);
+    start_probe(now_us, kProbeFactor * current_, "fills");
 }
 
-void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
+void BandwidthEstimator::start_probe(int64_t now_us, double bps, const char* reason) {
   double cap = static_cast<double>(config_.max_bps);
   if (remb_) cap = std::min(cap, *remb_);
   bps = std::min(bps, cap);
@@ -202,8 +205,13 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
   // a freeze). Beyond it, AIMD's increase finds more, and once the
   // acknowledged rate passes the capacity (the link got faster) it is
   // forgotten and the probes go on.
-  if (const auto c = delay_.aimd().capacity_bps()) bps = std::min(bps, *c);
+  bool clamped = false;
+  if (const auto c = delay_.aimd().capacity_bps(); c && bps > *c) {
+    bps = *c;
+    clamped = true;
+  }
   if (bps < 1.1 * current_) return;
+  probe_clamped_ = clamped;
   pre_probe_bps_ = current_;
   probe_bps_ = bps;
   probe_start_us_ = now_us;
@@ -211,6 +219,7 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps) {
   probe_further_ = false;
   probe_app_limited_ = false;
   ++probes_started_;
+  probe_reason_ = reason;
   sample_sent_bytes_ = sample_recv_bytes_ = 0;
   sample_first_send_ = sample_last_send_ = sample_first_arrival_ = sample_last_arrival_ = -1;
   sample_packets_ = 0;
@@ -224,7 +233,10 @@ void BandwidthEstimator::end_probe(int64_t now_us, bool success) {
   probe_state_ = ProbeState::Idle;
   last_probe_end_us_ = now_us;
   last_probe_ok_ = success;
-  probe_further_ = success && probe_bps_ < 0.95 * static_cast<double>(config_.max_bps);
+  // A probe held at the learned capacity found what was known: nothing
+  // to look further for (and on a queue that is still draining such
+  // "successes" kept the link at its capacity, the queue at 0.5-0.7 s).
+  probe_further_ = success && !probe_clamped_ && probe_bps_ < 0.95 * static_cast<double>(config_.max_bps);
   if (success) ++probes_succeeded_;
 }
 
@@ -305,6 +317,7 @@ BandwidthEstimator::Status BandwidthEstimator::status() const {
   s.probe = probe_state_;
   s.probes_started = probes_started_;
   s.probes_succeeded = probes_succeeded_;
+  s.probe_reason = probe_reason_;
   return s;
 }
 

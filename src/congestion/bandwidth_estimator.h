@@ -54,12 +54,22 @@
 // Probing (TWCC only). We cannot send padding clusters as browsers do, so a
 // probe is the encoder's target itself raised for a moment:
 //  - when: first feedback (x3 the current target), after a successful probe
-//    (x2, "probe further"), when the delay-based rate rose past the
-//    link capacity it had learned (the path got faster: x2), and when the
-//    encoder fills its target again (>= 85 % acknowledged) after a probe
-//    it could not fill (a still picture needs few bits: x2). Never while
-//    overusing or above 10 % loss; 1 s after a success, 5 s after any other
-//    outcome; only while the target is below its cap (max, REMB) and
+//    ("probe further"), when the delay-based rate rose past the link
+//    capacity it had learned (the path got faster), and when the encoder
+//    fills its target again (>= 85 % acknowledged) after a probe it could
+//    not fill (a still picture needs few bits); all but the first at
+//    x1.5. libwebrtc probes further at x2, with short bursts of padding;
+//    ours is a second of encoder output, and every probe that overshoots
+//    floods the queue until its early end: on a 2 Mbit/s cap that both
+//    directions share (our acknowledged rate passes the capacity learned
+//    at the last cut whenever the partner's direction sends less for a
+//    moment), x2 probes from 1.4 Mbit/s lost 50-100 of the page's packets
+//    each (measured; the loss goal of that call is 2 %). At x1.5 the flood
+//    is half as deep, and a lifted cap is still found in two or three
+//    probes a second apart. Never while
+//    overusing or above 10 % loss, nor while the adapter defers them (3 s
+//    after a change of the picture size: defer_probes()); 1 s after a
+//    success, 5 s after any other outcome; only while the target is below its cap (max, REMB) and
 //    never past the link capacity AIMD learned at its last cut (until the
 //    acknowledged rate goes beyond it and it is forgotten).
 //  - the target and the delay-based rate are set to the probe rate; the
@@ -90,6 +100,7 @@
 
 #include "congestion/delay_based_estimator.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -117,6 +128,11 @@ class BandwidthEstimator {
   void on_remb(int64_t now_us, int64_t bps);
   // Periodic: the loss-based increase and probe timeouts advance here.
   void on_tick(int64_t now_us);
+  // No probe starts before until_us: the encoder was just re-created (a
+  // new picture size) and what it sends for a few seconds says nothing
+  // about whether it fills its target (after a step up it overshoots and
+  // would start a "fills" probe on top of its own burst).
+  void defer_probes(int64_t until_us) { probes_deferred_until_us_ = std::max(probes_deferred_until_us_, until_us); }
   // New bounds (e.g. --video-bitrate changed); the target is clamped.
   void set_bounds(int64_t min_bps, int64_t max_bps);
 
@@ -134,6 +150,9 @@ class BandwidthEstimator {
     double rtt_ms = 0;
     ProbeState probe = ProbeState::Idle;
     int probes_started = 0, probes_succeeded = 0;
+    // Why the last probe started: "first", "further", "faster" (the path
+    // got faster), "fills" (the encoder fills its target again).
+    const char* probe_reason = "";
   };
   Status status() const;
 
@@ -146,6 +165,7 @@ class BandwidthEstimator {
   static constexpr int64_t kProbeTimeoutUs = 3'000'000;
   static constexpr int64_t kProbeEarlySpanUs = 250'000;
   static constexpr int kProbeEarlyMinPackets = 20;
+  static constexpr double kProbeFirstFactor = 3, kProbeFactor = 1.5;
   static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
   static constexpr int kTransportLossMinPackets = 50;
   static constexpr int64_t kTransportLossMinIntervalUs = 500'000;
@@ -157,7 +177,7 @@ class BandwidthEstimator {
   void update_loss_based(int64_t now_us);
   void update_min_history(int64_t now_us);
   void maybe_start_probe(int64_t now_us);
-  void start_probe(int64_t now_us, double bps);
+  void start_probe(int64_t now_us, double bps, const char* reason);
   void end_probe(int64_t now_us, bool success);
   void probe_feedback(int64_t now_us, std::span<const PacketResult> packets, bool cut);
   // Ends the probe with both estimates at bps.
@@ -200,8 +220,11 @@ class BandwidthEstimator {
   double probe_bps_ = 0, pre_probe_bps_ = 0;
   int64_t probe_start_us_ = 0, last_probe_end_us_ = -1'000'000'000;
   bool last_probe_ok_ = false, probe_further_ = false, probe_app_limited_ = false;
+  bool probe_clamped_ = false;  // the probe rate was held at the learned capacity
   int seen_capacity_resets_ = 0;
   int probes_started_ = 0, probes_succeeded_ = 0;
+  const char* probe_reason_ = "";
+  int64_t probes_deferred_until_us_ = 0;
   int64_t sample_sent_bytes_ = 0, sample_recv_bytes_ = 0;
   int64_t sample_first_send_ = -1, sample_last_send_ = -1;
   int64_t sample_first_arrival_ = -1, sample_last_arrival_ = -1;

@@ -78,7 +78,7 @@ size_t VideoLadder::best_for_up(int64_t bps) const {
   return index_;
 }
 
-std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps) {
+std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps, bool may_step_up) {
   for (size_t i = 0; i < rungs_.size(); ++i)
     if (raised_until_us_[i] != 0 && now_us >= raised_until_us_[i]) {
       rungs_[i].up_bps = table_up_bps_[i];
@@ -90,7 +90,7 @@ std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps
   } else {
     below_since_.reset();
   }
-  if (index_ > 0 && video_bps >= rungs_[index_ - 1].up_bps) {
+  if (may_step_up && index_ > 0 && video_bps >= rungs_[index_ - 1].up_bps) {
     if (!above_since_) {
       above_since_ = now_us;
       above_min_bps_ = video_bps;
@@ -111,12 +111,18 @@ std::optional<VideoFormat> VideoLadder::update(int64_t now_us, int64_t video_bps
 }
 
 void VideoLadder::step_to(int64_t now_us, size_t next) {
+  last_step_up_ = next < index_;
   index_ = next;
   last_step_us_ = now_us;
   below_since_.reset();
   above_since_.reset();
   starved_since_.reset();
   ++steps_;
+}
+
+double VideoLadder::rate_factor(int64_t now_us) const {
+  if (steps_ > 0 && last_step_up_ && now_us - last_step_us_ < config_.step_up_damp_us) return config_.step_up_factor;
+  return 1.0;
 }
 
 std::optional<VideoFormat> VideoLadder::on_encoder(int64_t now_us, double in_fps, double out_fps,

@@ -146,25 +146,31 @@ std::optional<congestion::VideoFormat> RateController::check_encoder(int64_t now
 
 void RateController::apply(int64_t now_us) {
   const int64_t target = estimator_.target_bps();
+  log_probe(target);
   const bool first = last_.applied.video_bps == 0 && last_.applied.audio_bps == 0;
   const auto d = allocator_.update(now_us, target);
   std::optional<congestion::VideoFormat> step;
   if (config_.video) {
-    step = ladder_.update(now_us, d.video_wanted_bps);
+    const bool probing = estimator_.status().probe == congestion::BandwidthEstimator::ProbeState::Probing;
+    step = ladder_.update(now_us, d.video_wanted_bps, !probing);
     if (!step) step = check_encoder(now_us, d.applied.video_bps);
+    if (step) estimator_.defer_probes(now_us + kProbeDeferAfterStepUs);
   }
-  if (config_.video && (d.video_changed || step || first)) {
+  const double factor = ladder_.rate_factor(now_us);
+  if (config_.video && (d.video_changed || step || first || factor != video_factor_)) {
     const auto& f = ladder_.current();
     LocalSource::RateWish w;
-    w.bitrate_bps = d.applied.video_bps;
+    w.bitrate_bps = static_cast<int64_t>(static_cast<double>(d.applied.video_bps) * factor);
+    video_factor_ = factor;
     w.width = f.width;
     w.height = f.height;
     w.fps = f.fps;
     config_.video->set_rate_wish(config_.id, w);
     if (config_.on_video_rate) config_.on_video_rate(d.applied.video_bps);
     if (step)
-      log()->info("peer{}: video {} ({} kbit/s of a {} kbit/s estimate)", config_.id,
-                  congestion::to_string(f), d.applied.video_bps / 1000, target / 1000);
+      log()->info("peer{}: video {} ({} kbit/s of a {} kbit/s estimate{})", config_.id, congestion::to_string(f),
+                  d.applied.video_bps / 1000, target / 1000,
+                  factor < 1.0 ? fmt::format("; {} kbit/s for a moment", w.bitrate_bps / 1000) : std::string());
   }
   if (config_.audio && (d.audio_changed || first || audio_dirty_)) {
     LocalSource::RateWish w;
@@ -181,11 +187,24 @@ void RateController::apply(int64_t now_us) {
   last_ = d;
 }
 
+void RateController::log_probe(int64_t target_bps) {
+  const auto st = estimator_.status();
+  const bool probing = st.probe == congestion::BandwidthEstimator::ProbeState::Probing;
+  if (st.probes_started == probes_logged_ && probing == probing_logged_) return;
+  if (probing)
+    log()->debug("peer{}: probe ({}) at {} kbit/s", config_.id, st.probe_reason, target_bps / 1000);
+  else
+    log()->debug("peer{}: probe ended ({} of {} succeeded): {} kbit/s", config_.id, st.probes_succeeded,
+                 st.probes_started, target_bps / 1000);
+  probes_logged_ = st.probes_started;
+  probing_logged_ = probing;
+}
+
 RateController::Status RateController::status() const {
   Status s;
   const auto st = estimator_.status();
   s.target_bps = st.target_bps;
-  s.video_bps = config_.video ? last_.applied.video_bps : 0;
+  s.video_bps = config_.video ? static_cast<int64_t>(static_cast<double>(last_.applied.video_bps) * video_factor_) : 0;
   s.audio_bps = config_.audio ? last_.applied.audio_bps : 0;
   const auto max = bandwidth_config(*config_.options).max_bps;
   if (st.target_bps >= max)

@@ -8,7 +8,8 @@
 //   tick (150 ms) ───────────────────┘          │
 //                                               v
 //                       RateAllocator ─> opusenc `bitrate`, vp8enc `target-bitrate` (live)
-//                              └─> VideoLadder ─> the "video-preset" caps (size, frame rate)
+//                              └─> VideoLadder ─> the "video-preset" caps (size, frame rate),
+//                                                 and 0.65 x the bitrate for 1 s after a step up
 //   the encoder's frames given / made (1 s) ─┘ (a smaller picture when it drops frames)
 //   RR blocks of our audio SSRC ─> OpusFecPolicy ─> opusenc `packet-loss-percentage`
 //
@@ -111,6 +112,8 @@ class RateController {
 
   static constexpr std::chrono::milliseconds kTick{150};
   static constexpr int64_t kMinBps = 100'000;
+  // No probe this long after a ladder step (BandwidthEstimator::defer_probes).
+  static constexpr int64_t kProbeDeferAfterStepUs = 3'000'000;
 
  private:
   void tick();
@@ -134,6 +137,11 @@ class RateController {
   int64_t encoder_window_us_ = 0;
   uint64_t encoder_in_ = 0, encoder_out_ = 0;
   uint64_t reports_ = 0, rembs_ = 0, twcc_ = 0;
+  int probes_logged_ = 0;
+  bool probing_logged_ = false;
+  double video_factor_ = 1.0;  // the ladder's rate_factor() last applied
+  // Logs a probe's start and end (debug).
+  void log_probe(int64_t target_bps);
   int fec_wish_ = -1;  // -1: the policy has not spoken yet
   bool audio_dirty_ = false;
   bool stopped_ = false;

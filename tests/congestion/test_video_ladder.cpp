@@ -107,6 +107,50 @@ TEST_CASE("ladder: a step up goes where the whole hold's rate allows, not where 
   CHECK(steps[1] == "960x540@30");
 }
 
+TEST_CASE("ladder: no step up during a probe; the hold starts again after it", "[congestion][ladder]") {
+  VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
+  int64_t t = 0;
+  std::vector<std::string> steps;
+  auto feed = [&](int64_t bps, double seconds, bool may_step_up) {
+    for (int i = 0; i < seconds * 10; ++i, t += 100'000)
+      if (auto f = l.update(t, bps, may_step_up)) steps.push_back(to_string(*f));
+  };
+  feed(350'000, 6, true);  // down to 360p, and past the 5 s between steps
+  REQUIRE(steps.size() == 1);
+  feed(1'200'000, 10, false);  // enough for 720p, but probing all along
+  CHECK(steps.size() == 1);
+  // A probe in the middle of the hold restarts it.
+  feed(1'200'000, 2, true);
+  feed(1'200'000, 0.3, false);
+  feed(1'200'000, 2.5, true);
+  CHECK(steps.size() == 1);
+  feed(1'200'000, 1, true);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1] == "1280x720@30");
+  // Down is not held.
+  feed(300'000, 8, false);
+  CHECK(steps.size() == 3);
+}
+
+TEST_CASE("ladder: the encoder gets 0.65 of its rate for 1 s after a step up, not after a step down",
+          "[congestion][ladder]") {
+  VideoLadder l(VideoLadderConfig{.preset = {1280, 720, 30}});
+  int64_t t = 0;
+  CHECK(l.rate_factor(t) == 1.0);
+  auto feed_until_step = [&](int64_t bps) {
+    for (int i = 0; i < 200; ++i, t += 100'000)
+      if (l.update(t, bps)) return true;
+    return false;
+  };
+  REQUIRE(feed_until_step(350'000));  // down to 360p
+  CHECK(l.rate_factor(t) == 1.0);
+  REQUIRE(feed_until_step(1'200'000));  // up to 720p
+  CHECK(l.current().height == 720);
+  CHECK(l.rate_factor(t) == Approx(0.65));
+  CHECK(l.rate_factor(t + 900'000) == Approx(0.65));
+  CHECK(l.rate_factor(t + 1'000'000) == 1.0);
+}
+
 TEST_CASE("ladder: an encoder that drops frames at its rung steps down, and the rung's entry rises",
           "[congestion][ladder]") {
   VideoLadderConfig c;

@@ -26,6 +26,7 @@ block (target, video rate, format, limiting input), video.out.bitrate
 connection as each agent saw it.
 """
 
+import json
 import os
 import sys
 import time
@@ -284,6 +285,9 @@ def chromium_cap(ctx_name, agent_first):
         agent.wait(total + 40)
         rep = agent.report(f"{ctx_name}.json")
         page.close()
+        # The page's samples next to the agent's report (kept with CALLAGENT_LAB_KEEP=1).
+        with open(os.path.join(lab.tmp, f"{ctx_name}-page.json"), "w") as f:
+            json.dump(samples, f)
     check(rep["exit"]["code"] == 0, f"{ctx_name}: the agent exits 0", 0, rep["exit"])
 
     # Agent -> page.
