@@ -174,6 +174,9 @@ void BandwidthEstimator::on_transport_feedback(int64_t now_us, std::span<const P
 
 void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
   if (!config_.probing) return;
+  // Deferred: before the path-faster sign is read, so that it is still
+  // there when the deferral ends.
+  if (now_us < probes_deferred_until_us_) return;
   const int resets = delay_.aimd().capacity_resets();
   const bool path_faster = resets > seen_capacity_resets_;
   seen_capacity_resets_ = resets;
@@ -182,7 +185,6 @@ void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
   if (current_ >= 0.95 * cap) return;
   if (delay_.usage() == BandwidthUsage::Overusing) return;
   if (loss_recent(now_us) && congested_loss()) return;
-  if (now_us < probes_deferred_until_us_) return;
   const int64_t gap = last_probe_ok_ ? kProbeGapAfterSuccessUs : kProbeGapUs;
   if (probes_started_ > 0 && now_us - last_probe_end_us_ < gap) return;
   if (probes_started_ == 0)

@@ -66,12 +66,13 @@
 //    moment), x2 probes from 1.4 Mbit/s lost 50-100 of the page's packets
 //    each (measured; the loss goal of that call is 2 %). At x1.5 the flood
 //    is half as deep, and a lifted cap is still found in two or three
-//    probes a second apart. Never while
-//    overusing or above 10 % loss, nor while the adapter defers them (3 s
-//    after a change of the picture size: defer_probes()); 1 s after a
-//    success, 5 s after any other outcome; only while the target is below its cap (max, REMB) and
+//    probes a second apart. Never while overusing or above 10 % loss, nor
+//    while the adapter defers them (3 s after a change of the picture
+//    size: defer_probes()); 1 s after a success, 5 s after any other
+//    outcome; only while the target is below its cap (max, REMB) and
 //    never past the link capacity AIMD learned at its last cut (until the
-//    acknowledged rate goes beyond it and it is forgotten).
+//    acknowledged rate goes beyond it and it is forgotten). A probe held
+//    at that capacity is no reason to probe further when it succeeds.
 //  - the target and the delay-based rate are set to the probe rate; the
 //    packets sent between 250 ms and 1 s into the probe are the sample.
 //  - an overuse or > 10 % loss during the probe ends it (back to 0.85 x
@@ -155,6 +156,7 @@ class BandwidthEstimator {
     const char* probe_reason = "";
   };
   Status status() const;
+  bool probing() const { return probe_state_ == ProbeState::Probing; }
 
   static constexpr double kLowLoss = 0.02, kHighLoss = 0.10;
   static constexpr double kIncreasePerSecond = 1.08;

@@ -151,8 +151,7 @@ void RateController::apply(int64_t now_us) {
   const auto d = allocator_.update(now_us, target);
   std::optional<congestion::VideoFormat> step;
   if (config_.video) {
-    const bool probing = estimator_.status().probe == congestion::BandwidthEstimator::ProbeState::Probing;
-    step = ladder_.update(now_us, d.video_wanted_bps, !probing);
+    step = ladder_.update(now_us, d.video_wanted_bps, !estimator_.probing());
     if (!step) step = check_encoder(now_us, d.applied.video_bps);
     if (step) estimator_.defer_probes(now_us + kProbeDeferAfterStepUs);
   }
@@ -189,7 +188,7 @@ void RateController::apply(int64_t now_us) {
 
 void RateController::log_probe(int64_t target_bps) {
   const auto st = estimator_.status();
-  const bool probing = st.probe == congestion::BandwidthEstimator::ProbeState::Probing;
+  const bool probing = estimator_.probing();
   if (st.probes_started == probes_logged_ && probing == probing_logged_) return;
   if (probing)
     log()->debug("peer{}: probe ({}) at {} kbit/s", config_.id, st.probe_reason, target_bps / 1000);

@@ -123,6 +123,8 @@ class RateController {
   // The encoder's frames given / made over >= 1 s windows, for the
   // ladder's step down when it cannot hold the picture (VideoLadder::on_encoder).
   std::optional<congestion::VideoFormat> check_encoder(int64_t now_us, int64_t video_bps);
+  // Logs a probe's start and end (debug).
+  void log_probe(int64_t target_bps);
 
   Config config_;
   congestion::BandwidthEstimator estimator_;
@@ -140,8 +142,6 @@ class RateController {
   int probes_logged_ = 0;
   bool probing_logged_ = false;
   double video_factor_ = 1.0;  // the ladder's rate_factor() last applied
-  // Logs a probe's start and end (debug).
-  void log_probe(int64_t target_bps);
   int fec_wish_ = -1;  // -1: the policy has not spoken yet
   bool audio_dirty_ = false;
   bool stopped_ = false;

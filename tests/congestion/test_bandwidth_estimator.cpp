@@ -301,6 +301,37 @@ TEST_CASE("bwe trace: the cap lifts: back to the max within 20 s", "[congestion]
   }
 }
 
+TEST_CASE("bwe trace: probes after the first go to 1.5 x the target, none while deferred",
+          "[congestion][bwe][trace]") {
+  BandwidthEstimator b;
+  LinkConfig c;
+  c.capacity_bps = step_capacity(0.5e6, 10e6, 30);
+  LinkSim sim(c, b);
+  int started = 0;
+  int64_t before = b.target_bps();
+  double max_ratio = 0;
+  int after_lift = 0, while_deferred = 0;
+  for (int64_t t = 100'000; t <= 60'000'000; t += 100'000) {
+    if (t == 30'000'000) b.defer_probes(t + 3'000'000);  // as after a ladder step
+    sim.run_until(t);
+    const auto st = b.status();
+    if (st.probes_started != started) {
+      if (started > 0) max_ratio = std::max(max_ratio, static_cast<double>(st.target_bps) / static_cast<double>(before));
+      if (t > 30'000'000) ++(t <= 33'000'000 ? while_deferred : after_lift);
+      started = st.probes_started;
+    }
+    before = st.target_bps;
+  }
+  std::printf("bwe probes: %d, the largest step of a later probe x%.2f, %d after the deferral, %d during it\n", started,
+              max_ratio, after_lift, while_deferred);
+  CHECK(started >= 3);
+  CHECK(max_ratio > 1.1);
+  CHECK(max_ratio <= 1.5 * 1.02);
+  CHECK(while_deferred == 0);
+  CHECK(after_lift >= 1);
+  CHECK(b.target_bps() == 2'500'000);
+}
+
 TEST_CASE("bwe trace: 5 % random loss does not collapse the rate", "[congestion][bwe][trace]") {
   for (bool twcc : {true, false}) {
     BandwidthEstimator b;
