@@ -121,7 +121,7 @@ void VideoLadder::step_to(int64_t now_us, size_t next) {
 }
 
 double VideoLadder::rate_factor(int64_t now_us) const {
-  if (steps_ > 0 && last_step_up_ && now_us - last_step_us_ < config_.step_up_damp_us) return config_.step_up_factor;
+  if (last_step_up_ && now_us - last_step_us_ < config_.step_up_damp_us) return config_.step_up_factor;
   return 1.0;
 }
 

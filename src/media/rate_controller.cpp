@@ -156,11 +156,11 @@ void RateController::apply(int64_t now_us) {
     if (step) estimator_.defer_probes(now_us + kProbeDeferAfterStepUs);
   }
   const double factor = ladder_.rate_factor(now_us);
-  if (config_.video && (d.video_changed || step || first || factor != video_factor_)) {
+  const auto video_wish = static_cast<int64_t>(static_cast<double>(d.applied.video_bps) * factor);
+  if (config_.video && (d.video_changed || step || first || video_wish != video_wish_bps_)) {
     const auto& f = ladder_.current();
     LocalSource::RateWish w;
-    w.bitrate_bps = static_cast<int64_t>(static_cast<double>(d.applied.video_bps) * factor);
-    video_factor_ = factor;
+    w.bitrate_bps = video_wish_bps_ = video_wish;
     w.width = f.width;
     w.height = f.height;
     w.fps = f.fps;
@@ -203,7 +203,7 @@ RateController::Status RateController::status() const {
   Status s;
   const auto st = estimator_.status();
   s.target_bps = st.target_bps;
-  s.video_bps = config_.video ? static_cast<int64_t>(static_cast<double>(last_.applied.video_bps) * video_factor_) : 0;
+  s.video_bps = config_.video ? video_wish_bps_ : 0;
   s.audio_bps = config_.audio ? last_.applied.audio_bps : 0;
   const auto max = bandwidth_config(*config_.options).max_bps;
   if (st.target_bps >= max)

@@ -141,7 +141,7 @@ class RateController {
   uint64_t reports_ = 0, rembs_ = 0, twcc_ = 0;
   int probes_logged_ = 0;
   bool probing_logged_ = false;
-  double video_factor_ = 1.0;  // the ladder's rate_factor() last applied
+  int64_t video_wish_bps_ = 0;  // the bitrate last wished of the video encoder
   int fec_wish_ = -1;  // -1: the policy has not spoken yet
   bool audio_dirty_ = false;
   bool stopped_ = false;

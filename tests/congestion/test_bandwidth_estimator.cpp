@@ -317,7 +317,10 @@ TEST_CASE("bwe trace: probes after the first go to 1.5 x the target, none while 
     const auto st = b.status();
     if (st.probes_started != started) {
       if (started > 0) max_ratio = std::max(max_ratio, static_cast<double>(st.target_bps) / static_cast<double>(before));
-      if (t > 30'000'000) ++(t <= 33'000'000 ? while_deferred : after_lift);
+      if (t > 33'000'000)
+        ++after_lift;
+      else if (t > 30'000'000)
+        ++while_deferred;
       started = st.probes_started;
     }
     before = st.target_bps;
