@@ -58,6 +58,7 @@ void BandwidthEstimator::update_loss_based(int64_t now_us) {
     const int64_t interval = kDecreaseIntervalUs + static_cast<int64_t>(rtt_ms_ * 1000.0);
     if (!decreased_since_report_ && now_us - last_decrease_us_ >= interval) {
       last_decrease_us_ = now_us;
+      cut_seen_ = true;
       reset_transport_loss(now_us);  // what was counted so far was sent before this cut
       decreased_since_report_ = true;
       double next = current_ * (1.0 - 0.5 * loss);
@@ -155,7 +156,13 @@ void BandwidthEstimator::on_transport_feedback(int64_t now_us, std::span<const P
     }
   }
   if (tl_since_us_ < 0) tl_since_us_ = now_us;
+  for (const auto& p : packets) {
+    if (!p.arrival_us || (probe_state_ == ProbeState::Probing && p.send_us >= probe_start_us_)) continue;
+    const auto d = static_cast<double>(*p.arrival_us - p.send_us);
+    idle_delay_us_ = idle_delay_us_ ? 0.95 * *idle_delay_us_ + 0.05 * d : d;
+  }
   const auto u = delay_.on_feedback(now_us, packets);
+  cut_seen_ = cut_seen_ || u.decreased;
   if (tl_total_ >= kTransportLossMinPackets && now_us - tl_since_us_ >= kTransportLossMinIntervalUs) {
     // Queued: the packets that arrived waited kLossQueueUs or more on
     // average (their delay over the path's base delay).
@@ -187,14 +194,14 @@ void BandwidthEstimator::maybe_start_probe(int64_t now_us) {
   if (loss_recent(now_us) && congested_loss()) return;
   const int64_t gap = last_probe_ok_ ? kProbeGapAfterSuccessUs : kProbeGapUs;
   if (probes_started_ > 0 && now_us - last_probe_end_us_ < gap) return;
-  if (probes_started_ == 0)
+  if (probes_started_ == 0 && !cut_seen_)
     start_probe(now_us, kProbeFirstFactor * current_, "first");
   else if (probe_further_)
     start_probe(now_us, kProbeFactor * current_, "further");
   else if (path_faster)
-    start_probe(now_us, kProbeFactor * current_, "faster");
+    start_probe(now_us, kProbeGentleFactor * current_, "faster");
   else if (probe_app_limited_ && delay_.acked_bps() && *delay_.acked_bps() >= 0.85 * current_)
-    start_probe(now_us, kProbeFactor * current_, "fills");
+    start_probe(now_us, (delay_.aimd().capacity_bps() ? kProbeGentleFactor : kProbeFactor) * current_, "fills");
 }
 
 void BandwidthEstimator::start_probe(int64_t now_us, double bps, const char* reason) {
@@ -225,6 +232,8 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps, const char* rea
   sample_sent_bytes_ = sample_recv_bytes_ = 0;
   sample_first_send_ = sample_last_send_ = sample_first_arrival_ = sample_last_arrival_ = -1;
   sample_packets_ = 0;
+  probe_start_delay_us_ = idle_delay_us_;
+  probe_delay_count_ = 0;
   delay_.set_estimate(now_us, bps);
   current_ = bps;
   min_history_.clear();
@@ -248,8 +257,18 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
     return;
   }
   bool complete = false;
+  bool queued = false;
   for (const auto& p : packets) {
     const int64_t since = p.send_us - probe_start_us_;
+    if (since >= 0 && p.arrival_us && probe_start_delay_us_) {
+      probe_delays_[static_cast<size_t>(probe_delay_count_++ % static_cast<int>(probe_delays_.size()))] =
+          *p.arrival_us - p.send_us;
+      if (probe_delay_count_ >= static_cast<int>(probe_delays_.size())) {
+        double sum = 0;
+        for (int64_t d : probe_delays_) sum += static_cast<double>(d);
+        if (sum / static_cast<double>(probe_delays_.size()) - *probe_start_delay_us_ >= kProbeQueueUs) queued = true;
+      }
+    }
     if (since >= kProbeSampleEndUs) complete = true;
     if (since < kProbeSampleStartUs || since >= kProbeSampleEndUs) continue;
     ++sample_packets_;
@@ -261,6 +280,10 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
       if (sample_first_arrival_ < 0 || *p.arrival_us < sample_first_arrival_) sample_first_arrival_ = *p.arrival_us;
       sample_last_arrival_ = std::max(sample_last_arrival_, *p.arrival_us);
     }
+  }
+  if (queued) {
+    settle_probe(now_us, pre_probe_bps_, false);  // a queue builds: the link had no room for more
+    return;
   }
   if (!complete) {
     // A queue shows before the sample is complete: once half of it (250

@@ -53,26 +53,39 @@
 //
 // Probing (TWCC only). We cannot send padding clusters as browsers do, so a
 // probe is the encoder's target itself raised for a moment:
-//  - when: first feedback (x3 the current target), after a successful probe
-//    ("probe further"), when the delay-based rate rose past the link
-//    capacity it had learned (the path got faster), and when the encoder
-//    fills its target again (>= 85 % acknowledged) after a probe it could
-//    not fill (a still picture needs few bits); all but the first at
-//    x1.5. libwebrtc probes further at x2, with short bursts of padding;
-//    ours is a second of encoder output, and every probe that overshoots
-//    floods the queue until its early end: on a 2 Mbit/s cap that both
-//    directions share (our acknowledged rate passes the capacity learned
-//    at the last cut whenever the partner's direction sends less for a
-//    moment), x2 probes from 1.4 Mbit/s lost 50-100 of the page's packets
-//    each (measured; the loss goal of that call is 2 %). At x1.5 the flood
-//    is half as deep, and a lifted cap is still found in two or three
-//    probes a second apart. Never while overusing or above 10 % loss, nor
-//    while the adapter defers them (3 s after a change of the picture
-//    size: defer_probes()); 1 s after a success, 5 s after any other
-//    outcome; only while the target is below its cap (max, REMB) and
+//  - when: first feedback (x3 the current target; not once the target was
+//    cut: we start at the maximum, and a start that was cut has shown the
+//    link's limit; measured on a shared 2 Mbit/s cap, a "first" probe after a
+//    loss cut at the start put 2.6 Mbit/s on it for 1.25 s and the page saw
+//    no frame for 3.1 s), after a successful probe ("probe further"), when
+//    the delay-based rate rose past the link capacity it had learned (the
+//    path got faster), and when the encoder fills its target again (>= 85 %
+//    acknowledged) after a probe it could not fill (a still picture needs few
+//    bits). "further" is x1.5; "faster", and "fills" while AIMD knows a link
+//    capacity (it cut since the path last got faster), are x1.25: they test a
+//    link that has shown its limit, and on a link both directions share
+//    "faster" may only mean that the partner sent less for a moment (measured
+//    on a shared 2 Mbit/s cap: a x1.5 "fills" probe from 1.3 Mbit/s lost 3 %
+//    of the partner's packets in its 0.6 s; x1.5 "faster" probes to 1.8-2.3
+//    Mbit/s lost 44-94 of the page's packets each). Once such a probe
+//    succeeds "further" goes on at x1.5: a lifted 0.5 Mbit/s cap is back at
+//    the maximum after 8.9 s in the unit trace (6.5 s when "faster" was
+//    x1.5); an open path keeps x1.5 for "fills" (after a still picture x1.25
+//    took 9.4 s instead of 6.8 s back to the maximum). libwebrtc probes
+//    further at x2, with short bursts of padding; ours is a second of encoder
+//    output, and every probe that overshoots floods the queue until its early
+//    end: on a 2 Mbit/s cap that both directions share (our acknowledged rate
+//    passes the capacity learned at the last cut whenever the partner's
+//    direction sends less for a moment), x2 probes from 1.4 Mbit/s lost
+//    50-100 of the page's packets each (measured; the loss goal of that call
+//    is 2 %). At x1.5 the flood is half as deep, and a lifted cap is still
+//    found in two or three probes a second apart. Never while overusing or
+//    above 10 % loss, nor while the adapter defers them (3 s after a change
+//    of the picture size: defer_probes()); 1 s after a success, 5 s after any
+//    other outcome; only while the target is below its cap (max, REMB) and
 //    never past the link capacity AIMD learned at its last cut (until the
-//    acknowledged rate goes beyond it and it is forgotten). A probe held
-//    at that capacity is no reason to probe further when it succeeds.
+//    acknowledged rate goes beyond it and it is forgotten). A probe held at
+//    that capacity is no reason to probe further when it succeeds.
 //  - the target and the delay-based rate are set to the probe rate; the
 //    packets sent between 250 ms and 1 s into the probe are the sample.
 //  - an overuse or > 10 % loss during the probe ends it (back to 0.85 x
@@ -85,7 +98,15 @@
 //  - early end: once the first 250 ms of the sample (>= 20 packets) are
 //    acknowledged and arrived slower than 0.8 x they left (a queue, not
 //    random loss of a few %), the probe ends
-//    there (0.85 x the arrival rate), without waiting for the rest.
+//    there (0.85 x the arrival rate), without waiting for the rest. And
+//    as soon as the probe's latest 10 packets waited kProbeQueueUs (30 ms)
+//    longer on average than the packets before the probe, it is undone
+//    (back to the rate before it): a probe 10-20 % over a shared link's
+//    room never arrives 20 % slower than it leaves, it fills the queue
+//    slowly; measured on a shared 2 Mbit/s cap, such probes ran their
+//    full second, the RTT rose from 11 to 176 ms and the partner's video
+//    froze for 1.5 s. The trendline detector (the overuse cut above)
+//    takes longer at these rates.
 //  Without TWCC there is no probing: the target climbs at 8 %/s.
 //  An encoder that sends much less than its target (a still picture) keeps
 //  the delay-based rate at 1.5 x what arrives + 10 kbit/s (we cannot claim
@@ -102,6 +123,7 @@
 #include "congestion/delay_based_estimator.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -166,8 +188,9 @@ class BandwidthEstimator {
   static constexpr int64_t kProbeSampleStartUs = 250'000, kProbeSampleEndUs = 1'000'000;
   static constexpr int64_t kProbeTimeoutUs = 3'000'000;
   static constexpr int64_t kProbeEarlySpanUs = 250'000;
+  static constexpr int64_t kProbeQueueUs = 30'000;
   static constexpr int kProbeEarlyMinPackets = 20;
-  static constexpr double kProbeFirstFactor = 3, kProbeFactor = 1.5;
+  static constexpr double kProbeFirstFactor = 3, kProbeFactor = 1.5, kProbeGentleFactor = 1.25;
   static constexpr int64_t kProbeGapAfterSuccessUs = 1'000'000, kProbeGapUs = 5'000'000;
   static constexpr int kTransportLossMinPackets = 50;
   static constexpr int64_t kTransportLossMinIntervalUs = 500'000;
@@ -223,6 +246,7 @@ class BandwidthEstimator {
   int64_t probe_start_us_ = 0, last_probe_end_us_ = -1'000'000'000;
   bool last_probe_ok_ = false, probe_further_ = false, probe_app_limited_ = false;
   bool probe_clamped_ = false;  // the probe rate was held at the learned capacity
+  bool cut_seen_ = false;       // a loss or overuse cut happened (no "first" probe after it)
   int seen_capacity_resets_ = 0;
   int probes_started_ = 0, probes_succeeded_ = 0;
   const char* probe_reason_ = "";
@@ -231,6 +255,12 @@ class BandwidthEstimator {
   int64_t sample_first_send_ = -1, sample_last_send_ = -1;
   int64_t sample_first_arrival_ = -1, sample_last_arrival_ = -1;
   int sample_packets_ = 0;
+  // One-way delay (arrival - send, the two clocks' offset included) of
+  // the packets sent outside probes (EWMA), and at the probe's start.
+  std::optional<double> idle_delay_us_;
+  std::optional<double> probe_start_delay_us_;
+  std::array<int64_t, 10> probe_delays_{};  // the probe's latest packets' delays (a ring)
+  int probe_delay_count_ = 0;
 };
 
 }  // namespace callagent::congestion

@@ -29,15 +29,19 @@ bool KeyframeRequester::budget_ok(int64_t now_us) {
   return static_cast<int>(recent_.size()) < config_.max_per_second;
 }
 
+int64_t KeyframeRequester::retry_interval_us() const {
+  if (*last_sent_us_ - wait_start_us_ >= config_.slow_after_us) return config_.slow_retry_us;
+  const int64_t for_latency = static_cast<int64_t>(latency_ms_) * 1500 + 50'000;
+  return std::max(config_.retry_us, for_latency);
+}
+
 std::optional<int64_t> KeyframeRequester::next_poll_us() const {
   if (state_ != State::Waiting) return std::nullopt;
   if (!last_sent_us_) {
     if (static_cast<int>(recent_.size()) >= config_.max_per_second) return recent_.front() + 1'000'000;
     return wait_start_us_;
   }
-  const int64_t interval = *last_sent_us_ - wait_start_us_ >= config_.slow_after_us ? config_.slow_retry_us
-                                                                                     : config_.retry_us;
-  int64_t next = *last_sent_us_ + interval;
+  int64_t next = *last_sent_us_ + retry_interval_us();
   if (static_cast<int>(recent_.size()) >= config_.max_per_second) next = std::max(next, recent_.front() + 1'000'000);
   return next;
 }
@@ -45,9 +49,7 @@ std::optional<int64_t> KeyframeRequester::next_poll_us() const {
 bool KeyframeRequester::poll(int64_t now_us) {
   if (state_ != State::Waiting) return false;
   if (last_sent_us_) {
-    const int64_t interval = *last_sent_us_ - wait_start_us_ >= config_.slow_after_us ? config_.slow_retry_us
-                                                                                       : config_.retry_us;
-    if (now_us - *last_sent_us_ < interval) return false;
+    if (now_us - *last_sent_us_ < retry_interval_us()) return false;
   }
   if (!budget_ok(now_us)) return false;
   recent_.push_back(now_us);

@@ -9,7 +9,13 @@
 //  - Waiting: one PLI at once, then again every 250 ms until a keyframe
 //    arrives (a PLI or the keyframe itself may be lost; libwebrtc re-asks
 //    every 200 ms, we allow for the time our RTCP packet may wait for its
-//    slot);
+//    slot), or every 1.5 x the jitter buffer's latency + 50 ms when that
+//    is longer (set_playout_latency_ms()): the keyframe comes a round trip
+//    after the PLI and then waits that latency like every packet, and the
+//    latency is ~2 x RTT + 50 ms. At 200 ms RTT (latency ~520 ms) a
+//    250 ms retry asked two or three times per lost frame, and the
+//    partner, which answers at most every 300 ms, sent a second keyframe
+//    for nothing;
 //    after 5 s of waiting, once a second (the sender is slow or cannot
 //    encode: asking faster would not help).
 //  - never more than 3 PLIs in any sliding second, however many losses
@@ -49,6 +55,8 @@ class KeyframeRequester {
   void on_packet(int64_t now_us);
   // True: send one PLI now (counted).
   bool poll(int64_t now_us);
+  // The partner's video waits this long in our jitter buffer (0: unknown).
+  void set_playout_latency_ms(unsigned ms) { latency_ms_ = ms; }
   std::optional<int64_t> next_poll_us() const;
 
   State state() const { return state_; }
@@ -57,6 +65,7 @@ class KeyframeRequester {
  private:
   void set_state(State s);
   bool budget_ok(int64_t now_us);
+  int64_t retry_interval_us() const;
 
   KeyframeRequestConfig config_;
   State state_ = State::Idle;
@@ -65,6 +74,7 @@ class KeyframeRequester {
   std::optional<int64_t> last_decodable_us_, first_packet_us_;
   std::deque<int64_t> recent_;
   int sent_ = 0;
+  unsigned latency_ms_ = 0;
 };
 
 }  // namespace callagent::congestion

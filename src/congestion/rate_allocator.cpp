@@ -7,7 +7,7 @@ namespace callagent::congestion {
 
 RateAllocator::RateAllocator(RateAllocatorConfig config) : config_(config) {}
 
-RateAllocator::Decision RateAllocator::update(int64_t now_us, int64_t target_bps) {
+RateAllocator::Decision RateAllocator::update(int64_t now_us, int64_t target_bps, bool now) {
   Decision d;
   const auto& c = config_;
   // Audio: whole steps, within its bounds.
@@ -34,7 +34,7 @@ RateAllocator::Decision RateAllocator::update(int64_t now_us, int64_t target_bps
   const int64_t since = now_us - last_video_change_us_;
   bool apply = first_;
   if (!apply && w <= cur * (1 - c.video_down)) apply = true;
-  if (!apply && w >= cur * (1 + c.video_up) && since >= c.up_interval_us) apply = true;
+  if (!apply && w >= cur * (1 + c.video_up) && (since >= c.up_interval_us || now)) apply = true;
   if (!apply && w >= cur * (1 + c.video_up_slow) && since >= c.up_slow_interval_us) apply = true;
   // A bound moved under us (set_video_max): follow it.
   if (!apply && (applied_.video_bps > c.video_max_bps || applied_.video_bps < c.video_min_bps) && wanted != applied_.video_bps)

@@ -11,7 +11,11 @@
 //    preset's or --video-bitrate). Decreases apply at once when the wanted
 //    rate is >= 5 % below the applied one (congestion is no time to wait);
 //    increases need >= 10 % and 1 s since the last change, or >= 3 % and
-//    5 s (so a slowly rising estimate still arrives). vp8enc's
+//    5 s (so a slowly rising estimate still arrives), or at once when the
+//    caller says so (`now`: the estimator started a probe, whose sample
+//    is the encoder's output of its first second: held back by the 1 s
+//    rule, a probe's first 0.58 s once ran at the old rate, and the
+//    encoder reached the probe rate just as the probe ended). vp8enc's
 //    target-bitrate is live, but every change disturbs its rate control, so
 //    it is not touched on every report.
 // The first update applies both settings.
@@ -51,7 +55,8 @@ class RateAllocator {
     bool video_changed = false;  // set vp8enc target-bitrate
     int64_t video_wanted_bps = 0;  // before hysteresis (the ladder's input)
   };
-  Decision update(int64_t now_us, int64_t target_bps);
+  // `now`: apply an increase at once (a probe starts).
+  Decision update(int64_t now_us, int64_t target_bps, bool now = false);
 
   const Allocation& applied() const { return applied_; }
   void set_video_max(int64_t bps) { config_.video_max_bps = bps; }

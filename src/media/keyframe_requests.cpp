@@ -44,6 +44,10 @@ GstPadProbeReturn KeyframeRequests::on_sink(GstPad*, GstPadProbeInfo* info, gpoi
     const GstStructure* st = gst_event_get_structure(ev);
     if (!st || !gst_structure_has_name(st, "GstRTPPacketLost")) return GST_PAD_PROBE_OK;
     self->lost_.fetch_add(1, std::memory_order_relaxed);
+    guint seqnum = 0, retry = 0;
+    gst_structure_get_uint(st, "seqnum", &seqnum);
+    gst_structure_get_uint(st, "retry", &retry);
+    log()->debug("peer{}: video packet {} given up after {} retransmission requests", self->peer_id_, seqnum, retry);
     std::lock_guard lock(self->mutex_);
     self->requester_.on_frame_lost(now);
     return GST_PAD_PROBE_OK;
@@ -88,6 +92,7 @@ void KeyframeRequests::poll() {
   GRef<GstPad> pad;
   {
     std::lock_guard lock(mutex_);
+    if (latency_ms_) requester_.set_playout_latency_ms(latency_ms_->load(std::memory_order_relaxed));
     if (!depay_sink_ || !requester_.poll(g_get_monotonic_time())) return;
     pad = GRef<GstPad>::ref(depay_sink_.get());
   }

@@ -1,7 +1,8 @@
 #pragma once
 // KeyframeRequests: asks the partner for a keyframe (RTCP PLI) when the
 // video we receive cannot be repaired, as congestion::KeyframeRequester
-// decides: at once, re-asked every 250 ms until a keyframe arrives, never
+// decides: at once, re-asked every 250 ms (longer behind a long jitter
+// buffer) until a keyframe arrives, never
 // more than 3 a second.
 //
 // What counts as "cannot be repaired": a GstRTPPacketLost event reaching
@@ -34,6 +35,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 
 namespace callagent::media {
@@ -54,6 +56,13 @@ class KeyframeRequests {
   // before any video is received.
   bool request_now();
 
+  // Construction time: the jitter buffer's latency in ms (0 = not known),
+  // read with each poll (the requester's retry interval follows it).
+  void follow_playout_latency(std::shared_ptr<const std::atomic<unsigned>> latency_ms) {
+    std::lock_guard lock(mutex_);
+    latency_ms_ = std::move(latency_ms);
+  }
+
   uint64_t requests_sent() const { return sent_.load(); }
   uint64_t frames_lost() const { return lost_.load(); }
   uint64_t depayloader_requests() const { return depay_requests_.load(); }
@@ -69,6 +78,7 @@ class KeyframeRequests {
   std::mutex mutex_;
   congestion::KeyframeRequester requester_;
   GRef<GstPad> depay_sink_;
+  std::shared_ptr<const std::atomic<unsigned>> latency_ms_;
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> lost_{0};
   std::atomic<uint64_t> depay_requests_{0};  // the depayloader's own, absorbed

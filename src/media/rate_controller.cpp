@@ -146,9 +146,13 @@ std::optional<congestion::VideoFormat> RateController::check_encoder(int64_t now
 
 void RateController::apply(int64_t now_us) {
   const int64_t target = estimator_.target_bps();
+  // A probe that started since the last apply (log_probe keeps the count
+  // seen then) reaches the encoder at once: its sample is the encoder's
+  // output.
+  const bool probe_started = estimator_.probing() && estimator_.status().probes_started != probes_logged_;
   log_probe(target);
   const bool first = last_.applied.video_bps == 0 && last_.applied.audio_bps == 0;
-  const auto d = allocator_.update(now_us, target);
+  const auto d = allocator_.update(now_us, target, probe_started);
   std::optional<congestion::VideoFormat> step;
   if (config_.video) {
     step = ladder_.update(now_us, d.video_wanted_bps, !estimator_.probing());

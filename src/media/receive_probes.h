@@ -76,6 +76,7 @@ class ReceiveProbes {
   // Construction time: the playout latency in ms (0 = not known), read on
   // the streaming thread with each frame.
   void follow_playout_latency(std::shared_ptr<const std::atomic<unsigned>> latency_ms) {
+    keyframes_->follow_playout_latency(latency_ms);
     playout_latency_ms_ = std::move(latency_ms);
   }
 

@@ -156,7 +156,10 @@ void Retransmission::configure(GstElement* jb, MediaKind kind) {
   // Ask only for gaps: guessing when the next packet is due makes a
   // request for the first packet of nearly every video frame (they come in
   // bursts, one per frame), wasted NACKs and retransmissions.
-  if (nack) g_object_set(jb, "rtx-next-seqnum", FALSE, nullptr);
+  if (nack) {
+    g_object_set(jb, "rtx-next-seqnum", FALSE, nullptr);
+    apply_retry_timeout(jb);
+  }
   for (auto& j : jitterbuffers_)
     if (j.element.get() == jb) j.kind = kind;
   log()->debug("peer{}: {} jitter buffer: retransmission {}", peer_id_, to_string(kind), nack ? "on" : "off");
@@ -282,11 +285,35 @@ GstPadProbeReturn Retransmission::on_resend_request(GstPad*, GstPadProbeInfo* in
     return GST_PAD_PROBE_OK;
   const bool ok = (*static_cast<SharedGate*>(data))->with(
       [&](auto& b) { return b.allow(g_get_monotonic_time(), ssrc, static_cast<uint16_t>(seqnum)); });
+  if (!ok) log()->trace("retransmission of packet {} (SSRC {}) refused", seqnum, ssrc);
   return ok ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+int Retransmission::retry_timeout_ms(double rtt_ms) {
+  return std::max(kMinRetryTimeoutMs, static_cast<int>(std::lround(rtt_ms / 2)));
+}
+
+void Retransmission::apply_retry_timeout(GstElement* jb) const {
+  if (retry_timeout_ms_ > 0) g_object_set(jb, "rtx-retry-timeout", retry_timeout_ms_, nullptr);
 }
 
 void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
   rtt_ms_ = rtt_ms;
+  {
+    // Changes under 5 ms are noise of the latest report, not worth a
+    // property set on every packet of RTCP.
+    std::lock_guard lock(mutex_);
+    const int retry = retry_timeout_ms(rtt_ms);
+    if (std::abs(retry - retry_timeout_ms_) >= 5) {
+      retry_timeout_ms_ = retry;
+      for (auto& j : jitterbuffers_) {
+        if (j.kind != MediaKind::Video) continue;
+        gboolean on = FALSE;
+        g_object_get(j.element.get(), "do-retransmission", &on, nullptr);
+        if (on) apply_retry_timeout(j.element.get());
+      }
+    }
+  }
   resend_gate_->with([rtt_ms](auto& b) { b.set_rtt_ms(rtt_ms); });
   request_rtt_ms_->store(static_cast<unsigned>(std::lround(rtt_ms)), std::memory_order_relaxed);
   if (auto next = latency_.on_rtt(now_us, rtt_ms)) {
@@ -359,9 +386,13 @@ GstPadProbeReturn Retransmission::on_request(GstPad*, GstPadProbeInfo* info, gpo
   const GstStructure* s = gst_event_get_structure(ev);
   if (!s || !gst_structure_has_name(s, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
   const unsigned rtt = (*static_cast<SharedRtt*>(data))->load(std::memory_order_relaxed);
-  guint deadline = 0, delay = 0, avg = 0;
+  guint deadline = 0, delay = 0, avg = 0, seqnum = 0, retry = 0;
   if (!gst_structure_get_uint(s, "deadline", &deadline)) return GST_PAD_PROBE_OK;
   gst_structure_get_uint(s, "delay", &delay);
+  gst_structure_get_uint(s, "seqnum", &seqnum);
+  gst_structure_get_uint(s, "retry", &retry);
+  log()->trace("NACK packet {} (request {}, {} ms after it was due, deadline {} ms)", seqnum, retry + 1, delay,
+               deadline);
   const unsigned want = nack_avg_rtt_ms(rtt, deadline, delay);
   if (gst_structure_get_uint(s, "avg-rtt", &avg) && avg == want) return GST_PAD_PROBE_OK;
   ev = gst_event_make_writable(ev);

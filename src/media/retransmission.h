@@ -56,7 +56,7 @@
 //    full. A probe on each rtprtxsend's src pad (found as webrtcbin adds
 //    it: deep-element-added) lets a request through only within
 //    congestion::RetransmissionBudget (half the video target, one copy
-//    per 0.8 RTT; libwebrtc's retransmission rate limiter allows the whole
+//    per 0.4 RTT; libwebrtc's retransmission rate limiter allows the whole
 //    target, but its pacer also holds them back); the rest are dropped
 //    before rtprtxsend sees them. The rate is the
 //    congestion controller's video target (set_resend_rate), the preset's
@@ -64,9 +64,24 @@
 //  - `rtx-next-seqnum` (ask for the packet expected next when it is late)
 //    requested the first packet of almost every video frame: off, requests
 //    are made for gaps only, as libwebrtc does.
-// The jitter buffer's own retry timing (rtx-delay from the jitter,
-// rtx-retry-timeout from the RTT of its earlier repairs, rtx-retry-period
-// = latency - timeout) is left automatic: it follows the latency we set.
+//  - the jitter buffer repeats a request after `rtx-retry-timeout`; left
+//    automatic it is 40 ms until a repair answered EVERY request made for
+//    its packet, then that repair's round trip + 2 x jitter. Which of the
+//    two a call got was chance (measured, 200 ms RTT: one agent asked ~6
+//    times per lost packet, its partner ~1.4 times), and the second is
+//    the worse one: with a latency of 2 x RTT + 50 ms the second request,
+//    a round trip + 2 x jitter after the first, comes back nearly at the
+//    deadline (its answer was too late or lost for one lost packet in
+//    ~150 at 2 % loss each way: a PLI and a freeze of ~0.85 s). Once the
+//    RTT is known the timeout is set: half of it, at least 30 ms
+//    (retry_timeout_ms()), so that three requests fit in the latency; the
+//    second crosses our first copy on the way and costs one extra copy
+//    per lost packet on a long path (RetransmissionBudget lets it
+//    through). A browser sender resends once per round trip and turns
+//    the half-RTT request down; its next one is then the timeout later.
+// rtx-delay (the first request's wait, from the jitter) and
+// rtx-retry-period (latency - timeout) stay automatic: they follow the
+// latency we set.
 //
 // Owned by WebrtcEndpoint; borrows webrtcbin (kept alive by the endpoint).
 // Construct, set_remote() and counters() on the main thread; the signal
@@ -159,6 +174,9 @@ class Retransmission {
   // The RTT of each compound RTCP packet from the partner (main context).
   void on_rtt(int64_t now_us, double rtt_ms);
   void apply_latency(int latency_ms);  // main context
+  // rtx-retry-timeout of one video jitter buffer from the RTT, if known
+  // (under mutex_).
+  void apply_retry_timeout(GstElement* jb) const;
   // Sets `avg-rtt` of the jitter buffer's retransmission requests from the
   // measured RTT (a probe on its sink pad; under mutex_).
   void watch_requests(Jitterbuffer& jb);
@@ -183,6 +201,10 @@ class Retransmission {
   // packet. Pure, for the tests.
   static constexpr unsigned kNackWaitMs = 30;
   static unsigned nack_avg_rtt_ms(unsigned rtt_ms, unsigned deadline_ms, unsigned delay_ms);
+  // A video jitter buffer's `rtx-retry-timeout` for this RTT (see the
+  // header): half of it, at least kMinRetryTimeoutMs. Pure, for the tests.
+  static constexpr int kMinRetryTimeoutMs = 30;
+  static int retry_timeout_ms(double rtt_ms);
   // The RTCP budget at the start of a call (see the header).
   static constexpr int kStartupBandwidthBps = 2'000'000;
   static constexpr int kStartupBudgetS = 5;
@@ -201,6 +223,7 @@ class Retransmission {
   // The RTT in ms for the request probes (0 = none yet); shared with them so
   // a probe firing during teardown never reads a destroyed object.
   std::shared_ptr<std::atomic<unsigned>> request_rtt_ms_ = std::make_shared<std::atomic<unsigned>>(0);
+  int retry_timeout_ms_ = 0;  // the value the video jitter buffers have (0: automatic); under mutex_
   std::shared_ptr<std::atomic<unsigned>> playout_latency_ms_;
   std::shared_ptr<ResendGate> resend_gate_ = std::make_shared<ResendGate>();
   uint64_t refused_logged_ = 0;  // main context (tick)

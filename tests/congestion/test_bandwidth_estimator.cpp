@@ -441,3 +441,72 @@ TEST_CASE("bwe trace: a recorded trace replays to the same targets", "[congestio
     }
   CHECK(k == sim.samples.size());
 }
+
+TEST_CASE("bwe: no first probe once the start was cut", "[congestion][bwe]") {
+  // A clean first feedback: the first probe, x3 (up to the maximum).
+  auto feedback = [](BandwidthEstimator& b, int64_t now_us) {
+    std::vector<PacketResult> packets;
+    for (int i = 0; i < 50; ++i) {
+      const int64_t sent = now_us - 100'000 + i * 2'000;
+      packets.push_back({sent, sent + 10'000, 1200});
+    }
+    b.on_transport_feedback(now_us, packets);
+  };
+  BandwidthConfig low;
+  low.start_bps = 500'000;
+  BandwidthEstimator clean(low);
+  feedback(clean, 200'000);
+  CHECK(clean.status().probes_started == 1);
+  CHECK(clean.target_bps() == 1'500'000);
+  // A receiver report with 20 % loss before any feedback: the start cuts,
+  // and the first feedback (after a clean report) starts no probe back up
+  // to where it was.
+  BandwidthConfig high;  // as the agent starts: at the preset's rate
+  high.start_bps = 2'000'000;
+  BandwidthEstimator cut(high);
+  cut.on_receiver_report(100'000, 0.2, 5.0);
+  const int64_t after_cut = cut.target_bps();
+  CHECK(after_cut < 2'000'000);
+  cut.on_receiver_report(150'000, 0.0, 5.0);  // and the next one is clean
+  feedback(cut, 200'000);
+  CHECK(cut.status().probes_started == 0);
+  CHECK(cut.target_bps() < 2'000'000);  // a probe would have gone to the maximum
+}
+
+TEST_CASE("bwe: a probe that builds a queue is undone before its sample ends", "[congestion][bwe]") {
+  // Packets of 1200 bytes every `gap` us, from `from` to `to`, each arriving
+  // `delay(t)` after it left; feedback every 100 ms.
+  auto run = [](BandwidthEstimator& b, int64_t from, int64_t to, int64_t gap, auto delay) {
+    std::vector<PacketResult> packets;
+    for (int64_t t = from; t < to; t += gap) {
+      packets.push_back({t, t + delay(t), 1200});
+      if (t + gap >= to || packets.size() == 20) {
+        b.on_transport_feedback(t + 50'000, packets);
+        packets.clear();
+      }
+    }
+  };
+  for (bool queue : {false, true}) {
+    BandwidthConfig c;
+    c.start_bps = 500'000;
+    BandwidthEstimator b(c);
+    run(b, 0, 100'000, 19'000, [](int64_t) { return 20'000; });  // ~0.5 Mbit/s, a clean first feedback
+    REQUIRE(b.status().probes_started == 1);
+    const int64_t probe = b.target_bps();
+    // The probe's packets (1.5 Mbit/s) arrive as fast as they leave, but
+    // each waits longer than the last (a queue filling slowly): +2 ms per
+    // packet from 100 ms into the probe.
+    run(b, 100'000, 400'000, 6'400, [queue](int64_t t) {
+      return 20'000 + (queue && t > 200'000 ? (t - 200'000) / 6'400 * 2'000 : 0);
+    });
+    std::printf("bwe probe to %lld k, %s: target after 0.3 s %lld k\n", static_cast<long long>(probe / 1000),
+                queue ? "a queue builds" : "no queue", static_cast<long long>(b.target_bps() / 1000));
+    if (queue) {
+      CHECK_FALSE(b.probing());
+      CHECK(b.target_bps() <= 550'000);
+    } else {
+      CHECK(b.probing());
+      CHECK(b.target_bps() == probe);
+    }
+  }
+}

@@ -43,6 +43,23 @@ TEST_CASE("keyframe requests: at once, every 250 ms until a keyframe, then quiet
   CHECK_FALSE(r.next_poll_us());
 }
 
+TEST_CASE("keyframe requests: the retry waits for a keyframe held in a long jitter buffer", "[congestion][keyframe]") {
+  KeyframeRequester r;
+  r.set_playout_latency_ms(520);  // ~200 ms RTT: the keyframe needs ~0.75 s
+  r.on_frame_lost(0);
+  auto sent = run(r, 0, 2'000'000);
+  REQUIRE(sent.size() >= 2);
+  CHECK(sent[0] == 0);
+  CHECK(sent[1] == 830'000);  // 1.5 x 520 + 50 ms
+  // A short buffer keeps the 250 ms floor.
+  KeyframeRequester lan;
+  lan.set_playout_latency_ms(120);
+  lan.on_frame_lost(0);
+  sent = run(lan, 0, 600'000);
+  REQUIRE(sent.size() == 3);
+  CHECK(sent[1] == 250'000);
+}
+
 TEST_CASE("keyframe requests: never more than 3 in a second, slower after 5 s", "[congestion][keyframe]") {
   KeyframeRequestConfig c;
   c.retry_us = 100'000;  // a tighter retry than the budget allows

@@ -50,6 +50,14 @@ TEST_CASE("allocator: hysteresis on the encoder targets", "[congestion][allocato
   d = a.update(t += 1'000'000, 1'030'000);
   CHECK(d.video_changed);
   CHECK(d.applied.video_bps == 966'000);
+  // A probe's rise right after a change: at once.
+  d = a.update(t += 100'000, 900'000);
+  CHECK(d.video_changed);
+  d = a.update(t += 100'000, 1'350'000, true);
+  CHECK(d.video_changed);
+  CHECK(d.applied.video_bps == 1'286'000);
+  d = a.update(t += 1'000'000, 1'030'000);  // the probe ends: a decrease, at once
+  CHECK(d.video_changed);
   // A rise of 4 %: only after 5 s.
   d = a.update(t += 1'000'000, 1'070'000);
   CHECK_FALSE(d.video_changed);

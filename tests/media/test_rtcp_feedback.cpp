@@ -134,3 +134,13 @@ TEST_CASE("retransmission: a NACK may always wait 30 ms for an RTCP packet", "[r
   // Before any RTT is known.
   CHECK(Retransmission::nack_avg_rtt_ms(0, 60, 5) == 0);
 }
+
+TEST_CASE("retransmission: a request is repeated every half RTT, at least 30 ms apart", "[rtcp][unit]") {
+  using callagent::media::Retransmission;
+  CHECK(Retransmission::retry_timeout_ms(1) == 30);     // a LAN: the floor
+  CHECK(Retransmission::retry_timeout_ms(59) == 30);
+  CHECK(Retransmission::retry_timeout_ms(100) == 50);
+  // 200 ms: requests at 0, 110, 220 ms after the gap; the third's answer
+  // (~440 ms) is still inside a 2 x RTT + 50 ms latency (450 ms).
+  CHECK(Retransmission::retry_timeout_ms(220) == 110);
+}
