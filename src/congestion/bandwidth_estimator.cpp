@@ -233,7 +233,9 @@ void BandwidthEstimator::start_probe(int64_t now_us, double bps, const char* rea
   sample_first_send_ = sample_last_send_ = sample_first_arrival_ = sample_last_arrival_ = -1;
   sample_packets_ = 0;
   probe_start_delay_us_ = idle_delay_us_;
+  probe_delays_.fill(0);
   probe_delay_count_ = 0;
+  probe_delay_sum_ = 0;
   delay_.set_estimate(now_us, bps);
   current_ = bps;
   min_history_.clear();
@@ -261,13 +263,14 @@ void BandwidthEstimator::probe_feedback(int64_t now_us, std::span<const PacketRe
   for (const auto& p : packets) {
     const int64_t since = p.send_us - probe_start_us_;
     if (since >= 0 && p.arrival_us && probe_start_delay_us_) {
-      probe_delays_[static_cast<size_t>(probe_delay_count_++ % static_cast<int>(probe_delays_.size()))] =
-          *p.arrival_us - p.send_us;
-      if (probe_delay_count_ >= static_cast<int>(probe_delays_.size())) {
-        double sum = 0;
-        for (int64_t d : probe_delays_) sum += static_cast<double>(d);
-        if (sum / static_cast<double>(probe_delays_.size()) - *probe_start_delay_us_ >= kProbeQueueUs) queued = true;
-      }
+      const int64_t d = *p.arrival_us - p.send_us;
+      auto& slot = probe_delays_[probe_delay_count_++ % probe_delays_.size()];
+      probe_delay_sum_ += d - slot;
+      slot = d;
+      const auto n = static_cast<double>(probe_delays_.size());
+      if (probe_delay_count_ >= probe_delays_.size() &&
+          static_cast<double>(probe_delay_sum_) / n - *probe_start_delay_us_ >= kProbeQueueUs)
+        queued = true;
     }
     if (since >= kProbeSampleEndUs) complete = true;
     if (since < kProbeSampleStartUs || since >= kProbeSampleEndUs) continue;

@@ -260,7 +260,8 @@ class BandwidthEstimator {
   std::optional<double> idle_delay_us_;
   std::optional<double> probe_start_delay_us_;
   std::array<int64_t, 10> probe_delays_{};  // the probe's latest packets' delays (a ring)
-  int probe_delay_count_ = 0;
+  size_t probe_delay_count_ = 0;
+  int64_t probe_delay_sum_ = 0;  // of probe_delays_
 };
 
 }  // namespace callagent::congestion

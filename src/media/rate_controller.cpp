@@ -146,10 +146,10 @@ std::optional<congestion::VideoFormat> RateController::check_encoder(int64_t now
 
 void RateController::apply(int64_t now_us) {
   const int64_t target = estimator_.target_bps();
-  // A probe that started since the last apply (log_probe keeps the count
-  // seen then) reaches the encoder at once: its sample is the encoder's
-  // output.
-  const bool probe_started = estimator_.probing() && estimator_.status().probes_started != probes_logged_;
+  // A probe that started since the last apply (log_probe() keeps the
+  // count seen then) reaches the encoder at once: its sample is the
+  // encoder's output.
+  const bool probe_started = estimator_.probing() && estimator_.status().probes_started != probes_seen_;
   log_probe(target);
   const bool first = last_.applied.video_bps == 0 && last_.applied.audio_bps == 0;
   const auto d = allocator_.update(now_us, target, probe_started);
@@ -193,14 +193,14 @@ void RateController::apply(int64_t now_us) {
 void RateController::log_probe(int64_t target_bps) {
   const auto st = estimator_.status();
   const bool probing = estimator_.probing();
-  if (st.probes_started == probes_logged_ && probing == probing_logged_) return;
+  if (st.probes_started == probes_seen_ && probing == probing_seen_) return;
   if (probing)
     log()->debug("peer{}: probe ({}) at {} kbit/s", config_.id, st.probe_reason, target_bps / 1000);
   else
     log()->debug("peer{}: probe ended ({} of {} succeeded): {} kbit/s", config_.id, st.probes_succeeded,
                  st.probes_started, target_bps / 1000);
-  probes_logged_ = st.probes_started;
-  probing_logged_ = probing;
+  probes_seen_ = st.probes_started;
+  probing_seen_ = probing;
 }
 
 RateController::Status RateController::status() const {

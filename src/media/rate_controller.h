@@ -123,7 +123,8 @@ class RateController {
   // The encoder's frames given / made over >= 1 s windows, for the
   // ladder's step down when it cannot hold the picture (VideoLadder::on_encoder).
   std::optional<congestion::VideoFormat> check_encoder(int64_t now_us, int64_t video_bps);
-  // Logs a probe's start and end (debug).
+  // Logs a probe's start and end (debug) and keeps what it saw
+  // (probes_seen_, probing_seen_).
   void log_probe(int64_t target_bps);
 
   Config config_;
@@ -139,8 +140,8 @@ class RateController {
   int64_t encoder_window_us_ = 0;
   uint64_t encoder_in_ = 0, encoder_out_ = 0;
   uint64_t reports_ = 0, rembs_ = 0, twcc_ = 0;
-  int probes_logged_ = 0;
-  bool probing_logged_ = false;
+  int probes_seen_ = 0;
+  bool probing_seen_ = false;
   int64_t video_wish_bps_ = 0;  // the bitrate last wished of the video encoder
   int fec_wish_ = -1;  // -1: the policy has not spoken yet
   bool audio_dirty_ = false;

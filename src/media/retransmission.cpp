@@ -306,12 +306,10 @@ void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
     const int retry = retry_timeout_ms(rtt_ms);
     if (std::abs(retry - retry_timeout_ms_) >= 5) {
       retry_timeout_ms_ = retry;
-      for (auto& j : jitterbuffers_) {
-        if (j.kind != MediaKind::Video) continue;
-        gboolean on = FALSE;
-        g_object_get(j.element.get(), "do-retransmission", &on, nullptr);
-        if (on) apply_retry_timeout(j.element.get());
-      }
+      // Every video jitter buffer: without retransmission the timeout
+      // has no effect.
+      for (auto& j : jitterbuffers_)
+        if (j.kind == MediaKind::Video) apply_retry_timeout(j.element.get());
     }
   }
   resend_gate_->with([rtt_ms](auto& b) { b.set_rtt_ms(rtt_ms); });
