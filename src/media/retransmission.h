@@ -32,7 +32,15 @@
 //    jitter buffer) came seconds late, and a call on a 200 ms path froze
 //    for its first 3-5 s. For the first kStartupBudgetS the session's
 //    `bandwidth` is that of a 2 Mbit/s call (reports every ~20-40 ms), then
-//    0: measured from the streams again;
+//    0: measured from the streams again. These settings (and the RTT
+//    source) are made as soon as webrtcbin has made the session, polled
+//    every 20 ms until then, not on the first 1 s tick (which left the
+//    first half second of media with 5 s RTCP and expired NACKs);
+//  - rtpsession's `probation` (2) holds a new SSRC's first packet until a
+//    second one in sequence arrives; on the partner's RTX SSRC that held
+//    the call's first retransmission until the next loss was repaired
+//    (200 ms at 5 % loss), and the first keyframe was given up: 0, every
+//    SSRC valid at once (SRTP authenticates every packet);
 //  - its jitter buffers wait a fixed `latency`: a repair arrives one RTT
 //    after the gap was seen, so on a long path nothing is ever repaired in
 //    time. Unless the user pinned it, the latency follows the RTT of the
@@ -217,6 +225,8 @@ class Retransmission {
   GRef<GstElement> rtpbin_;
   std::vector<SignalConnection> signals_;
   Timeout timer_;
+  Timeout setup_poll_;  // until the session is set up (see the constructor)
+  static constexpr std::chrono::milliseconds kSetupPoll{20};
   congestion::JitterLatency latency_;
   std::unique_ptr<RtcpFeedback> rtcp_;  // the RTT source
   std::optional<double> rtt_ms_;        // main context
