@@ -521,6 +521,38 @@ void CallSession::set_muted(media::MediaKind kind, bool muted) {
 
 bool CallSession::muted(media::MediaKind kind) const { return engine_ && engine_->muted(kind); }
 
+Status CallSession::set_send(const SendChange& c) {
+  if (!engine_ || phase_ != Phase::Running) return Error{ExitCode::Unavailable, "the media engine is not running"};
+  const media::MediaOptions& cur = engine_->options();
+  std::optional<media::VideoPreset> video;
+  if (c.video || c.fps || c.video_kbps) {
+    media::VideoPreset p = cur.video;
+    // The size's parser checks the frame rate too (the current one is valid).
+    auto q = media::parse_video_preset(c.video.value_or("720p"), c.fps.value_or(cur.video.fps));
+    if (!q) return q.error();
+    if (c.video) {
+      p.width = q->width;
+      p.height = q->height;
+    }
+    p.fps = q->fps;
+    if (c.video_kbps) {
+      if (*c.video_kbps != 0 && (*c.video_kbps < media::kMinVideoBitrateKbps || *c.video_kbps > media::kMaxVideoBitrateKbps))
+        return Error{ExitCode::Usage, fmt::format("video bitrate {} kbit/s is out of range (use {}-{}, or 0 for the "
+                                                  "size's default)",
+                                                  *c.video_kbps, media::kMinVideoBitrateKbps, media::kMaxVideoBitrateKbps)};
+      p.bitrate_kbps = *c.video_kbps;
+    }
+    video = p;
+  }
+  std::optional<int> audio_kbps;
+  if (c.audio) {
+    auto a = media::parse_audio_preset(*c.audio);
+    if (!a) return a.error();
+    audio_kbps = a->bitrate_kbps;
+  }
+  return engine_->set_presets(video, audio_kbps);
+}
+
 Status CallSession::hangup(bool rejoin) {
   if (phase_ != Phase::Running) return Error{ExitCode::Unavailable, "the session is ending"};
   if (membership_ == Membership::Leaving) {
@@ -619,7 +651,8 @@ SessionStatus CallSession::status() const {
   if (stats_ && stats_->last() && s.peer && stats_->last()->peer == s.peer) s.ice = stats_->last()->pair;
   s.audio_muted = muted(media::MediaKind::Audio);
   s.video_muted = muted(media::MediaKind::Video);
-  const auto& mo = options_.media;
+  // The engine's: `set` changes its presets mid-call.
+  const auto& mo = engine_ ? engine_->options() : options_.media;
   s.video_source = media::to_string(mo.video_source);
   s.audio_source = media::to_string(mo.audio_source);
   s.video = mo.video;

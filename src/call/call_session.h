@@ -145,6 +145,19 @@ class CallSession final : private signaling::SignalingClient::Listener,
   // Asks the partner for a keyframe now (a PLI, through the peer's
   // keyframe requester and its rate limit).
   Status request_keyframe();
+  // Changes what is sent, mid-call (the control socket's `set`): the video
+  // size ("480p", as --video), frame rate (as --fps), video bitrate in
+  // kbit/s (0: the size's default; an explicit one stays across a size
+  // change, as with --video-bitrate) and the audio preset's bitrate (the
+  // capture format stays what the call started with). Checked with the
+  // command line's parsers; nothing changes when a value is bad.
+  struct SendChange {
+    std::optional<std::string> video;
+    std::optional<int> fps;
+    std::optional<int> video_kbps;
+    std::optional<std::string> audio;
+  };
+  Status set_send(const SendChange& change);
   // Writes the last remote frame to `path` ("" = the --snapshot path).
   // Returns the path written.
   Result<std::string> snapshot_now(const std::string& path);

@@ -2,6 +2,7 @@
 // order --help prints them.
 #include "cli/join_options.h"
 #include "cli/option_group.h"
+#include "media/media_options.h"
 
 namespace callagent::cli {
 
@@ -24,7 +25,7 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
               "Audio preset: high (48 kHz stereo) | medium (44.1 kHz stereo) | low (32 kHz mono)", D::Shown);
   send.option("--video-codec", o.codec, "vp8 | vp9 | h264", D::Shown);
   send.option("--video-bitrate", o.video_bitrate, "Video bitrate in kbit/s (default: by preset)")
-      ->check(CLI::Range(50, 50000));
+      ->check(CLI::Range(media::kMinVideoBitrateKbps, media::kMaxVideoBitrateKbps));
   send.option("--audio-bitrate", o.audio_bitrate, "Opus bitrate in kbit/s (default: by preset)")
       ->check(CLI::Range(6, 510));
   send.flag("!--no-audio-processing", o.audio_processing,

@@ -22,6 +22,7 @@
 //
 // Units: bit/s, microseconds. Pure: time is passed in.
 
+#include <algorithm>
 #include <cstdint>
 
 namespace callagent::congestion {
@@ -60,6 +61,10 @@ class RateAllocator {
 
   const Allocation& applied() const { return applied_; }
   void set_video_max(int64_t bps) { config_.video_max_bps = bps; }
+  void set_audio_max(int64_t bps) {
+    config_.audio_max_bps = bps;
+    config_.audio_min_bps = std::min(config_.audio_min_bps, bps);
+  }
 
  private:
   RateAllocatorConfig config_;

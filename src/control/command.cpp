@@ -1,6 +1,7 @@
 #include "control/command.h"
 
 #include <array>
+#include <cstdlib>
 #include <optional>
 #include <set>
 
@@ -8,7 +9,7 @@ namespace callagent::control {
 
 namespace {
 
-constexpr std::array<CommandInfo, 11> kCommands{{
+constexpr std::array<CommandInfo, 12> kCommands{{
     {"mute", R"({"audio": true, "video": true})", "mute audio|video|both (or --audio --video)",
      "send silence and/or black frames (the tracks stay up)"},
     {"unmute", R"({"audio": true, "video": true})", "unmute audio|video|both", "send the real source again"},
@@ -21,6 +22,10 @@ constexpr std::array<CommandInfo, 11> kCommands{{
     {"quit", "", "quit", "end the run as SIGTERM does (outputs finalized, report written)"},
     {"chat", R"({"text": "..."})", "chat TEXT...", "send a chat message to the room"},
     {"keyframe", "", "keyframe", "ask the partner for a keyframe (PLI)"},
+    {"set", R"({"video": "480p", "fps": 30, "bitrate": 1200, "audio": "low"})",
+     "set [video SIZE] [fps N] [bitrate KBPS] [audio PRESET]",
+     "change what is sent, mid-call: size, frame rate, video bitrate (0: the size's), audio preset's bitrate; "
+     "replies with the presets now"},
     {"snapshot", R"({"path": "FILE.png"})", "snapshot [FILE.png]",
      "write the last remote frame now (default: the --snapshot path); replies with `path`"},
     {"subscribe", R"({"events": ["chat", "stats"]})", "subscribe [EVENT...]",
@@ -73,6 +78,16 @@ Result<std::optional<std::string>> get_string(JsonObject* o, const char* name, s
   if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
     return bad(cmd, std::string("\"") + name + "\" must be a string");
   return std::optional<std::string>(json_node_get_string(n));
+}
+
+Result<std::optional<int>> get_int(JsonObject* o, const char* name, std::string_view cmd) {
+  JsonNode* n = json_object_get_member(o, name);
+  if (!n) return std::optional<int>{};
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+    return bad(cmd, std::string("\"") + name + "\" must be a whole number");
+  const gint64 v = json_node_get_int(n);
+  if (v < 0 || v > 1'000'000) return bad(cmd, std::string("\"") + name + "\" is out of range");
+  return std::optional<int>(static_cast<int>(v));
 }
 
 }  // namespace
@@ -153,6 +168,25 @@ Result<Command> to_command(const Request& r) {
     }
     return cmd;
   }
+  if (c == "set") {
+    cmd.kind = Command::Kind::Set;
+    if (auto e = only({"video", "fps", "bitrate", "audio"})) return *e;
+    auto v = get_string(a, "video", c);
+    if (!v) return v.error();
+    auto f = get_int(a, "fps", c);
+    if (!f) return f.error();
+    auto b = get_int(a, "bitrate", c);
+    if (!b) return b.error();
+    auto au = get_string(a, "audio", c);
+    if (!au) return au.error();
+    cmd.video_size = *v;
+    cmd.fps = *f;
+    cmd.bitrate_kbps = *b;
+    cmd.audio_preset = *au;
+    if (!cmd.video_size && !cmd.fps && !cmd.bitrate_kbps && !cmd.audio_preset)
+      return bad(c, "say what to change: video SIZE, fps N, bitrate KBPS and/or audio PRESET");
+    return cmd;
+  }
   static const std::pair<std::string_view, Command::Kind> kPlain[] = {
       {"status", Command::Kind::Status}, {"stats", Command::Kind::Stats}, {"quit", Command::Kind::Quit},
       {"keyframe", Command::Kind::Keyframe}};
@@ -205,6 +239,26 @@ Result<Request> request_from_words(const std::vector<std::string>& words) {
   if (c == "snapshot") {
     if (rest.size() > 1) return unexpected(rest[1]);
     if (!rest.empty()) json_object_set_string_member(a, "path", rest[0].c_str());
+    return r;
+  }
+  if (c == "set") {
+    // Pairs: "video 480p", "fps 15", "bitrate 800", "audio low" (also --video ...).
+    for (size_t i = 0; i < rest.size(); i += 2) {
+      std::string key = rest[i];
+      if (key.rfind("--", 0) == 0) key = key.substr(2);
+      if (key != "video" && key != "fps" && key != "bitrate" && key != "audio") return unexpected(rest[i]);
+      if (i + 1 >= rest.size()) return Error{ExitCode::Usage, c + ": \"" + key + "\" needs a value"};
+      const std::string& val = rest[i + 1];
+      if (key == "video" || key == "audio") {
+        json_object_set_string_member(a, key.c_str(), val.c_str());
+        continue;
+      }
+      char* end = nullptr;
+      const long n = std::strtol(val.c_str(), &end, 10);
+      if (val.empty() || *end != '\0' || n < 0)
+        return Error{ExitCode::Usage, c + ": \"" + key + "\" must be a whole number, not \"" + val + "\""};
+      json_object_set_int_member(a, key.c_str(), n);
+    }
     return r;
   }
   if (c == "subscribe" || c == "unsubscribe") {

@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "control/request.h"
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,13 +35,20 @@ std::span<const EventInfo> event_table();
 bool is_event_name(std::string_view name);
 
 struct Command {
-  enum class Kind { Mute, Unmute, Status, Stats, Hangup, Quit, Chat, Keyframe, Snapshot, Subscribe, Unsubscribe };
+  enum class Kind { Mute, Unmute, Status, Stats, Hangup, Quit, Chat, Keyframe, Snapshot, Subscribe, Unsubscribe, Set };
   Kind kind = Kind::Status;
   bool audio = false, video = false;  // mute / unmute: which tracks
   bool rejoin = false;                // hangup
   std::string text;                   // chat
   std::string path;                   // snapshot ("" = the --snapshot path)
   std::vector<std::string> events;    // subscribe / unsubscribe ([] = all)
+  // set: what to change (absent: unchanged). Checked here for form; the
+  // values themselves (a known preset, a supported frame rate) by the
+  // target, with the same parsers as the command line.
+  std::optional<std::string> video_size;    // "480p", "720p", ...
+  std::optional<int> fps;
+  std::optional<int> bitrate_kbps;          // video; 0 = by the preset
+  std::optional<std::string> audio_preset;  // "low", "medium", "high"
 };
 
 // Checks the command and its args (unknown members, wrong types, missing
@@ -48,7 +56,8 @@ struct Command {
 Result<Command> to_command(const Request& r);
 
 // "mute audio", "mute --audio --video", "hangup rejoin", "chat hello there",
-// "snapshot /tmp/x.png", "subscribe chat stats" -> the request (not yet
+// "snapshot /tmp/x.png", "subscribe chat stats", "set video 480p fps 15"
+// -> the request (not yet
 // checked: to_command does that). Usage error for an unknown command.
 Result<Request> request_from_words(const std::vector<std::string>& words);
 

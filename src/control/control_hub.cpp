@@ -129,6 +129,16 @@ class ControlHub::SessionTarget final : public ControlTarget {
     if (!session) return not_ready();
     return session->snapshot_now(path);
   }
+  Result<GUnique<JsonObject>> set_media(const Command& cmd) override {
+    if (!session) return not_ready();
+    if (auto st = session->set_send({cmd.video_size, cmd.fps, cmd.bitrate_kbps, cmd.audio_preset}); !st) return st.error();
+    // What is sent now: the status reply's video and audio members.
+    GUnique<JsonObject> st = status();
+    GUnique<JsonObject> o(json_object_new());
+    for (const char* m : {"video", "audio"})
+      if (JsonNode* n = json_object_get_member(st.get(), m)) json_object_set_member(o.get(), m, json_node_copy(n));
+    return o;
+  }
 
  private:
   static Error not_ready() { return Error{ExitCode::Unavailable, "the call is not set up yet"}; }

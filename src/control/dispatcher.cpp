@@ -79,6 +79,12 @@ Dispatcher::Outcome Dispatcher::execute(const Command& cmd, const JsonNode* id, 
     case K::Keyframe:
       if (auto st = target_.keyframe(); !st) return fail(st.error());
       break;
+    case K::Set: {
+      auto r = target_.set_media(cmd);
+      if (!r) return fail(r.error());
+      fields = std::move(*r);
+      break;
+    }
     case K::Snapshot: {
       auto p = target_.snapshot(cmd.path);
       if (!p) return fail(p.error());

@@ -35,6 +35,9 @@ class ControlTarget {
   virtual Status chat(const std::string& text) = 0;
   virtual Status keyframe() = 0;
   virtual Result<std::string> snapshot(const std::string& path) = 0;
+  // `set`: the changes named in cmd (video, fps, bitrate_kbps, audio);
+  // the reply's members (what is sent now), or why not.
+  virtual Result<GUnique<JsonObject>> set_media(const Command& cmd) = 0;
 };
 
 // Which events one client receives.

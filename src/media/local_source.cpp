@@ -179,8 +179,8 @@ void LocalSource::apply_rate_wishes() {
     if (x.fps > 0 && (fps == 0 || x.fps < fps)) fps = x.fps;
     loss = std::max(loss, x.loss_percentage);
   }
-  // No wish left (the last partner went): back to the preset.
-  if (bps == 0) bps = int64_t{preset.bitrate_kbps} * 1000;
+  // No wish left (the last partner went): back to the preset; never above it.
+  if (bps == 0 || bps > int64_t{preset.bitrate_kbps} * 1000) bps = int64_t{preset.bitrate_kbps} * 1000;
   if (bps != encoder_->bitrate() && encoder_->set_bitrate(bps))
     log()->debug("{} encoder: {} kbit/s", to_string(kind_), bps / 1000);
   if (kind_ == MediaKind::Audio && loss >= 0 && loss != loss_percentage_ &&
@@ -190,6 +190,10 @@ void LocalSource::apply_rate_wishes() {
   }
   if (kind_ != MediaKind::Video || !preset_caps_) return;
   const auto& v = options_.video;
+  // A wish made before the preset got smaller (set_video_preset) waits for
+  // its controller's next one: never above the preset meanwhile.
+  if (w * h > v.width * v.height) w = 0;
+  if (fps > v.fps) fps = 0;
   if (w == 0) {
     w = v.width;
     h = v.height;
@@ -204,6 +208,18 @@ void LocalSource::apply_rate_wishes() {
   set_caps(preset_caps_, fmt::format("video/x-raw,format=I420,width={},height={},framerate={}/1,"
                                      "pixel-aspect-ratio=1/1",
                                      w, h, fps));
+}
+
+void LocalSource::set_video_preset(const VideoPreset& p) {
+  if (kind_ != MediaKind::Video) return;
+  options_.video = p;
+  apply_rate_wishes();
+}
+
+void LocalSource::set_audio_bitrate(int kbps) {
+  if (kind_ != MediaKind::Audio) return;
+  options_.audio.bitrate_kbps = kbps;
+  apply_rate_wishes();
 }
 
 void LocalSource::set_paused(bool paused) {

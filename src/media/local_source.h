@@ -107,6 +107,13 @@ class LocalSource {
   int video_height() const { return format_h_; }
   int video_fps() const { return format_fps_; }
 
+  // The presets changed mid-call (the control socket's `set`): the video
+  // size, frame rate and bitrate, or the audio bitrate. The capsfilter and
+  // the encoder follow at once; wishes above the new preset are held to it
+  // (a controller's own update follows, RateController::on_presets_changed).
+  void set_video_preset(const VideoPreset& p);
+  void set_audio_bitrate(int kbps);
+
   // Test hook (--test-freeze-at): while paused, raw video frames are
   // dropped before the encoder, so partners see the picture stop.
   void set_paused(bool paused);

@@ -262,6 +262,24 @@ bool MediaEngine::muted(MediaKind kind) const {
   return s && s->muted();
 }
 
+Status MediaEngine::set_presets(const std::optional<VideoPreset>& video, std::optional<int> audio_kbps) {
+  if (video && !video_) return Error{ExitCode::Usage, "no video is sent (--video-source none)"};
+  if (audio_kbps && !audio_) return Error{ExitCode::Usage, "no audio is sent (--audio-source none)"};
+  if (video) {
+    options_.video = *video;
+    video_->set_video_preset(*video);
+    log()->info("video preset now {}x{} at {} fps, {} kbit/s", video->width, video->height, video->fps,
+                video->effective_bitrate_kbps());
+  }
+  if (audio_kbps) {
+    options_.audio.bitrate_kbps = *audio_kbps;
+    audio_->set_audio_bitrate(*audio_kbps);
+    log()->info("audio bitrate now {} kbit/s", *audio_kbps);
+  }
+  for (auto& p : peers_) p->on_presets_changed();
+  return Ok{};
+}
+
 void MediaEngine::set_video_paused(bool paused) {
   if (video_) {
     log()->info("test hook: sending video {}", paused ? "paused" : "resumed");

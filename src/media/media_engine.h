@@ -52,6 +52,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,12 @@ class MediaEngine {
   // Switchable at any time (the control socket's mute/unmute).
   void set_muted(MediaKind kind, bool muted);
   bool muted(MediaKind kind) const;
+  // Mid-call (the control socket's `set`): a new video preset (size, frame
+  // rate, bitrate) and/or audio bitrate for every partner. The send chain
+  // and each partner's congestion control follow at once; the partner
+  // decodes across the new size (the encoder sends a keyframe with it).
+  // Error (Usage) when that kind is not sent.
+  Status set_presets(const std::optional<VideoPreset>& video, std::optional<int> audio_kbps);
   // Test hook (--test-freeze-at): stop/resume feeding the video encoder.
   void set_video_paused(bool paused);
   const MediaOptions& options() const { return options_; }

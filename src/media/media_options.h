@@ -30,6 +30,8 @@ struct VideoPreset {
   int bitrate_kbps = 0;
   int effective_bitrate_kbps() const;
 };
+// An explicit video bitrate (--video-bitrate, the control socket's `set`).
+constexpr int kMinVideoBitrateKbps = 50, kMaxVideoBitrateKbps = 50000;
 // "4k" | "1080p" | "720p" | "480p" (also "360p" for tests); fps 60|30|24.
 Result<VideoPreset> parse_video_preset(std::string_view size, int fps);
 

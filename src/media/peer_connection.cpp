@@ -96,6 +96,13 @@ Status PeerConnection::build() {
   return Ok{};
 }
 
+void PeerConnection::on_presets_changed() {
+  if (rate_)
+    rate_->on_presets_changed();
+  else if (endpoint_)
+    endpoint_->set_resend_rate(int64_t{config_.options->video.effective_bitrate_kbps()} * 1000);
+}
+
 void PeerConnection::notify(std::function<void(Listener&)> fn) {
   if (in_call_ > 0) {
     post(ctx_, lifetime_, [this, fn = std::move(fn)] {

@@ -138,6 +138,9 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   // The sender's congestion control of this partner (borrowed), or null
   // when it is off (MediaOptions::congestion_control) or nothing is sent.
   RateController* rate_controller() const { return rate_.get(); }
+  // The engine's presets changed mid-call (MediaEngine::set_presets): the
+  // controller follows, or without one the retransmission budget.
+  void on_presets_changed();
   // Asks the partner for a keyframe now (a PLI through the keyframe
   // requester, rate-limited like its own); false before video is received.
   bool request_keyframe() { return probes_->request_keyframe(); }

@@ -72,6 +72,23 @@ void RateController::stop() {
   if (config_.audio) config_.audio->release_rate_wish(config_.id);
 }
 
+void RateController::on_presets_changed() {
+  if (stopped_) return;
+  const auto bw = bandwidth_config(*config_.options);
+  estimator_.set_bounds(bw.min_bps, bw.max_bps);
+  const auto ac = allocator_config(*config_.options);
+  allocator_.set_video_max(ac.video_max_bps);
+  allocator_.set_audio_max(ac.audio_max_bps);
+  ladder_ = congestion::VideoLadder(ladder_config(*config_.options));
+  log()->info("peer{}: new presets: congestion control {}-{} kbit/s, video up to {}", config_.id, bw.min_bps / 1000,
+              bw.max_bps / 1000, congestion::to_string(ladder_.current()));
+  const int64_t now = g_get_monotonic_time();
+  estimator_.defer_probes(now + kProbeDeferAfterStepUs);  // a new picture size: see defer_probes()
+  video_wish_bps_ = -1;  // state the wish again, with the new ladder's format
+  audio_dirty_ = true;
+  apply(now);
+}
+
 void RateController::tick() {
   if (stopped_) return;
   if (!rtcp_->attached()) rtcp_->attach();

@@ -110,6 +110,14 @@ class RateController {
 
   Status status() const;
 
+  // The presets in the options changed mid-call (the control socket's
+  // `set`): new bounds for the estimate (the target is clamped, or may now
+  // climb and probe up to the new maximum), the allocator's maxima, and a
+  // new ladder from the new preset (it leaves the top within its 1 s hold
+  // when the estimate is below the new size's minimum, as at a call's
+  // start).
+  void on_presets_changed();
+
   static constexpr std::chrono::milliseconds kTick{150};
   static constexpr int64_t kMinBps = 100'000;
   // No probe this long after a ladder step (BandwidthEstimator::defer_probes).

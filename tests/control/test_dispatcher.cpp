@@ -43,6 +43,14 @@ class FakeTarget final : public ControlTarget {
   }
   Status keyframe() override { return Error{ExitCode::Unavailable, "no partner connection"}; }
   Result<std::string> snapshot(const std::string& p) override { return p.empty() ? "/default.png" : p; }
+  Result<GUnique<JsonObject>> set_media(const Command& c) override {
+    if (c.video_size && *c.video_size == "8k") return Error{ExitCode::Usage, "unknown video preset '8k'"};
+    calls.push_back("set:" + c.video_size.value_or("-") + "/" + (c.fps ? std::to_string(*c.fps) : "-") + "/" +
+                    (c.bitrate_kbps ? std::to_string(*c.bitrate_kbps) : "-") + "/" + c.audio_preset.value_or("-"));
+    GUnique<JsonObject> o(json_object_new());
+    json_object_set_int_member(o.get(), "fps", c.fps.value_or(30));
+    return o;
+  }
 };
 
 }  // namespace
@@ -110,4 +118,26 @@ TEST_CASE("dispatcher: subscriptions belong to socket clients", "[control]") {
   CHECK_FALSE(sub.wants("stats"));
   d.dispatch(parse_request(R"({"command":"unsubscribe"})"), &sub);
   CHECK(sub.empty());
+}
+
+TEST_CASE("dispatcher: set reaches the target with what to change; bad values are refused", "[control]") {
+  FakeTarget t;
+  Dispatcher d(t);
+  auto o = d.dispatch(parse_request(R"({"command":"set","args":{"video":"480p","fps":15},"id":1})"), nullptr);
+  CHECK(o.ok);
+  CHECK(o.line == R"({"id":1,"ok":true,"fps":15})");
+  o = d.dispatch(parse_request(R"({"command":"set","args":{"bitrate":800,"audio":"low"},"id":2})"), nullptr);
+  CHECK(o.ok);
+  CHECK(t.calls == std::vector<std::string>{"set:480p/15/-/-", "set:-/-/800/low"});
+  // Refused before the target: nothing to change, wrong types, unknown members.
+  for (const char* bad : {R"({"command":"set","id":3})", R"({"command":"set","args":{"fps":"fast"},"id":3})",
+                          R"({"command":"set","args":{"bitrate":-5},"id":3})",
+                          R"({"command":"set","args":{"size":"480p"},"id":3})"}) {
+    o = d.dispatch(parse_request(bad), nullptr);
+    CHECK_FALSE(o.ok);
+  }
+  CHECK(t.calls.size() == 2);
+  // Refused by the target: its message comes back.
+  o = d.dispatch(parse_request(R"({"command":"set","args":{"video":"8k"},"id":4})"), nullptr);
+  CHECK(o.line == R"({"id":4,"ok":false,"error":"unknown video preset '8k'"})");
 }

@@ -88,6 +88,12 @@ TEST_CASE("control words: ctl and --script make the same requests", "[control]")
   CHECK(words({"snapshot", "/tmp/a.png"}) == R"({"command":"snapshot","args":{"path":"/tmp/a.png"}})");
   CHECK(words({"subscribe", "chat"}) == R"({"command":"subscribe","args":{"events":["chat"]}})");
   CHECK(words({"quit"}) == R"({"command":"quit"})");
+  CHECK(words({"set", "video", "480p", "fps", "15"}) == R"({"command":"set","args":{"video":"480p","fps":15}})");
+  CHECK(words({"set", "--bitrate", "800", "audio", "low"}) ==
+        R"({"command":"set","args":{"bitrate":800,"audio":"low"}})");
+  CHECK_FALSE(request_from_words({"set", "fps", "fast"}));
+  CHECK_FALSE(request_from_words({"set", "video"}));
+  CHECK_FALSE(request_from_words({"set", "size", "480p"}));
   CHECK_FALSE(request_from_words({"mute", "loudly"}));
   CHECK_FALSE(request_from_words({"status", "now"}));
   CHECK_FALSE(request_from_words({"snapshot", "a", "b"}));

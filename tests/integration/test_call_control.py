@@ -14,7 +14,9 @@ network namespace with the built-in server.
 - control_during_a_call: a real 360p agent <-> agent call: status and
   stats replies, chat both ways (ctl and --script), mute/unmute seen by the
   partner (its decoded audio level, the black of its snapshot), keyframe,
-  hangup rejoin (the partner sees leave, join and a second connection),
+  set (480p at 15 fps: the partner decodes the new size and its recording
+  decodes at both sizes; set audio low; bad values refused, nothing
+  changed), hangup rejoin (the partner sees leave, join and a second connection),
   quit (exit 0, socket removed); --events - on stdout and --events FILE.
 """
 
@@ -392,7 +394,7 @@ def control_during_a_call(ctx):
     time.sleep(0.5)
     b = Agent(tmp, "b", ctx["srv"], room,
               agent_args(b_sock, "--events", b_events, "--script", scene, "--snapshot",
-                         os.path.join(tmp, "b.png")), video="360p")
+                         os.path.join(tmp, "b.png"), "--record", os.path.join(tmp, "b.mkv")), video="360p")
 
     def a_events():
         return [json.loads(l) for l in a.stdout().splitlines() if l.startswith("{")]
@@ -457,6 +459,31 @@ def control_during_a_call(ctx):
             after = ctl_ok(b_sock, "stats")["stats"]["recovery"]["keyframes_requested"]
         check(after > before, "b's keyframe request was sent (PLI)", f"> {before}", after)
 
+        # Set mid-call: a sends 480p at 15 fps, then the audio preset's bitrate; b decodes
+        # the new size (and still hears a), a bad value changes nothing.
+        r = ctl_ok(a_sock, "set", "video", "480p", "fps", "15")
+        check_eq((r["video"]["width"], r["video"]["height"], r["video"]["fps"]), (854, 480, 15),
+                 "set reply: the video sent now")
+        rc, reply, _ = ctl(a_sock, "set", "video", "8k")
+        check(rc == 4 and reply and "8k" in reply.get("error", ""), "set video 8k is refused, naming it",
+              "exit 4", (rc, reply))
+        rc, _, _ = ctl(a_sock, "set", "fps", "7")
+        check_eq(rc, 4, "set fps 7 is refused")
+        check_eq(ctl_ok(a_sock, "status")["video"]["height"], 480, "status after the refusals: still 480p")
+        deadline = time.monotonic() + 15
+        seen = []
+        while time.monotonic() < deadline:
+            vin = ctl_ok(b_sock, "stats")["stats"]["video"]["in"] or {}
+            seen.append((vin.get("width"), vin.get("height"), vin.get("fps")))
+            if seen[-1][:2] == (854, 480) and (vin.get("fps") or 0) > 5:
+                break
+            time.sleep(1.0)
+        check(seen and seen[-1][:2] == (854, 480), "b decodes a's new size", "854x480", seen)
+        r = ctl_ok(a_sock, "set", "audio", "low")
+        check_eq(r["audio"]["kbps"], 32, "set audio low: the Opus bitrate")
+        wait_level(b_sock, lambda lv: lv is not None and lv > -40, "sound after set audio low")
+        set_at = time.monotonic()
+
         # Hangup + rejoin: a sees b leave and come back, a second connection.
         ctl_ok(b_sock, "hangup", "rejoin")
         sub.wait_event("partner-left")
@@ -474,6 +501,18 @@ def control_during_a_call(ctx):
         # Quit: like SIGTERM; the socket goes away.
         ctl_ok(b_sock, "quit")
         check_eq(b.wait(30), 0, "b's exit code after quit")
+        # b's first visit's recording plays across a's change to 480p (the
+        # visit ended with the hangup, some seconds after the set).
+        info = callnet.probe(os.path.join(tmp, "b.mkv"))
+        v = info["streams"].get("video")
+        check(v is not None and v["frames"] > 0 and v["span"] > 2.0, "b's recording across the size change plays",
+              "video frames", (info, time.monotonic() - set_at))
+        fr = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "frame=width,height",
+                             "-of", "csv=p=0", os.path.join(tmp, "b.mkv")], capture_output=True, text=True, timeout=60)
+        sizes = [tuple(int(x) for x in l.split(",")[:2]) for l in fr.stdout.splitlines() if l.count(",") >= 1]
+        check(fr.returncode == 0 and (640, 360) in sizes and sizes.count((854, 480)) >= 15,
+              "b's recording decodes at 360p and then at 480p", "both sizes, >= 15 frames at 480p",
+              (fr.returncode, sorted(set(sizes)), sizes.count((854, 480)), fr.stderr[-500:]))
         check(not os.path.exists(b_sock), "b's socket removed", "absent", True)
         sub.wait_event("partner-left")
         sub.close()
