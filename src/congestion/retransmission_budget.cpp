@@ -1,6 +1,7 @@
 #include "congestion/retransmission_budget.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace callagent::congestion {
 
@@ -27,7 +28,17 @@ bool RetransmissionBudget::allow(int64_t now_us, uint32_t ssrc, uint16_t seqnum)
     return false;
   }
   tokens_ -= kPacketBytes;
+  last_first_ = it == last_sent_.end();
   last_sent_[key] = now_us;
+  return true;
+}
+
+bool RetransmissionBudget::duplicate(int64_t now_us) {
+  if (rtt_ms_ < kDuplicateMinRttMs || !std::exchange(last_first_, false)) return false;
+  refill(now_us);
+  if (tokens_ < bucket_size() / 2 + kPacketBytes) return false;
+  tokens_ -= kPacketBytes;
+  ++duplicates_;
   return true;
 }
 

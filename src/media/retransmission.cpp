@@ -309,7 +309,7 @@ void Retransmission::on_element_added(GstBin*, GstBin*, GstElement* element, gpo
                GST_OBJECT_NAME(element), packets, ms);
 }
 
-GstPadProbeReturn Retransmission::on_resend_request(GstPad*, GstPadProbeInfo* info, gpointer data) {
+GstPadProbeReturn Retransmission::on_resend_request(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
   if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
   const GstStructure* s = gst_event_get_structure(ev);
@@ -317,10 +317,47 @@ GstPadProbeReturn Retransmission::on_resend_request(GstPad*, GstPadProbeInfo* in
   guint seqnum = 0, ssrc = 0;
   if (!gst_structure_get_uint(s, "seqnum", &seqnum) || !gst_structure_get_uint(s, "ssrc", &ssrc))
     return GST_PAD_PROBE_OK;
-  const bool ok = (*static_cast<SharedGate*>(data))->with(
-      [&](auto& b) { return b.allow(g_get_monotonic_time(), ssrc, static_cast<uint16_t>(seqnum)); });
+  if (gst_structure_has_field(s, kDuplicateField)) return GST_PAD_PROBE_OK;  // our own copy, paid for
+  bool copy = false;
+  const bool ok = (*static_cast<SharedGate*>(data))->with([&](auto& b) {
+    const int64_t now = g_get_monotonic_time();
+    if (!b.allow(now, ssrc, static_cast<uint16_t>(seqnum))) return false;
+    copy = b.duplicate(now);
+    return true;
+  });
   if (!ok) log()->trace("retransmission of packet {} (SSRC {}) refused", seqnum, ssrc);
+  if (copy) send_copy_later(pad, ev);
   return ok ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+void Retransmission::send_copy_later(GstPad* pad, GstEvent* request) {
+  // The same request once more, a moment later, from the main context
+  // (not from inside this pad's event handling); marked so that the
+  // gate lets it through (its tokens were spent by duplicate()).
+  GstStructure* st = gst_structure_copy(gst_event_get_structure(request));
+  gst_structure_set(st, kDuplicateField, G_TYPE_BOOLEAN, TRUE, nullptr);
+  struct Copy {
+    GRef<GstPad> pad;
+    GstEvent* event;
+  };
+  auto* c = new Copy{GRef<GstPad>::ref(pad), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, st)};
+  GSource* src = g_timeout_source_new(static_cast<guint>(congestion::RetransmissionBudget::kDuplicateDelayUs / 1000));
+  g_source_set_priority(src, G_PRIORITY_HIGH);
+  g_source_set_callback(
+      src,
+      [](gpointer d) -> gboolean {
+        auto* copy = static_cast<Copy*>(d);
+        gst_pad_send_event(copy->pad.get(), std::exchange(copy->event, nullptr));
+        return G_SOURCE_REMOVE;
+      },
+      c,
+      [](gpointer d) {
+        auto* copy = static_cast<Copy*>(d);
+        if (copy->event) gst_event_unref(copy->event);
+        delete copy;
+      });
+  g_source_attach(src, nullptr);  // the default context: join's main loop
+  g_source_unref(src);
 }
 
 int Retransmission::retry_timeout_ms(double rtt_ms) {

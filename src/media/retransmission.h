@@ -192,6 +192,9 @@ class Retransmission {
   // The partner's requests, at an rtprtxsend's src pad (the RTCP thread).
   static void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer data);
   static GstPadProbeReturn on_resend_request(GstPad*, GstPadProbeInfo* info, gpointer data);
+  // A second copy of a retransmission (RetransmissionBudget::duplicate).
+  static void send_copy_later(GstPad* pad, GstEvent* request);
+  static constexpr const char* kDuplicateField = "callagent-copy";
  public:
   // The budget the partner's requests pass (shared with the pad probes).
   struct ResendGate {

@@ -51,3 +51,31 @@ TEST_CASE("rtx budget: the same packet at most once per 0.4 RTT", "[congestion][
   for (int64_t t = 200'000; t < 5'000'000; t += 10'000) b.allow(t, 1, static_cast<uint16_t>(t / 10'000));
   CHECK(b.allow(5'100'000, 1, 42));
 }
+
+TEST_CASE("rtx budget: a second copy on a long path, not on a short or congested one", "[congestion][rtx-budget]") {
+  RetransmissionBudget b(2'500'000);
+  b.set_rtt_ms(20);
+  REQUIRE(b.allow(0, 1, 1));
+  CHECK_FALSE(b.duplicate(0));  // 20 ms: a second request comes in time
+  b.set_rtt_ms(200);
+  REQUIRE(b.allow(1'000, 1, 2));
+  CHECK(b.duplicate(1'000));
+  CHECK(b.duplicates() == 1);
+  CHECK_FALSE(b.duplicate(1'000));  // one copy per allowed request
+  REQUIRE(b.allow(200'000, 1, 2));  // asked again a round trip later: no copy this time
+  CHECK_FALSE(b.duplicate(200'000));
+  // A flood drains the bucket: below half of it no copies, the requests
+  // themselves still go out while tokens last.
+  int allowed = 0, copies = 0;
+  for (int i = 0; i < 200; ++i) {
+    if (!b.allow(210'000, 1, static_cast<uint16_t>(100 + i))) continue;
+    ++allowed;
+    if (b.duplicate(210'000)) ++copies;
+  }
+  CHECK(allowed > copies);
+  CHECK(copies > 0);
+  CHECK_FALSE(b.duplicate(210'000));
+  // 156 kB/s of tokens: half the bucket (39 kB) back after ~0.25 s.
+  REQUIRE(b.allow(610'000, 1, 7));
+  CHECK(b.duplicate(610'000));
+}

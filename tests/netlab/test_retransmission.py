@@ -169,7 +169,9 @@ PAGE_JS = """(async (ssrc) => {
           packets: vin.packetsReceived || 0, lost: vin.packetsLost || 0, nack: vin.nackCount || 0,
           pli: vin.pliCount || 0, rtxIn: vin.retransmittedPacketsReceived || 0,
           audioRtxSent: sum(aout, 'retransmittedPacketsSent'), videoRtxSent: sum(vout, 'retransmittedPacketsSent'),
-          videoNackIn: sum(vout, 'nackCount'), framesSent: sum(vout, 'framesSent')};
+          videoNackIn: sum(vout, 'nackCount'), framesSent: sum(vout, 'framesSent'),
+          freezes: vin.freezeCount || 0, jbDelayS: vin.jitterBufferDelay || 0, jbTargetS: vin.jitterBufferTargetDelay || 0,
+          jbEmitted: vin.jitterBufferEmittedCount || 0};
 })(%s)"""
 
 
