@@ -553,6 +553,13 @@ Status CallSession::set_send(const SendChange& c) {
   return engine_->set_presets(video, audio_kbps);
 }
 
+Status CallSession::set_source(media::MediaKind kind, const std::string& spec) {
+  if (!engine_ || phase_ != Phase::Running) return Error{ExitCode::Unavailable, "the media engine is not running"};
+  auto parsed = media::parse_source_spec(spec, kind);
+  if (!parsed) return parsed.error();
+  return engine_->set_source(kind, *parsed);
+}
+
 Status CallSession::hangup(bool rejoin) {
   if (phase_ != Phase::Running) return Error{ExitCode::Unavailable, "the session is ending"};
   if (membership_ == Membership::Leaving) {

@@ -158,6 +158,9 @@ class CallSession final : private signaling::SignalingClient::Listener,
     std::optional<std::string> audio;
   };
   Status set_send(const SendChange& change);
+  // Switches a sent kind to another source mid-call (the control socket's
+  // `source`): `spec` as --video-source / --audio-source take it.
+  Status set_source(media::MediaKind kind, const std::string& spec);
   // Writes the last remote frame to `path` ("" = the --snapshot path).
   // Returns the path written.
   Result<std::string> snapshot_now(const std::string& path);

@@ -9,7 +9,7 @@ namespace callagent::control {
 
 namespace {
 
-constexpr std::array<CommandInfo, 12> kCommands{{
+constexpr std::array<CommandInfo, 13> kCommands{{
     {"mute", R"({"audio": true, "video": true})", "mute audio|video|both (or --audio --video)",
      "send silence and/or black frames (the tracks stay up)"},
     {"unmute", R"({"audio": true, "video": true})", "unmute audio|video|both", "send the real source again"},
@@ -26,6 +26,9 @@ constexpr std::array<CommandInfo, 12> kCommands{{
      "set [video SIZE] [fps N] [bitrate KBPS] [audio PRESET]",
      "change what is sent, mid-call: size, frame rate, video bitrate (0: the size's), audio preset's bitrate; "
      "replies with the presets now"},
+    {"source", R"({"video": "file:/srv/slides.mp4,loop", "audio": "test"})", "source [video SPEC] [audio SPEC]",
+     "switch to another camera, microphone, file or test source mid-call (SPEC as --video-source / "
+     "--audio-source); replies with the sources now"},
     {"snapshot", R"({"path": "FILE.png"})", "snapshot [FILE.png]",
      "write the last remote frame now (default: the --snapshot path); replies with `path`"},
     {"subscribe", R"({"events": ["chat", "stats"]})", "subscribe [EVENT...]",
@@ -187,6 +190,18 @@ Result<Command> to_command(const Request& r) {
       return bad(c, "say what to change: video SIZE, fps N, bitrate KBPS and/or audio PRESET");
     return cmd;
   }
+  if (c == "source") {
+    cmd.kind = Command::Kind::Source;
+    if (auto e = only({"video", "audio"})) return *e;
+    auto v = get_string(a, "video", c);
+    if (!v) return v.error();
+    auto au = get_string(a, "audio", c);
+    if (!au) return au.error();
+    cmd.video_source = *v;
+    cmd.audio_source = *au;
+    if (!cmd.video_source && !cmd.audio_source) return bad(c, "say which: video SPEC and/or audio SPEC");
+    return cmd;
+  }
   static const std::pair<std::string_view, Command::Kind> kPlain[] = {
       {"status", Command::Kind::Status}, {"stats", Command::Kind::Stats}, {"quit", Command::Kind::Quit},
       {"keyframe", Command::Kind::Keyframe}};
@@ -239,6 +254,17 @@ Result<Request> request_from_words(const std::vector<std::string>& words) {
   if (c == "snapshot") {
     if (rest.size() > 1) return unexpected(rest[1]);
     if (!rest.empty()) json_object_set_string_member(a, "path", rest[0].c_str());
+    return r;
+  }
+  if (c == "source") {
+    // Pairs: "video v4l2:/dev/video1", "audio test" (also --video ...).
+    for (size_t i = 0; i < rest.size(); i += 2) {
+      std::string key = rest[i];
+      if (key.rfind("--", 0) == 0) key = key.substr(2);
+      if (key != "video" && key != "audio") return unexpected(rest[i]);
+      if (i + 1 >= rest.size()) return Error{ExitCode::Usage, c + ": \"" + key + "\" needs a source"};
+      json_object_set_string_member(a, key.c_str(), rest[i + 1].c_str());
+    }
     return r;
   }
   if (c == "set") {

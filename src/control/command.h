@@ -35,7 +35,7 @@ std::span<const EventInfo> event_table();
 bool is_event_name(std::string_view name);
 
 struct Command {
-  enum class Kind { Mute, Unmute, Status, Stats, Hangup, Quit, Chat, Keyframe, Snapshot, Subscribe, Unsubscribe, Set };
+  enum class Kind { Mute, Unmute, Status, Stats, Hangup, Quit, Chat, Keyframe, Snapshot, Subscribe, Unsubscribe, Set, Source };
   Kind kind = Kind::Status;
   bool audio = false, video = false;  // mute / unmute: which tracks
   bool rejoin = false;                // hangup
@@ -49,6 +49,8 @@ struct Command {
   std::optional<int> fps;
   std::optional<int> bitrate_kbps;          // video; 0 = by the preset
   std::optional<std::string> audio_preset;  // "low", "medium", "high"
+  // source: the new sources, as --video-source / --audio-source take them.
+  std::optional<std::string> video_source, audio_source;
 };
 
 // Checks the command and its args (unknown members, wrong types, missing

@@ -132,7 +132,22 @@ class ControlHub::SessionTarget final : public ControlTarget {
   Result<GUnique<JsonObject>> set_media(const Command& cmd) override {
     if (!session) return not_ready();
     if (auto st = session->set_send({cmd.video_size, cmd.fps, cmd.bitrate_kbps, cmd.audio_preset}); !st) return st.error();
-    // What is sent now: the status reply's video and audio members.
+    return sent_now();
+  }
+  Result<GUnique<JsonObject>> set_source(const Command& cmd) override {
+    if (!session) return not_ready();
+    // Video first: a bad audio spec after a good video one still leaves
+    // the reply saying what is sent now.
+    if (cmd.video_source)
+      if (auto st = session->set_source(media::MediaKind::Video, *cmd.video_source); !st) return st.error();
+    if (cmd.audio_source)
+      if (auto st = session->set_source(media::MediaKind::Audio, *cmd.audio_source); !st) return st.error();
+    return sent_now();
+  }
+
+ private:
+  // What is sent now: the status reply's video and audio members.
+  GUnique<JsonObject> sent_now() {
     GUnique<JsonObject> st = status();
     GUnique<JsonObject> o(json_object_new());
     for (const char* m : {"video", "audio"})
@@ -140,7 +155,6 @@ class ControlHub::SessionTarget final : public ControlTarget {
     return o;
   }
 
- private:
   static Error not_ready() { return Error{ExitCode::Unavailable, "the call is not set up yet"}; }
   std::function<void()> quit_;
 };

@@ -79,8 +79,9 @@ Dispatcher::Outcome Dispatcher::execute(const Command& cmd, const JsonNode* id, 
     case K::Keyframe:
       if (auto st = target_.keyframe(); !st) return fail(st.error());
       break;
-    case K::Set: {
-      auto r = target_.set_media(cmd);
+    case K::Set:
+    case K::Source: {
+      auto r = cmd.kind == K::Set ? target_.set_media(cmd) : target_.set_source(cmd);
       if (!r) return fail(r.error());
       fields = std::move(*r);
       break;

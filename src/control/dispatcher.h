@@ -38,6 +38,8 @@ class ControlTarget {
   // `set`: the changes named in cmd (video, fps, bitrate_kbps, audio);
   // the reply's members (what is sent now), or why not.
   virtual Result<GUnique<JsonObject>> set_media(const Command& cmd) = 0;
+  // `source`: cmd.video_source / cmd.audio_source; the reply's members.
+  virtual Result<GUnique<JsonObject>> set_source(const Command& cmd) = 0;
 };
 
 // Which events one client receives.

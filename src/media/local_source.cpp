@@ -124,6 +124,7 @@ Status LocalSource::build() {
   if (tee_) g_object_set(tee_, "allow-not-linked", TRUE, nullptr);
   if (!chain.ok()) return Error{ExitCode::Config, fmt::format("cannot build the {} chain", k)};
 
+  chain_front_ = chain.front();
   const bool linked = file_ ? file_->link(chain.front())
                             : gst_element_link(capture_->bin(), chain.front());
   if (!linked) return Error{ExitCode::Config, fmt::format("cannot link the {} source", k)};
@@ -208,6 +209,46 @@ void LocalSource::apply_rate_wishes() {
   set_caps(preset_caps_, fmt::format("video/x-raw,format=I420,width={},height={},framerate={}/1,"
                                      "pixel-aspect-ratio=1/1",
                                      w, h, fps));
+}
+
+const SourceSpec& LocalSource::source() const {
+  return kind_ == MediaKind::Video ? options_.video_source : options_.audio_source;
+}
+
+Status LocalSource::replace_source(const SourceSpec& spec) {
+  if (spec.type == SourceSpec::Type::None)
+    return Error{ExitCode::Usage, fmt::format("a {} source cannot be switched to none mid-call (mute stops sending)",
+                                              to_string(kind_))};
+  if (!chain_front_) return Error{ExitCode::Software, "the source chain is not built"};
+  // The new bin first, in the pipeline but not linked: if it cannot be
+  // made, the old one plays on.
+  SourceSpec& slot = kind_ == MediaKind::Video ? options_.video_source : options_.audio_source;
+  const SourceSpec old_spec = slot;
+  slot = spec;
+  std::unique_ptr<CaptureSource> old_capture = std::move(capture_);
+  std::unique_ptr<FileSource> old_file = std::move(file_);
+  GstElement* old_bin = old_file ? old_file->bin() : old_capture ? old_capture->bin() : nullptr;
+  auto made = build_source();
+  if (!made) {
+    slot = old_spec;
+    capture_ = std::move(old_capture);
+    file_ = std::move(old_file);
+    return made.error();
+  }
+  if (old_bin) {
+    g_autoptr(GstPad) out = gst_element_get_static_pad(old_bin, "src");
+    g_autoptr(GstPad) peer = out ? gst_pad_get_peer(out) : nullptr;
+    if (peer) gst_pad_unlink(out, peer);
+    gst_element_set_state(old_bin, GST_STATE_NULL);
+    gst_bin_remove(pipeline_, old_bin);
+  }
+  old_file.reset();
+  old_capture.reset();
+  const bool linked = file_ ? file_->link(chain_front_) : gst_element_link(capture_->bin(), chain_front_);
+  if (!linked || !gst_element_sync_state_with_parent(*made))
+    return Error{ExitCode::Config, fmt::format("cannot start the new {} source {}", to_string(kind_), to_string(spec))};
+  log()->info("{} source now {} (was {})", to_string(kind_), to_string(spec), to_string(old_spec));
+  return Ok{};
 }
 
 void LocalSource::set_video_preset(const VideoPreset& p) {

@@ -114,6 +114,14 @@ class LocalSource {
   void set_video_preset(const VideoPreset& p);
   void set_audio_bitrate(int kbps);
 
+  // Another source mid-call (the control socket's `source`): the new
+  // source bin is built first (an error leaves the old one playing), then
+  // takes the old one's place in front of the encode chain, which keeps
+  // running (no new encoder, no renegotiation; the partner decodes across
+  // it). Not for Type::None: mute stops sending.
+  Status replace_source(const SourceSpec& spec);
+  const SourceSpec& source() const;
+
   // Test hook (--test-freeze-at): while paused, raw video frames are
   // dropped before the encoder, so partners see the picture stop.
   void set_paused(bool paused);
@@ -144,6 +152,7 @@ class LocalSource {
   std::unique_ptr<Encoder> encoder_;
   GstElement* tee_ = nullptr;  // owned by the pipeline
   GstElement* preset_caps_ = nullptr;  // video: the capsfilter "video-preset"
+  GstElement* chain_front_ = nullptr;  // the chain's first element (the source links to it)
   std::map<int, RateWish> wishes_;
   int format_w_ = 0, format_h_ = 0, format_fps_ = 0;
   int loss_percentage_ = -1;

@@ -262,6 +262,15 @@ bool MediaEngine::muted(MediaKind kind) const {
   return s && s->muted();
 }
 
+Status MediaEngine::set_source(MediaKind kind, const SourceSpec& spec) {
+  LocalSource* src = kind == MediaKind::Video ? video_.get() : audio_.get();
+  if (!src)
+    return Error{ExitCode::Usage, fmt::format("no {} is sent (--{}-source none)", to_string(kind), to_string(kind))};
+  if (auto st = src->replace_source(spec); !st) return st;
+  (kind == MediaKind::Video ? options_.video_source : options_.audio_source) = spec;
+  return Ok{};
+}
+
 Status MediaEngine::set_presets(const std::optional<VideoPreset>& video, std::optional<int> audio_kbps) {
   if (video && !video_) return Error{ExitCode::Usage, "no video is sent (--video-source none)"};
   if (audio_kbps && !audio_) return Error{ExitCode::Usage, "no audio is sent (--audio-source none)"};

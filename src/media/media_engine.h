@@ -120,6 +120,9 @@ class MediaEngine {
   // decodes across the new size (the encoder sends a keyframe with it).
   // Error (Usage) when that kind is not sent.
   Status set_presets(const std::optional<VideoPreset>& video, std::optional<int> audio_kbps);
+  // Mid-call (the control socket's `source`): another camera, microphone,
+  // file or test source for every partner (LocalSource::replace_source).
+  Status set_source(MediaKind kind, const SourceSpec& spec);
   // Test hook (--test-freeze-at): stop/resume feeding the video encoder.
   void set_video_paused(bool paused);
   const MediaOptions& options() const { return options_; }

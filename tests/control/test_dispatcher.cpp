@@ -51,6 +51,10 @@ class FakeTarget final : public ControlTarget {
     json_object_set_int_member(o.get(), "fps", c.fps.value_or(30));
     return o;
   }
+  Result<GUnique<JsonObject>> set_source(const Command& c) override {
+    calls.push_back("source:" + c.video_source.value_or("-") + "/" + c.audio_source.value_or("-"));
+    return GUnique<JsonObject>(json_object_new());
+  }
 };
 
 }  // namespace
@@ -140,4 +144,13 @@ TEST_CASE("dispatcher: set reaches the target with what to change; bad values ar
   // Refused by the target: its message comes back.
   o = d.dispatch(parse_request(R"({"command":"set","args":{"video":"8k"},"id":4})"), nullptr);
   CHECK(o.line == R"({"id":4,"ok":false,"error":"unknown video preset '8k'"})");
+}
+
+TEST_CASE("dispatcher: source names the new sources; nothing named is refused", "[control]") {
+  FakeTarget t;
+  Dispatcher d(t);
+  CHECK(d.dispatch(parse_request(R"({"command":"source","args":{"video":"file:/x.mp4,loop"},"id":1})"), nullptr).ok);
+  CHECK_FALSE(d.dispatch(parse_request(R"({"command":"source","id":2})"), nullptr).ok);
+  CHECK_FALSE(d.dispatch(parse_request(R"({"command":"source","args":{"video":3},"id":3})"), nullptr).ok);
+  CHECK(t.calls == std::vector<std::string>{"source:file:/x.mp4,loop/-"});
 }

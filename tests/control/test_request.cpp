@@ -91,6 +91,10 @@ TEST_CASE("control words: ctl and --script make the same requests", "[control]")
   CHECK(words({"set", "video", "480p", "fps", "15"}) == R"({"command":"set","args":{"video":"480p","fps":15}})");
   CHECK(words({"set", "--bitrate", "800", "audio", "low"}) ==
         R"({"command":"set","args":{"bitrate":800,"audio":"low"}})");
+  CHECK(words({"source", "video", "v4l2:/dev/video1", "audio", "test"}) ==
+        R"({"command":"source","args":{"video":"v4l2:/dev/video1","audio":"test"}})");
+  CHECK_FALSE(request_from_words({"source", "video"}));
+  CHECK_FALSE(request_from_words({"source", "screen", "x"}));
   CHECK_FALSE(request_from_words({"set", "fps", "fast"}));
   CHECK_FALSE(request_from_words({"set", "video"}));
   CHECK_FALSE(request_from_words({"set", "size", "480p"}));

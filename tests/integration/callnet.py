@@ -144,9 +144,9 @@ class Agent:
 
 def teardown(ctx, failed):
     """Stops the test's server; keeps ctx["tmp"] (logs, recordings) only
-    when a case failed."""
+    when a case failed, or with CALLAGENT_TEST_KEEP=1."""
     ctx["srv"].stop()
-    if failed:
+    if failed or os.environ.get("CALLAGENT_TEST_KEEP") == "1":
         print(f"(logs kept in {ctx['tmp']})")
     else:
         shutil.rmtree(ctx["tmp"], ignore_errors=True)

@@ -16,7 +16,9 @@ network namespace with the built-in server.
   partner (its decoded audio level, the black of its snapshot), keyframe,
   set (480p at 15 fps: the partner decodes the new size and its recording
   decodes at both sizes; set audio low; bad values refused, nothing
-  changed), hangup rejoin (the partner sees leave, join and a second connection),
+  changed), source (a black file and a silent one, then the test sources:
+  b's snapshot and audio level follow; a missing file refused), hangup
+  rejoin (the partner sees leave, join and a second connection),
   quit (exit 0, socket removed); --events - on stdout and --events FILE.
 """
 
@@ -483,6 +485,31 @@ def control_during_a_call(ctx):
         check_eq(r["audio"]["kbps"], 32, "set audio low: the Opus bitrate")
         wait_level(b_sock, lambda lv: lv is not None and lv > -40, "sound after set audio low")
         set_at = time.monotonic()
+
+        # Source mid-call: a's video from a black file, a's audio from a silent one, then
+        # the test sources again; b sees and hears each; a missing file changes nothing.
+        black, quiet = os.path.join(tmp, "black.webm"), os.path.join(tmp, "quiet.wav")
+        for desc, path in ((["videotestsrc", "pattern=black", "num-buffers=30", "!", "video/x-raw,width=320,height=180,"
+                             "framerate=30/1", "!", "vp8enc", "!", "webmmux"], black),
+                           (["audiotestsrc", "wave=silence", "num-buffers=50", "!", "wavenc"], quiet)):
+            subprocess.run(["gst-launch-1.0", "-q"] + desc + ["!", "filesink", f"location={path}"], check=True,
+                           timeout=60, capture_output=True)
+        rc, reply, _ = ctl(a_sock, "source", "video", "file:/nonexistent/clip.webm")
+        check(rc == 4 and reply and "/nonexistent/clip.webm" in reply.get("error", ""),
+              "a missing file is refused, naming it", "exit 4", (rc, reply))
+        check_eq(ctl_ok(a_sock, "status")["video"]["source"], "test", "status after the refusal: still the test source")
+        r = ctl_ok(a_sock, "source", "video", f"file:{black},loop", "audio", f"file:{quiet},loop")
+        check_eq((r["video"]["source"], r["audio"]["source"]), (f"file:{black},loop", f"file:{quiet},loop"),
+                 "source reply: the sources now")
+        wait_level(b_sock, lambda lv: lv is None or lv < -60, "silence from the silent file")
+        time.sleep(1.0)
+        dark = mean_brightness(ctl_ok(b_sock, "snapshot", os.path.join(tmp, "black.png"))["path"])
+        check(dark < 40, "b sees the black file", "< 40", dark)
+        ctl_ok(a_sock, "source", "video", "test", "audio", "test")
+        wait_level(b_sock, lambda lv: lv is not None and lv > -40, "sound from the test source again")
+        time.sleep(1.0)
+        bright = mean_brightness(ctl_ok(b_sock, "snapshot", os.path.join(tmp, "test-again.png"))["path"])
+        check(bright > 60, "b sees the test pattern again", "> 60", bright)
 
         # Hangup + rejoin: a sees b leave and come back, a second connection.
         ctl_ok(b_sock, "hangup", "rejoin")
