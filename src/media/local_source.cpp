@@ -240,10 +240,11 @@ Status LocalSource::replace_source(const SourceSpec& spec) {
     g_autoptr(GstPad) peer = out ? gst_pad_get_peer(out) : nullptr;
     if (peer) gst_pad_unlink(out, peer);
     gst_element_set_state(old_bin, GST_STATE_NULL);
-    gst_bin_remove(pipeline_, old_bin);
   }
+  // Their probes go while the old bin is stopped but still ours, then the bin.
   old_file.reset();
   old_capture.reset();
+  if (old_bin) gst_bin_remove(pipeline_, old_bin);
   const bool linked = file_ ? file_->link(chain_front_) : gst_element_link(capture_->bin(), chain_front_);
   if (!linked || !gst_element_sync_state_with_parent(*made))
     return Error{ExitCode::Config, fmt::format("cannot start the new {} source {}", to_string(kind_), to_string(spec))};

@@ -101,10 +101,11 @@ Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptio
   // up to a second of media NACKs waited for rtpsession's 5 s minimum
   // interval and no RTT sized the jitter buffer (measured, 5 % loss: the
   // settings arrived 0.55 s after DTLS).
-  setup_poll_.start(kSetupPoll, [this] {
+  // Bounded (a negotiation that never completes leaves it to the tick).
+  setup_poll_.start(kSetupPoll, [this, polls = 0]() mutable {
     apply_session_settings();
     if (rtcp_ && !rtcp_->attached()) rtcp_->attach();
-    return sessions_.empty() || !rtcp_ || !rtcp_->attached();
+    return (sessions_.empty() || !rtcp_ || !rtcp_->attached()) && ++polls < kSetupPolls;
   });
 }
 

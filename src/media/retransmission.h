@@ -230,6 +230,7 @@ class Retransmission {
   Timeout timer_;
   Timeout setup_poll_;  // until the session is set up (see the constructor)
   static constexpr std::chrono::milliseconds kSetupPoll{20};
+  static constexpr int kSetupPolls = 1500;  // 30 s
   congestion::JitterLatency latency_;
   std::unique_ptr<RtcpFeedback> rtcp_;  // the RTT source
   std::optional<double> rtt_ms_;        // main context
