@@ -68,7 +68,11 @@ class CallSession::MediaPeer final : public Peer, public media::PeerConnection::
     events_.on_remote_media(kind == media::MediaKind::Audio ? MediaKind::Audio : MediaKind::Video);
   }
   void on_error(const Error& err) override {
-    // A peer's own failure (DTLS, a sink) ends this peer, not the call.
+    // A peer's own failure (DTLS, a sink) ends this peer, not the call
+    // (call-failed: it is retried). Anything else says that no connection
+    // with this partner can work as configured (config-error: a video
+    // codec it cannot receive): the call ends with that code.
+    if (err.code != ExitCode::CallFailed) return events_.on_peer_error(err);
     log()->error("peer connection {}: {}", pc_ ? pc_->id() : 0, err.message);
     events_.on_peer_state(PeerState::Failed);
   }

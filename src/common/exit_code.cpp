@@ -50,7 +50,7 @@ constexpr std::array<ExitCodeInfo, 20> kTable{{
     {ExitCode::NoPerm, "not-authorized", "bad credentials / not authorized (or no permission on the control socket)", "bad credentials", kClients | kCtl},
     {ExitCode::Config, "config-error",
      "configuration: e.g. a GStreamer plugin is missing (the Debian package is named), an unusable "
-     "`--ca-file` or `--tls-cert`, an empty password file",
+     "`--ca-file` or `--tls-cert`, an empty password file, a `--video-codec` the partner cannot receive",
      "configuration (e.g. a missing GStreamer plugin)", kClients | kServe},
     {ExitCode::Tls, "tls-error", "TLS: the certificate was not trusted or the handshake failed", "TLS",
      kClients},

@@ -236,10 +236,15 @@ Status LocalSource::replace_source(const SourceSpec& spec) {
     return made.error();
   }
   if (old_bin) {
+    // Stopped before it is unlinked: going to NULL deactivates its pads,
+    // which waits for a push in progress, so that no buffer or event of
+    // the old source is still on its way through the chain when the new
+    // one starts pushing (two streaming threads in the converters at once
+    // made a caps change fail: not-negotiated, the pipeline's end).
+    gst_element_set_state(old_bin, GST_STATE_NULL);
     g_autoptr(GstPad) out = gst_element_get_static_pad(old_bin, "src");
     g_autoptr(GstPad) peer = out ? gst_pad_get_peer(out) : nullptr;
     if (peer) gst_pad_unlink(out, peer);
-    gst_element_set_state(old_bin, GST_STATE_NULL);
   }
   // Their probes go while the old bin is stopped but still ours, then the bin.
   old_file.reset();

@@ -7,7 +7,11 @@
 #include "media/retransmission.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gst/webrtc/webrtc.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace callagent {
 CALLAGENT_DEFINE_GDELETER(GstWebRTCSessionDescription, gst_webrtc_session_description_free);
@@ -156,11 +160,11 @@ void WebrtcEndpoint::set_negotiation(Negotiation to) {
   negotiation_ = to;
 }
 
-void WebrtcEndpoint::fail(const std::string& what) {
+void WebrtcEndpoint::fail(const std::string& what, ExitCode code) {
   log()->error("peer{}: {}", config_.id, what);
   if (finished(negotiation_)) return;
   set_negotiation(Negotiation::Failed);
-  events_.on_failed(Error{ExitCode::CallFailed, what});
+  events_.on_failed(Error{code, what});
 }
 
 void WebrtcEndpoint::request_promise(const char* signal, GstWebRTCSessionDescription* desc,
@@ -262,6 +266,19 @@ void WebrtcEndpoint::set_remote_description(const signaling::SessionDescription&
     log()->warn("peer{}: ignoring an answer in state {}", config_.id, negotiation_name(negotiation_));
     return;
   }
+  if (!offer && config_.video) {
+    // The partner may accept the call but not our video codec: its answer
+    // rejects the video m-line (Firefox's then has no ICE credentials,
+    // which webrtcbin refuses with a message about ice-ufrag) or names
+    // another codec. Said at once, and not retried: another offer would
+    // get the same answer.
+    for (const auto& m : info->media) {
+      if (m.kind != "video") continue;
+      if (m.rejected || !m.payload_type(config_.video->encoding_name()))
+        return fail(codec_mismatch(m, config_.video->encoding_name(), "answer"), ExitCode::Config);
+      break;
+    }
+  }
   set_negotiation(offer ? Negotiation::ApplyingOffer : Negotiation::ApplyingAnswer);
   remote_ = std::move(*info);
   retransmission_->set_remote(*remote_);
@@ -293,6 +310,31 @@ void WebrtcEndpoint::on_remote_set(GstPromise* p, bool offer) {
   answer_offer();
 }
 
+std::string WebrtcEndpoint::codec_mismatch(const signaling::SdpMediaSection& m, const std::string& ours,
+                                           const char* what) {
+  // What the partner has, without the repair formats.
+  std::vector<std::string> theirs;
+  for (const auto& c : m.codecs) {
+    if (c.encoding.empty() || c.encoding == "RTX" || c.encoding == "RED" || c.encoding == "ULPFEC" ||
+        c.encoding == "FLEXFEC-03")
+      continue;
+    if (std::find(theirs.begin(), theirs.end(), c.encoding) == theirs.end()) theirs.push_back(c.encoding);
+  }
+  std::string suggest;
+  for (const char* c : {"VP8", "VP9", "H264"})
+    if (c != ours && m.payload_type(c)) {
+      suggest = c;
+      break;
+    }
+  std::string lower = suggest;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return fmt::format("the partner cannot receive {} video: its {} {} ({}); start the agent with {} (or "
+                     "--video-source none to send no video)",
+                     ours, what, m.rejected ? "rejects the video" : "has no " + ours,
+                     theirs.empty() ? std::string("no video codec") : fmt::format("it has {}", fmt::join(theirs, ", ")),
+                     suggest.empty() ? std::string("another --video-codec") : "--video-codec " + lower);
+}
+
 // Answers with the offer's m-lines and payload types.
 void WebrtcEndpoint::answer_offer() {
   for (const auto& m : remote_->media) {
@@ -312,11 +354,7 @@ void WebrtcEndpoint::answer_offer() {
       continue;
     }
     auto pt = m.payload_type(src->encoding_name());
-    if (!pt) {
-      log()->warn("peer{}: the offer's {} m-line has no {}; not sending {}", config_.id, m.kind,
-                  src->encoding_name(), m.kind);
-      continue;
-    }
+    if (!pt) return fail(codec_mismatch(m, src->encoding_name(), "offer"), ExitCode::Config);
     if (!add_sender(src, *pt, m.index)) return fail(fmt::format("cannot set up sending {}", m.kind));
   }
   set_negotiation(Negotiation::CreatingAnswer);

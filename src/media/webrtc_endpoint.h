@@ -137,7 +137,7 @@ class WebrtcEndpoint {
   WebrtcEndpoint(const Config& config, Events& events);
   Status build();
   void set_negotiation(Negotiation to);
-  void fail(const std::string& what);
+  void fail(const std::string& what, ExitCode code = ExitCode::CallFailed);
   bool add_sender(LocalSource* src, int payload_type, std::optional<int> mline);
   void add_recv_transceiver(MediaKind kind, std::optional<int> payload_type = std::nullopt);
   void request_promise(const char* signal, GstWebRTCSessionDescription* desc,
@@ -146,6 +146,9 @@ class WebrtcEndpoint {
   void on_local_set(GstPromise* p, std::string type, std::string sdp);
   void on_remote_set(GstPromise* p, bool offer);
   void answer_offer();
+  // The message for a partner that cannot receive our video codec
+  // (`what`: "offer" or "answer", the description that says so).
+  static std::string codec_mismatch(const signaling::SdpMediaSection& m, const std::string& ours, const char* what);
   void on_local_candidate(int mline, std::string candidate);
   void emit_local_candidate(int mline, std::string candidate);
   void on_connection_state_changed(int state);

@@ -395,6 +395,43 @@ def chat_both_ways(ctx):
 
 
 @case
+def h264_to_a_browser_without_it(ctx):
+    """`--video-codec h264` against a page whose browser cannot receive
+    H.264 (Firefox ESR here: no OpenH264 offline) fails fast with a clear
+    message (exit 78 config-error, naming the codec and --video-codec vp8;
+    not retried: another offer would get the same answer), both ways:
+    the agent answering the page's offer (no H264 in it) and the agent
+    offering (the page's answer rejects the video or names another codec).
+    Firefox's suite only: Chromium receives H.264."""
+    tmp = casedir(ctx, "h264")
+    for agent_first in (False, True):
+        room_url, _ = new_room(ctx)
+        page = agent = None
+        try:
+            if agent_first:
+                agent = Agent(tmp, "h264-offers", ctx, room_url, ["--video-codec", "h264", "--duration", "20s"])
+                time.sleep(1.0)
+                page = open_page(ctx, room_url)
+            else:
+                page = open_page(ctx, room_url)
+                has = page.evaluate("RTCRtpReceiver.getCapabilities('video').codecs"
+                                    ".some((c) => c.mimeType.toLowerCase() === 'video/h264')")
+                check(not has, "the browser receives no H.264 here", False, has)
+                page.wait_for("callagentPage.state().initiator", 5, "the page became initiator")
+                agent = Agent(tmp, "h264-answers", ctx, room_url, ["--video-codec", "h264", "--duration", "20s"])
+            rc = agent.wait(30)
+            log = agent.log()
+            check_eq(rc, 78, f"exit code of the agent ({'offering' if agent_first else 'answering'}), config-error")
+            check("cannot receive H264 video" in log and "--video-codec vp8" in log,
+                  "the log says the partner cannot receive H264 and what to use", "the message", agent.tail(15))
+        finally:
+            if agent:
+                agent.kill()
+            if page:
+                page.close()
+
+
+@case
 def agent_records_the_browser(ctx):
     """The agent records the page's VP8/Opus for 12 s while the sent
     resolution changes: Chromium's own ramp (bandwidth and CPU adaptation,
