@@ -1,5 +1,6 @@
 #include "control/command.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <optional>
@@ -91,6 +92,34 @@ Result<std::optional<int>> get_int(JsonObject* o, const char* name, std::string_
   const gint64 v = json_node_get_int(n);
   if (v < 0 || v > 1'000'000) return bad(cmd, std::string("\"") + name + "\" is out of range");
   return std::optional<int>(static_cast<int>(v));
+}
+
+// "KEY VALUE" word pairs (a key may be spelt --KEY) into r's args: string
+// members, or whole numbers for `numbers` ("set video 480p fps 15",
+// "source video v4l2:/dev/video1").
+Result<Request> key_values(Request& r, const std::vector<std::string>& rest,
+                           std::initializer_list<std::string_view> strings,
+                           std::initializer_list<std::string_view> numbers) {
+  const std::string& c = r.command;
+  auto in = [](std::initializer_list<std::string_view> l, const std::string& k) {
+    return std::find(l.begin(), l.end(), k) != l.end();
+  };
+  for (size_t i = 0; i < rest.size(); i += 2) {
+    std::string key = rest[i].rfind("--", 0) == 0 ? rest[i].substr(2) : rest[i];
+    if (!in(strings, key) && !in(numbers, key)) return Error{ExitCode::Usage, c + ": unexpected \"" + rest[i] + "\""};
+    if (i + 1 >= rest.size()) return Error{ExitCode::Usage, c + ": \"" + key + "\" needs a value"};
+    const std::string& val = rest[i + 1];
+    if (in(strings, key)) {
+      json_object_set_string_member(r.args.get(), key.c_str(), val.c_str());
+      continue;
+    }
+    char* end = nullptr;
+    const long n = std::strtol(val.c_str(), &end, 10);
+    if (val.empty() || *end != '\0' || n < 0)
+      return Error{ExitCode::Usage, c + ": \"" + key + "\" must be a whole number, not \"" + val + "\""};
+    json_object_set_int_member(r.args.get(), key.c_str(), n);
+  }
+  return std::move(r);
 }
 
 }  // namespace
@@ -256,37 +285,8 @@ Result<Request> request_from_words(const std::vector<std::string>& words) {
     if (!rest.empty()) json_object_set_string_member(a, "path", rest[0].c_str());
     return r;
   }
-  if (c == "source") {
-    // Pairs: "video v4l2:/dev/video1", "audio test" (also --video ...).
-    for (size_t i = 0; i < rest.size(); i += 2) {
-      std::string key = rest[i];
-      if (key.rfind("--", 0) == 0) key = key.substr(2);
-      if (key != "video" && key != "audio") return unexpected(rest[i]);
-      if (i + 1 >= rest.size()) return Error{ExitCode::Usage, c + ": \"" + key + "\" needs a source"};
-      json_object_set_string_member(a, key.c_str(), rest[i + 1].c_str());
-    }
-    return r;
-  }
-  if (c == "set") {
-    // Pairs: "video 480p", "fps 15", "bitrate 800", "audio low" (also --video ...).
-    for (size_t i = 0; i < rest.size(); i += 2) {
-      std::string key = rest[i];
-      if (key.rfind("--", 0) == 0) key = key.substr(2);
-      if (key != "video" && key != "fps" && key != "bitrate" && key != "audio") return unexpected(rest[i]);
-      if (i + 1 >= rest.size()) return Error{ExitCode::Usage, c + ": \"" + key + "\" needs a value"};
-      const std::string& val = rest[i + 1];
-      if (key == "video" || key == "audio") {
-        json_object_set_string_member(a, key.c_str(), val.c_str());
-        continue;
-      }
-      char* end = nullptr;
-      const long n = std::strtol(val.c_str(), &end, 10);
-      if (val.empty() || *end != '\0' || n < 0)
-        return Error{ExitCode::Usage, c + ": \"" + key + "\" must be a whole number, not \"" + val + "\""};
-      json_object_set_int_member(a, key.c_str(), n);
-    }
-    return r;
-  }
+  if (c == "source") return key_values(r, rest, {"video", "audio"}, {});
+  if (c == "set") return key_values(r, rest, {"video", "audio"}, {"fps", "bitrate"});
   if (c == "subscribe" || c == "unsubscribe") {
     if (!rest.empty()) {
       JsonArray* arr = json_array_new();

@@ -131,7 +131,8 @@ class ControlHub::SessionTarget final : public ControlTarget {
   }
   Result<GUnique<JsonObject>> set_media(const Command& cmd) override {
     if (!session) return not_ready();
-    if (auto st = session->set_send({cmd.video_size, cmd.fps, cmd.bitrate_kbps, cmd.audio_preset}); !st) return st.error();
+    if (auto st = session->set_send({cmd.video_size, cmd.fps, cmd.bitrate_kbps, cmd.audio_preset}); !st)
+      return st.error();
     return sent_now();
   }
   Result<GUnique<JsonObject>> set_source(const Command& cmd) override {
