@@ -422,6 +422,7 @@ stats::ProbeFacts CallSession::take_probe_facts() {
     f.recovery.rtx_refused = r.rtx_refused;
     f.twcc = {c.twcc_feedback_received, c.twcc_packets_reported, c.twcc_packets_lost, c.twcc_feedback_sent};
     f.rtt_ms = c.rtt_ms;
+    f.partner_implementation = current_->partner_implementation();
     auto lg = current_->take_frame_log();
     f.frame_times_us = std::move(lg.video_render_times_us);
     f.latency_ms = std::move(lg.latency_ms);

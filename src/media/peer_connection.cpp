@@ -167,6 +167,7 @@ std::string PeerConnection::recording_path() const { return outputs_->recording_
 void PeerConnection::on_remote_description(const signaling::Sdp& remote) {
   const signaling::SdpMediaSection* v = remote.find_kind("video");
   remote_sends_video_ = v && v->remote_sends;
+  partner_implementation_ = signaling::implementation_of(remote);
   if (auto err = outputs_->prepare(remote)) notify([e = *err](Listener& l) { l.on_error(e); });
 }
 

@@ -124,6 +124,10 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   int id() const { return id_; }
   // Whether the partner's description says it sends us video.
   bool remote_sends_video() const { return remote_sends_video_; }
+  // What the partner runs, from its description (signaling::implementation_of):
+  // "Firefox", "libwebrtc", "callagent 0.1.0", ...; "" before it came or when
+  // it does not say.
+  const std::string& partner_implementation() const { return partner_implementation_; }
   ConnectionState state() const { return endpoint_->state(); }
   Negotiation negotiation() const { return endpoint_->negotiation(); }
   Counters counters() const;
@@ -188,6 +192,7 @@ class PeerConnection final : private WebrtcEndpoint::Events {
   Listener* listener_;  // borrowed; nullptr once closed
   const int id_;
   bool remote_sends_video_ = false;  // main context
+  std::string partner_implementation_;  // main context
   GMainContext* ctx_;
   Lifetime lifetime_ = make_lifetime();
   int in_call_ = 0;

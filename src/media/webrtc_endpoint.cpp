@@ -6,6 +6,7 @@
 #include "media/receive_chain.h"
 #include "media/retransmission.h"
 
+#include <callagent_config.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gst/webrtc/webrtc.h>
@@ -225,6 +226,10 @@ void WebrtcEndpoint::on_description_created(GstPromise* p, const char* type) {
   if (!desc)
     return fail(fmt::format("webrtcbin could not create an {}: {}", type,
                             err.empty() ? fmt::format("no {}", type) : err));
+  // Our name on the session line (s=, free text, which browsers ignore):
+  // how a partner's report names what it talks to
+  // (signaling::implementation_of).
+  gst_sdp_message_set_session_name(desc->sdp, "callagent " CALLAGENT_VERSION);
   GCharPtr text(gst_sdp_message_as_text(desc->sdp));
   std::string sdp = text.get();
   local_mids_.clear();
@@ -281,6 +286,8 @@ void WebrtcEndpoint::set_remote_description(const signaling::SessionDescription&
   }
   set_negotiation(offer ? Negotiation::ApplyingOffer : Negotiation::ApplyingAnswer);
   remote_ = std::move(*info);
+  if (const auto impl = signaling::implementation_of(*remote_); !impl.empty())
+    log()->info("peer{}: the partner is {}", config_.id, impl);
   retransmission_->set_remote(*remote_);
   if (offer) twcc_id_ = twcc_id(*remote_).value_or(0);
   events_.on_remote_description(*remote_);

@@ -155,7 +155,12 @@ std::optional<Sdp> parse_sdp(std::string_view text) {
       for (char c : id)
         if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
       sdp.session_id = std::string(id);
+      sdp.origin_username = std::string(line.substr(2, a - 2));
+      if (size_t last = line.rfind(' '); last != std::string_view::npos && last > a)
+        sdp.origin_address = std::string(line.substr(last + 1));
       have_origin = true;
+    } else if (line.substr(0, 2) == "s=") {
+      sdp.session_name = std::string(line.substr(2));
     } else if (line.substr(0, 2) == "m=") {
       close_section();
       // m=<media> <port> <proto> <fmt> ...
@@ -255,6 +260,14 @@ std::optional<Sdp> parse_sdp(std::string_view text) {
   close_section();
   if (!have_origin) return std::nullopt;
   return sdp;
+}
+
+std::string implementation_of(const Sdp& sdp) {
+  if (sdp.session_name.rfind("callagent", 0) == 0) return sdp.session_name;
+  if (sdp.origin_username.rfind("mozilla...", 0) == 0) return "Firefox";
+  if (sdp.origin_username == "-" && sdp.origin_address == "127.0.0.1") return "libwebrtc";
+  if (sdp.origin_username == "-" && sdp.origin_address == "0.0.0.0") return "GStreamer webrtcbin";
+  return "";
 }
 
 int compare_session_ids(std::string_view a, std::string_view b) {

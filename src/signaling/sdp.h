@@ -53,6 +53,9 @@ struct SdpMediaSection {
 
 struct Sdp {
   std::string session_id;  // from o=, decimal digits as sent
+  std::string origin_username;  // o=<username>: "-", "mozilla...THIS_IS_SDPARTA-99.0"
+  std::string origin_address;   // o=... <unicast-address>: "127.0.0.1", "0.0.0.0"
+  std::string session_name;     // s=: "-", "callagent 0.1.0"
   std::string ice_ufrag;   // first a=ice-ufrag (session or media level)
   std::vector<SdpMediaSection> media;
 
@@ -63,6 +66,17 @@ struct Sdp {
 };
 
 std::optional<Sdp> parse_sdp(std::string_view text);
+
+// What wrote a description, as far as its session lines tell, or "" when
+// they do not:
+//   "callagent 0.1.0"      s= names it (ours: WebrtcEndpoint sets it);
+//   "Firefox"              o=mozilla...THIS_IS_SDPARTA-<v> (the version is
+//                          frozen at 99.0 in current releases: not reported);
+//   "libwebrtc"            o=- <id> <n> IN IP4 127.0.0.1: Chromium, Chrome,
+//                          Edge, Safari and native libwebrtc apps alike;
+//   "GStreamer webrtcbin"  o=- <id> <n> IN IP4 0.0.0.0 (another GStreamer
+//                          application).
+std::string implementation_of(const Sdp& sdp);
 
 // Numeric comparison of two decimal session ids of any length: <0, 0, >0.
 int compare_session_ids(std::string_view a, std::string_view b);

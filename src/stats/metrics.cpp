@@ -251,6 +251,11 @@ std::vector<Entry> build_catalog() {
        pair_field(&CandidatePair::protocol));
   text("ice.relay_protocol", "how our relay candidate reaches its TURN server", {"udp", "tcp", "tls"},
        pair_field(&CandidatePair::relay_protocol));
+  text("partner.implementation", "what the partner runs, from its SDP (Firefox, libwebrtc, callagent ...)", {},
+       [](const Snapshot& s) -> std::optional<std::string> {
+         if (s.partner_implementation.empty()) return std::nullopt;
+         return s.partner_implementation;
+       });
   text("congestion.limited_by", "what held the estimate at the end (loss, delay, remb, max)", {},
        [](const Snapshot& s) -> std::optional<std::string> {
          if (!s.congestion || s.congestion->limited_by.empty()) return std::nullopt;

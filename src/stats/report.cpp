@@ -168,6 +168,11 @@ void snapshot_body(B& b, const Snapshot& s) {
   b.key("interval").num(s.interval);
   b.key("state").str(s.state);
   b.key("peer").integer(s.peer);
+  b.key("partner_implementation");
+  if (s.partner_implementation.empty())
+    b.null();
+  else
+    b.str(s.partner_implementation);
   b.key("video").obj();
   b.key("in");
   stream_json(b, s.video_in, true, true);

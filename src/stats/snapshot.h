@@ -105,6 +105,9 @@ struct Snapshot {
   double interval = 0;  // seconds this interval covered
   std::string state;    // call state: alone | negotiating | connected | ...
   int peer = 0;         // the peer connection's id (a new one per partner visit)
+  // What the partner runs, from its SDP ("Firefox", "libwebrtc",
+  // "callagent 0.1.0", "GStreamer webrtcbin"); "" unknown / no partner.
+  std::string partner_implementation;
   StreamStats video_in, video_out, audio_in, audio_out;
   std::optional<CandidatePair> pair;
   RecoveryStats recovery;
@@ -147,6 +150,7 @@ struct ProbeFacts {
   // The current peer's congestion control (its format also sets
   // out_width/out_height).
   std::optional<CongestionStats> congestion;
+  std::string partner_implementation;  // the current peer's (Snapshot)
 };
 
 // One call-setup milestone, milliseconds since the session started.

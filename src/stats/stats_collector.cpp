@@ -305,6 +305,7 @@ Snapshot StatsCollector::build_snapshot(RawStats raw, const ProbeFacts& f, Previ
     if (st->rtt_ms && !s.rtt_ms) s.rtt_ms = st->rtt_ms;
   if (!s.rtt_ms) s.rtt_ms = prev.rtt_ms;
   s.congestion = f.congestion;
+  s.partner_implementation = f.partner_implementation;
 
   prev.raw = std::move(raw);
   prev.video_frames_decoded = f.video_frames_decoded;

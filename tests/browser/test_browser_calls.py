@@ -14,6 +14,7 @@ Skips (exit 77) only when the browser or the namespace is genuinely missing.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,8 +58,10 @@ def setup():
 def teardown(ctx, failed):
     ctx["browser"].close()
     ctx["srv"].stop()
-    if failed:
+    if failed or os.environ.get("CALLAGENT_TEST_KEEP") == "1":
         print(f"(logs kept in {ctx['tmp']})")
+    else:
+        shutil.rmtree(ctx["tmp"], ignore_errors=True)
 
 
 def casedir(ctx, name):
@@ -99,6 +102,16 @@ def check_page_stats(s, size, what="page"):
     check_eq((v["frameWidth"], v["frameHeight"]), size, f"{what}: received video resolution")
     check(v["codec"] == "video/VP8", f"{what}: received codec", "video/VP8", v["codec"])
     check(a["packetsReceived"] > 50, f"{what}: audio packets received", "> 50", a)
+
+
+# What the agent names the page's browser, from its SDP (the report's
+# partner_implementation).
+PARTNER_IMPLEMENTATION = "Firefox" if BROWSER == "firefox" else "libwebrtc"
+
+
+def check_partner_named(agent):
+    check(f"the partner is {PARTNER_IMPLEMENTATION}" in agent.log(), "the agent names the browser it talks to",
+          f"'the partner is {PARTNER_IMPLEMENTATION}' in its log", agent.tail())
 
 
 def check_agent(agent, min_frames=30, partners=1, rc=0, timeout=40):
@@ -183,6 +196,7 @@ def browser_first_agent_second(ctx):
             s = page_media(page, 60)
             check_page_stats(s, AGENT_SIZE)
             check_agent(agent)
+            check_partner_named(agent)  # from the page's offer
         guarded(body, page, [agent])
     finally:
         if agent:
@@ -224,6 +238,7 @@ def agent_first_browser_second_chat_and_late_keyframe(ctx):
                 document.getElementById('chatSend').click(); })()""")
             agent.wait_for_log(r"partner says: hello from the browser", 10)
             check_agent(agent)
+            check_partner_named(agent)  # from the page's answer
         guarded(body, page, [agent])
     finally:
         agent.kill()

@@ -96,7 +96,7 @@ AUDIO_IN = dict(COMMON, level_dbfs=opt(NUM), concealed_ms=NUM)
 AUDIO_OUT = dict(COMMON, rtt_ms=opt(NUM))
 PAIR = {"local_type": STR, "remote_type": STR, "protocol": STR, "local_address": STR, "remote_address": STR}
 LATENCY = {"samples": INT, "median_ms": NUM, "p95_ms": NUM, "max_ms": NUM, "min_ms": NUM}
-INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT,
+INTERVAL = {"t": NUM, "interval": NUM, "state": STR, "peer": INT, "partner_implementation": opt(STR),
             "video": {"in": VIDEO_IN, "out": VIDEO_OUT}, "audio": {"in": AUDIO_IN, "out": AUDIO_OUT},
             "candidate_pair": opt(PAIR), "rtt_ms": opt(NUM),
             "recovery": {"nack_requests": INT, "rtx_received": INT, "rtx_recovered": INT,
@@ -236,6 +236,10 @@ def report_stats_log_expectations_junit(ctx):
     check(mets["video.in.fps"]["avg"] is not None and mets["video.in.packets"]["total"] > 100,
           "summary has values", True, (mets["video.in.fps"], mets["video.in.packets"]))
     check_eq(mets.get("ice.local_type", {}).get("value"), "host", "the summary's ICE path word on loopback")
+    # The partner is another agent: its SDP's session line names it.
+    impl = mets.get("partner.implementation", {}).get("value") or ""
+    check(impl.startswith("callagent "), "the summary names the partner's implementation", "callagent <version>",
+          impl)
 
     lines = load_lines(os.path.join(tmp, "a.jsonl"))
     check(7 <= len(lines) <= 20, "about one JSON line per second", "7..20", len(lines))

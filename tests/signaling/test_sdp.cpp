@@ -84,3 +84,24 @@ TEST_CASE("sdp: what is not an SDP", "[sdp]") {
   CHECK_FALSE(parse_sdp("o=- x1 2 IN IP4 0.0.0.0\r\n"));
   CHECK(parse_sdp("o=- 1 2 IN IP4 0.0.0.0\nm=video 9 RTP/AVP 96 garbage\na=rtpmap:xx\na=fmtp:96\n"));
 }
+
+TEST_CASE("sdp: what wrote it, from its session lines", "[sdp]") {
+  // The first lines of real offers: Chromium 120+, Firefox ESR 153 (its
+  // marker says 99.0), webrtcbin 1.22, and ours.
+  auto of = [](const char* head) {
+    auto s = parse_sdp(std::string(head) + "t=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    REQUIRE(s);
+    return implementation_of(*s);
+  };
+  CHECK(of("v=0\r\no=- 604068011188191467 2 IN IP4 127.0.0.1\r\ns=-\r\n") == "libwebrtc");
+  CHECK(of("v=0\r\no=mozilla...THIS_IS_SDPARTA-99.0 3280562485918905682 0 IN IP4 0.0.0.0\r\ns=-\r\n") ==
+        "Firefox");
+  CHECK(of("v=0\r\no=- 1234 0 IN IP4 0.0.0.0\r\ns=-\r\n") == "GStreamer webrtcbin");
+  CHECK(of("v=0\r\no=- 1234 0 IN IP4 0.0.0.0\r\ns=callagent 0.1.0\r\n") == "callagent 0.1.0");
+  CHECK(of("v=0\r\no=jdoe 2890844526 2890842807 IN IP4 10.47.16.5\r\ns=SDP Seminar\r\n").empty());
+  auto s = parse_sdp("v=0\r\no=mozilla...THIS_IS_SDPARTA-99.0 1 0 IN IP4 0.0.0.0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n");
+  REQUIRE(s);
+  CHECK(s->origin_username == "mozilla...THIS_IS_SDPARTA-99.0");
+  CHECK(s->origin_address == "0.0.0.0");
+  CHECK(s->session_name == "-");
+}

@@ -56,3 +56,16 @@ TEST_CASE("status line: the congestion controller's block", "[stats][status][con
         "connected | in 2.41 Mbit/s 30 fps 854x480 loss 0.0% | out 2.50 Mbit/s 30 fps"
         " | target 1.20 Mbit/s (loss) 960x540@30 steps 1 | rtt 1 ms");
 }
+
+TEST_CASE("status line: who the partner is and its codec", "[stats][status]") {
+  Snapshot s = connected();
+  s.latency.reset();
+  s.video_in.codec = "VP8";
+  s.partner_implementation = "Firefox";
+  CHECK(format_status(s) ==
+        "connected (Firefox, VP8) | in 2.41 Mbit/s 30 fps 854x480 loss 0.0% | out 2.50 Mbit/s 30 fps | rtt 1 ms");
+  s.partner_implementation.clear();
+  CHECK(format_status(s).rfind("connected (VP8) | in", 0) == 0);
+  s.video_in.active = false;
+  CHECK(format_status(s).rfind("connected | out", 0) == 0);
+}
