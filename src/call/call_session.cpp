@@ -259,6 +259,12 @@ void CallSession::on_source_eos(media::MediaKind kind) {
                            " file source ended");
 }
 
+void CallSession::on_device(media::MediaKind kind, bool lost, const std::string& device, const std::string& why) {
+  mark(lost ? "device_lost" : "device_back");
+  emit("source", {{"kind", std::string(media::to_string(kind))}, {"state", std::string(lost ? "lost" : "back")},
+                  {"source", device}, {"reason", why}});
+}
+
 Result<std::unique_ptr<Peer>> CallSession::create_peer(int visit, PeerEvents& events) {
   if (phase_ != Phase::Running) return Error{ExitCode::Software, "no new peer while stopping"};
   auto peer = std::make_unique<MediaPeer>(*engine_, [this](const std::string& e) { mark(e); }, events);

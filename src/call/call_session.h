@@ -188,6 +188,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   // MediaEngine::Listener
   void on_engine_error(const Error& e) override;
   void on_source_eos(media::MediaKind kind) override;
+  void on_device(media::MediaKind kind, bool lost, const std::string& device, const std::string& why) override;
   void on_peer_retired(const media::PeerConnection& pc) override;
   void on_output_failed(int peer_id, const media::OutputFailure& f) override;
   // CallObserver

@@ -84,10 +84,14 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   quality.flag("!--no-status", o.status, "No live status line");
 
   // Test only, hidden from --help: pause the sent video AT after connecting
-  // for FOR (freeze tests); delay sent video by this much after the latency stamp.
+  // for FOR (freeze tests); delay sent video by this much after the latency
+  // stamp; the element (or gst-launch description) that stands in for a
+  // v4l2/alsa/pulse device (a camera that fails on cue: "... ! identity
+  // error-after=N").
   OptionGroup hidden(app, "");
   hidden.option("--test-freeze-at", o.test_freeze, "");
   hidden.option("--test-send-delay", o.test_send_delay, "");
+  hidden.option("--test-device-element", o.test_device_element, "");
 
   OptionGroup life(app, "Lifetime");
   life.option("--duration", o.duration, "End the call this long after it first connected (e.g. 30s)");

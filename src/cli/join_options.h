@@ -65,6 +65,7 @@ struct JoinOptions {
   bool status = true;
   std::string test_freeze;      // hidden, AT:FOR
   std::string test_send_delay;  // hidden
+  std::string test_device_element;  // hidden: MediaOptions::substitute_device_element
   // Lifetime.
   std::string duration;
   bool leave_when_alone = false;

@@ -159,6 +159,7 @@ Result<call::SessionOptions> to_session_options(const JoinOptions& o) {
   s.mute_video = o.mute_video;
   // A fixed order: with several bad values, the same one is reported each time.
   if (auto st = media_options(o, s.media); !st) return st.error();
+  s.media.substitute_device_element = o.test_device_element;
   if (auto st = quality_options(o, s); !st) return st.error();
   if (auto st = lifetime_options(o, s); !st) return st.error();
   return s;

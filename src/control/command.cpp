@@ -38,7 +38,7 @@ constexpr std::array<CommandInfo, 13> kCommands{{
      "stop pushing these events (no events: all); socket only"},
 }};
 
-constexpr std::array<EventInfo, 9> kEvents{{
+constexpr std::array<EventInfo, 10> kEvents{{
     {"partner-joined", "partner", "a partner entered the room"},
     {"partner-left", "partner", "the partner left the room"},
     {"connected", "peer, partner, connections", "the media connection to the partner is up (ICE and DTLS)"},
@@ -48,6 +48,9 @@ constexpr std::array<EventInfo, 9> kEvents{{
     {"muted", "audio, video", "what is muted now (after a change)"},
     {"stats", "stats", "one stats interval (every --stats-interval), as `stats` replies"},
     {"error", "message, code (, output, path)", "something failed (an output, the engine, the server)"},
+    {"source", "kind, state, source, reason",
+     "a camera or microphone failed (state `lost`: black frames / silence are sent while it is tried again) or works "
+     "again (`back`)"},
 }};
 
 Error bad(std::string_view cmd, std::string_view why) {

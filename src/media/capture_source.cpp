@@ -52,8 +52,15 @@ Result<std::unique_ptr<CaptureSource>> CaptureSource::create(GstBin* pipeline, M
   std::unique_ptr<CaptureSource> s(new CaptureSource(kind, options));
   auto bin = s->make_bin();
   if (!bin) return bin.error();
+  // A replacement is built while the bin it replaces is still in the
+  // pipeline (LocalSource::replace_source): names are unique in a bin, so
+  // every later one is numbered ("video-source-2").
+  static std::atomic<unsigned> made[2]{};
+  if (const unsigned n = ++made[kind == MediaKind::Video ? 0 : 1]; n > 1)
+    gst_object_set_name(GST_OBJECT(bin->get()), fmt::format("{}-source-{}", to_string(kind), n).c_str());
+  if (!gst_bin_add(pipeline, bin->get()))
+    return Error{ExitCode::Software, fmt::format("cannot add the {} source to the pipeline", to_string(kind))};
   s->bin_ = bin->get();
-  gst_bin_add(pipeline, s->bin_);
   return s;
 }
 
@@ -127,12 +134,15 @@ Result<GRef<GstElement>> CaptureSource::make_bin() {
   if (test) {
     if (kind_ == MediaKind::Video) {
       src = sunk(make_element("videotestsrc", "test-video"));
-      // A moving pattern, so the encoder works like it does on a camera.
-      if (src) gst_util_set_object_arg(G_OBJECT(src.get()), "pattern", "smpte");
-      if (src) g_object_set(src.get(), "horizontal-speed", 4, nullptr);
+      // A moving pattern, so the encoder works like it does on a camera;
+      // black for the stand-in of a lost camera.
+      if (src) gst_util_set_object_arg(G_OBJECT(src.get()), "pattern", spec.standin ? "black" : "smpte");
+      if (src && !spec.standin) g_object_set(src.get(), "horizontal-speed", 4, nullptr);
     } else {
       src = sunk(make_element("audiotestsrc", "test-audio"));
-      if (src) {
+      if (src && spec.standin) {
+        gst_util_set_object_arg(G_OBJECT(src.get()), "wave", "silence");
+      } else if (src) {
         gst_util_set_object_arg(G_OBJECT(src.get()), "wave", "sine");
         g_object_set(src.get(), "freq", 440.0, "volume", 0.2, nullptr);
       }
@@ -162,10 +172,19 @@ Result<GRef<GstElement>> CaptureSource::make_bin() {
   gst_element_link(src.get(), want);
   GstElement* last = camera ? select_camera_mode(GST_BIN(bin.get()), src.get(), want) : want;
   ghost(bin.get(), last, "src", "src");
+  // A live source never ends on purpose; a device that fails (unplugged,
+  // an error) ends its stream with EOS after the error. The encoder and the
+  // partners' branches must never see it: they outlive this source
+  // (LocalSource puts the stand-in, then the device again, in its place).
+  eos_probe_ = PadProbe(bin.get(), "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &CaptureSource::on_eos_probe, this);
   if (!test)
     caps_probe_ = PadProbe(src.get(), "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                            &CaptureSource::on_caps_probe, this);
   return bin;
+}
+
+GstPadProbeReturn CaptureSource::on_eos_probe(GstPad*, GstPadProbeInfo* info, gpointer) {
+  return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
 GstElement* CaptureSource::select_camera_mode(GstBin* bin, GstElement* src, GstElement* filter) {

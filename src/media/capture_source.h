@@ -49,6 +49,7 @@ class CaptureSource {
   // appends a JPEG decoder for MJPEG. Returns the bin's last element.
   GstElement* select_camera_mode(GstBin* bin, GstElement* src, GstElement* filter);
   static GstPadProbeReturn on_caps_probe(GstPad*, GstPadProbeInfo*, gpointer);
+  static GstPadProbeReturn on_eos_probe(GstPad*, GstPadProbeInfo*, gpointer);
 
   MediaKind kind_;
   MediaOptions options_;
@@ -59,6 +60,7 @@ class CaptureSource {
   GUnique<GstCaps> device_caps_;
   std::atomic<bool> logged_caps_{false};
   PadProbe caps_probe_;
+  PadProbe eos_probe_;  // on the bin's src pad
 };
 
 }  // namespace callagent::media

@@ -1,5 +1,7 @@
 #include "media/device_list.h"
 
+#include "common/logging.h"
+
 #include <gst/gst.h>
 
 #include <fmt/format.h>
@@ -68,6 +70,43 @@ std::vector<DeviceInfo> list_devices() {
   }
   gst_device_monitor_stop(mon);
   return out;
+}
+
+std::unique_ptr<DeviceWatch> DeviceWatch::start(GMainContext* ctx, std::function<void(bool video)> on_added) {
+  std::unique_ptr<DeviceWatch> w(new DeviceWatch());
+  w->on_added_ = std::move(on_added);
+  w->monitor_ = GRef<GstDeviceMonitor>::adopt(gst_device_monitor_new());
+  gst_device_monitor_add_filter(w->monitor_.get(), "Video/Source", nullptr);
+  gst_device_monitor_add_filter(w->monitor_.get(), "Audio/Source", nullptr);
+  auto bus = GRef<GstBus>::adopt(gst_device_monitor_get_bus(w->monitor_.get()));
+  w->watch_.reset(gst_bus_create_watch(bus.get()));
+  g_source_set_callback(w->watch_.get(), reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&DeviceWatch::on_message)),
+                        w.get(), nullptr);
+  g_source_attach(w->watch_.get(), ctx);
+  if (!gst_device_monitor_start(w->monitor_.get())) {
+    logging::get("media")->debug("device monitor: none could start; a lost device is only retried on a timer");
+    return nullptr;
+  }
+  return w;
+}
+
+DeviceWatch::~DeviceWatch() {
+  if (watch_) g_source_destroy(watch_.get());
+  if (monitor_) gst_device_monitor_stop(monitor_.get());
+}
+
+gboolean DeviceWatch::on_message(GstBus*, GstMessage* msg, gpointer self) {
+  auto* w = static_cast<DeviceWatch*>(self);
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_DEVICE_ADDED) return G_SOURCE_CONTINUE;
+  GstDevice* d = nullptr;
+  gst_message_parse_device_added(msg, &d);
+  g_autoptr(GstDevice) device = d;
+  if (!device) return G_SOURCE_CONTINUE;
+  GCharPtr name(gst_device_get_display_name(device));
+  const bool video = gst_device_has_classes(device, "Video/Source");
+  logging::get("media")->info("device plugged in: {} ({})", name ? name.get() : "?", video ? "camera" : "microphone");
+  if (w->on_added_) w->on_added_(video);
+  return G_SOURCE_CONTINUE;
 }
 
 }  // namespace callagent::media

@@ -1,7 +1,15 @@
 #pragma once
-// Cameras and microphones as GstDeviceMonitor sees them, for
-// `callagent devices`. A snapshot; no monitoring.
+// Cameras and microphones as GstDeviceMonitor sees them: a snapshot for
+// `callagent devices` (list_devices), and DeviceWatch, which tells a
+// running call when one is plugged in (a lost camera is tried again at once:
+// LocalSource::device_added).
 
+#include "common/gref.h"
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,5 +27,24 @@ struct DeviceInfo {
 // Lists the devices (gst_init() must have run). Never fails: no devices is an
 // empty list.
 std::vector<DeviceInfo> list_devices();
+
+// Devices plugged in while the process runs: `on_added(video)` on `ctx`
+// for each camera (true) or microphone (false) that appears. The monitor's
+// first listing (what is there at start) is not reported.
+class DeviceWatch {
+ public:
+  // nullptr when no monitor can start (no provider: logged at debug).
+  static std::unique_ptr<DeviceWatch> start(GMainContext* ctx, std::function<void(bool video)> on_added);
+  ~DeviceWatch();
+  DeviceWatch(const DeviceWatch&) = delete;
+  DeviceWatch& operator=(const DeviceWatch&) = delete;
+
+ private:
+  DeviceWatch() = default;
+  static gboolean on_message(GstBus*, GstMessage* msg, gpointer self);
+  GRef<GstDeviceMonitor> monitor_;
+  GUnique<GSource> watch_;
+  std::function<void(bool)> on_added_;
+};
 
 }  // namespace callagent::media

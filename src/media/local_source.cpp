@@ -125,6 +125,13 @@ Status LocalSource::build() {
   if (!chain.ok()) return Error{ExitCode::Config, fmt::format("cannot build the {} chain", k)};
 
   chain_front_ = chain.front();
+  // Every source bin (a replacement too: replace_source) starts with its
+  // own segment, the same one (time, from 0) while its frames carry the
+  // running time. videorate takes a new segment as a new stream and fills
+  // it from 0 with copies (seen: a source swapped in at 11 s made 330
+  // extra frames in one burst, and the partner's recording went back in
+  // time): a segment equal to the one the chain has is not passed on.
+  segment_probe_ = PadProbe(chain_front_, "sink", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &LocalSource::on_segment, this);
   const bool linked = file_ ? file_->link(chain.front())
                             : gst_element_link(capture_->bin(), chain.front());
   if (!linked) return Error{ExitCode::Config, fmt::format("cannot link the {} source", k)};
@@ -216,6 +223,95 @@ const SourceSpec& LocalSource::source() const {
 }
 
 Status LocalSource::replace_source(const SourceSpec& spec) {
+  if (spec.type != SourceSpec::Type::None && lost_) {
+    log()->info("{} source {}: no longer waited for", to_string(kind_), to_string(*lost_));
+    lost_.reset();
+    trying_ = false;
+    retry_timer_.cancel();
+    probation_timer_.cancel();
+  }
+  return swap_source(spec);
+}
+
+GstPadProbeReturn LocalSource::on_segment(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(ev) != GST_EVENT_SEGMENT) return GST_PAD_PROBE_OK;
+  auto* self = static_cast<LocalSource*>(data);
+  const GstSegment* seg = nullptr;
+  gst_event_parse_segment(ev, &seg);
+  if (self->have_segment_ && gst_segment_is_equal(seg, &self->segment_)) return GST_PAD_PROBE_DROP;
+  gst_segment_copy_into(seg, &self->segment_);
+  self->have_segment_ = true;
+  return GST_PAD_PROBE_OK;
+}
+
+bool LocalSource::owns_source(GstObject* obj) const {
+  GstElement* bin = file_ ? file_->bin() : capture_ ? capture_->bin() : nullptr;
+  return bin && obj && (obj == GST_OBJECT(bin) || gst_object_has_as_ancestor(obj, GST_OBJECT(bin)));
+}
+
+bool LocalSource::on_source_error(const std::string& what) {
+  const SourceSpec& now = source();
+  if (lost_) {
+    if (!trying_) return false;  // the stand-in itself failed
+    // The device failed again before its probation ended: still lost.
+    back_to_standin(what);
+    return true;
+  }
+  // Only a device that worked: one that fails before its first buffer is
+  // bad input (a wrong device, a mode it cannot do) and ends the run with
+  // its message, as at start.
+  if (!now.is_capture_device() || buffers_to_encoder() == 0) return false;
+  lost_ = now;
+  log()->warn("{} {} lost ({}): sending {} until it works again", kind_ == MediaKind::Video ? "camera" : "microphone",
+              to_string(now), what, kind_ == MediaKind::Video ? "black frames" : "silence");
+  if (events_.on_device) events_.on_device(kind_, true, to_string(now), what);
+  back_to_standin(what);
+  return true;
+}
+
+void LocalSource::back_to_standin(const std::string& why) {
+  trying_ = false;
+  probation_timer_.cancel();
+  SourceSpec standin;
+  standin.type = SourceSpec::Type::Test;
+  standin.standin = true;
+  if (auto st = swap_source(standin); !st)
+    log()->error("{} stand-in: {} (after {})", to_string(kind_), st.error().message, why);
+  const auto delay = retry_backoff_.next();
+  log()->debug("{} {}: trying it again in {} ms", to_string(kind_), to_string(*lost_), delay.count());
+  retry_timer_.start_once(delay, [this] { retry_device(); });
+}
+
+void LocalSource::device_added() {
+  if (!lost_ || trying_) return;
+  log()->info("{}: a device appeared; trying {} now", to_string(kind_), to_string(*lost_));
+  retry_timer_.cancel();
+  retry_device();
+}
+
+void LocalSource::retry_device() {
+  if (!lost_ || trying_) return;
+  const SourceSpec want = *lost_;
+  trying_ = true;
+  if (auto st = swap_source(want); !st) {
+    // Not even built or started (an error on the bus may follow; it comes
+    // from a bin that is gone by then and is ignored).
+    back_to_standin(st.error().message);
+    return;
+  }
+  probation_timer_.start_once(kProbationMs, [this] {
+    if (!lost_ || !trying_) return;
+    log()->info("{} {} is back", kind_ == MediaKind::Video ? "camera" : "microphone", to_string(*lost_));
+    const std::string device = to_string(*lost_);
+    lost_.reset();
+    trying_ = false;
+    retry_backoff_.reset();
+    if (events_.on_device) events_.on_device(kind_, false, device, "");
+  });
+}
+
+Status LocalSource::swap_source(const SourceSpec& spec) {
   if (spec.type == SourceSpec::Type::None)
     return Error{ExitCode::Usage, fmt::format("a {} source cannot be switched to none mid-call (mute stops sending)",
                                               to_string(kind_))};

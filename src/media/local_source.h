@@ -23,16 +23,21 @@
 // only, except the parts' pad probes (streaming threads), which touch only
 // atomics and fields written before the pipeline runs.
 
+#include "common/backoff.h"
+#include "common/main_context.h"
 #include "common/result.h"
 #include "media/codec.h"
 #include "media/media_options.h"
+#include "media/pad_probe.h"
 
 #include <gst/gst.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace callagent::media {
@@ -50,6 +55,10 @@ class LocalSource {
   struct Events {
     // The source ended (a file without loop). Main context.
     std::function<void(MediaKind)> on_eos;
+    // A capture device failed mid-call and the stand-in (black frames,
+    // silence) took its place (`lost` true; `why`: the device's error), or
+    // it works again (`lost` false). `device`: its spec. Main context.
+    std::function<void(MediaKind, bool lost, const std::string& device, const std::string& why)> on_device;
   };
 
   // Builds the source and its chain inside `pipeline` (not yet playing).
@@ -119,8 +128,33 @@ class LocalSource {
   // takes the old one's place in front of the encode chain, which keeps
   // running (no new encoder, no renegotiation; the partner decodes across
   // it). Not for Type::None: mute stops sending.
+  // A device being recovered (below) is given up for `spec`.
   Status replace_source(const SourceSpec& spec);
   const SourceSpec& source() const;
+
+  // A lost device (a camera unplugged or reset, a microphone gone) does not
+  // end the call. The engine hands us the pipeline's errors from our
+  // source bin (owns_source); for a capture device that was playing,
+  // on_source_error() puts the stand-in in its place (black frames /
+  // silence: the encoder, the tee and every partner's branch keep running,
+  // the partner sees black, not a frozen picture) and tries the device
+  // again after 1 s, 2 s, 4 s ... up to 10 s (and at once when
+  // device_added() says a device of our kind appeared: the engine's device
+  // monitor). A device that then runs kProbationMs without an error is
+  // back (Events::on_device both times). Returns false when the error is
+  // not one to survive (a test or file source, the stand-in itself, or a
+  // device that never delivered a buffer: bad input fails, with its
+  // message, as at start).
+  //
+  //   Playing --error--> Lost (stand-in) --retry--> Trying --kProbationMs--> Playing
+  //                         ^                          |
+  //                         +---------error------------+
+  bool owns_source(GstObject* obj) const;
+  bool on_source_error(const std::string& what);
+  void device_added();
+  bool device_lost() const { return lost_.has_value(); }
+  static constexpr std::chrono::milliseconds kProbationMs{3000};
+  static constexpr std::chrono::milliseconds kRetryMinMs{1000}, kRetryMaxMs{10000};
 
   // Test hook (--test-freeze-at): while paused, raw video frames are
   // dropped before the encoder, so partners see the picture stop.
@@ -131,6 +165,10 @@ class LocalSource {
               std::string echo_probe);
   Status build();
   Result<GstElement*> build_source();  // the source bin, in the pipeline
+  Status swap_source(const SourceSpec& spec);  // replace_source() without touching the recovery
+  static GstPadProbeReturn on_segment(GstPad*, GstPadProbeInfo* info, gpointer self);
+  void retry_device();
+  void back_to_standin(const std::string& why);
   Status build_video_chain(ElementChain& chain);
   Status build_audio_chain(ElementChain& chain);
   void apply_rate_wishes();
@@ -156,6 +194,17 @@ class LocalSource {
   std::map<int, RateWish> wishes_;
   int format_w_ = 0, format_h_ = 0, format_fps_ = 0;
   int loss_percentage_ = -1;
+  // Recovery of a lost device (above): what the user asked for, while the
+  // stand-in or a retry plays.
+  std::optional<SourceSpec> lost_;
+  bool trying_ = false;  // the device is playing again, on probation
+  Backoff retry_backoff_{kRetryMinMs, kRetryMaxMs};
+  Timeout retry_timer_, probation_timer_;
+  // The chain's sink: the segment it has (the sources' streaming threads,
+  // one at a time: a replaced bin is stopped before the next one links).
+  PadProbe segment_probe_;
+  GstSegment segment_{};
+  bool have_segment_ = false;
 };
 
 }  // namespace callagent::media

@@ -4,6 +4,7 @@
 #include "common/logging.h"
 #include "media/audio_playback.h"
 #include "gst/gst_util.h"
+#include "media/device_list.h"
 #include "media/local_source.h"
 #include "media/plugin_check.h"
 
@@ -65,6 +66,9 @@ Status MediaEngine::build() {
   events.on_eos = [this](MediaKind k) {
     if (listener_) listener_->on_source_eos(k);
   };
+  events.on_device = [this](MediaKind k, bool lost, const std::string& device, const std::string& why) {
+    if (listener_) listener_->on_device(k, lost, device, why);
+  };
   if (options_.video_source.type != SourceSpec::Type::None) {
     auto s = LocalSource::create(pipeline, MediaKind::Video, options_, events);
     if (!s) return s.error();
@@ -82,6 +86,10 @@ Status MediaEngine::build() {
     if (!s) return s.error();
     audio_ = std::move(*s);
   }
+  if (options_.video_source.is_capture_device() || options_.audio_source.is_capture_device())
+    device_watch_ = DeviceWatch::start(ctx_, [this](bool video) {
+      if (LocalSource* s = video ? video_.get() : audio_.get()) s->device_added();
+    });
   auto bus = GRef<GstBus>::adopt(gst_pipeline_get_bus(GST_PIPELINE(pipeline_.get())));
   bus_watch_.reset(gst_bus_create_watch(bus.get()));
   g_source_set_callback(bus_watch_.get(),
@@ -241,6 +249,7 @@ void MediaEngine::shutdown_pipeline() {
     bus_watch_.reset();
   }
   stop_timer_.cancel();
+  device_watch_.reset();
   closing_.clear();
   peers_.clear();
   if (pipeline_) {
@@ -354,6 +363,14 @@ void MediaEngine::handle_bus_message(GstMessage* msg) {
         return;
       }
       log()->debug("error details: {}", dbg ? dbg.get() : "");
+      // A camera or microphone that fails mid-call is replaced by a
+      // stand-in and tried again; the call goes on (LocalSource).
+      if (state_ == State::Running)
+        for (LocalSource* s : {video_.get(), audio_.get()})
+          if (s && s->owns_source(src)) {
+            if (s->on_source_error(err ? err->message : "unknown error")) return;
+            break;
+          }
       ExitCode code = exit_code_for(err.get());
       if (state_ == State::Failed || state_ == State::Stopped) return;
       fail(what);

@@ -59,6 +59,7 @@
 namespace callagent::media {
 
 class AudioPlayback;
+class DeviceWatch;
 class LocalSource;
 
 class MediaEngine {
@@ -76,6 +77,9 @@ class MediaEngine {
     // An output of `peer_id` (its recording) failed during the call and
     // was stopped; the peer and the call go on.
     virtual void on_output_failed(int peer_id, const OutputFailure& failure) {}
+    // A camera or microphone failed and the stand-in is sent (`lost`), or
+    // it works again (LocalSource's recovery).
+    virtual void on_device(MediaKind kind, bool lost, const std::string& device, const std::string& why) {}
   };
 
   enum class State { Running, Stopping, Stopped, Failed };
@@ -156,6 +160,7 @@ class MediaEngine {
   std::unique_ptr<AudioPlayback> playback_;  // before the peers: they link to it
   std::unique_ptr<LocalSource> video_;
   std::unique_ptr<LocalSource> audio_;
+  std::unique_ptr<DeviceWatch> device_watch_;  // with a capture device: hot-plug
   std::vector<std::unique_ptr<PeerConnection>> peers_;
   // Peers being removed: waiting for their recordings to finish.
   std::vector<std::unique_ptr<PeerConnection>> closing_;

@@ -103,7 +103,7 @@ std::string to_string(const SourceSpec& s) {
   using T = SourceSpec::Type;
   switch (s.type) {
     case T::None: return "none";
-    case T::Test: return "test";
+    case T::Test: return s.standin ? "stand-in" : "test";
     case T::Auto: return "auto";
     case T::V4l2: return "v4l2:" + s.device;
     case T::Alsa: return s.device.empty() ? "alsa" : "alsa:" + s.device;

@@ -52,6 +52,9 @@ struct SourceSpec {
   Type type = Type::Test;
   std::string device;  // v4l2/alsa/pulse device, or the file path for File
   bool loop = false;   // File: restart at EOS instead of ending the call
+  // Test only: black frames / silence, what a capture device that failed
+  // mid-call is replaced by until it works again (LocalSource).
+  bool standin = false;
   // True for sources that capture a room (camera, microphone): these get
   // audio processing (webrtcdsp) and Opus audio-type=voice.
   bool is_capture_device() const {

@@ -13,6 +13,10 @@ mount namespace) and a recording whose file is removed during the call:
 logged with the path, stopped, the call goes on (no new peer connection, no
 FILE-2), the exit code says it (74 io-error) unless --output-errors ignore,
 and the report lists it; --output-errors fail ends the call at once.
+
+A camera that fails mid-call (a stand-in device element that errors every
+5 s) ends neither the call nor the partner's recording: black frames in
+its place, the device opened again, `source` events lost / back.
 """
 
 import ctypes
@@ -164,6 +168,54 @@ def server_gone_for_good_finalizes_the_recording(ctx):
     info = probe(os.path.join(tmp, "rec.mkv"))
     check(info["duration"] is not None, "the recording is complete (has a duration)", "a duration", info)
     recording_after(rec, os.path.join(tmp, "rec.mkv"), max(elapsed, info["streams"]["video"]["span"]))
+
+
+@case
+def lost_camera_is_replaced_and_tried_again(ctx):
+    """A camera that fails mid-call does not end it. The sender's "v4l2"
+    device is the test's stand-in element, which fails after 150 frames
+    (5 s) every time it is opened: the agent sends black frames instead,
+    opens the device again (after 1 s, then 2 s, ...), says it is back once
+    it ran 3 s, loses it again. The partner decodes throughout (one
+    resolution, no long freeze) and its recording plays to the end."""
+    tmp = casedir(ctx, "lost-camera")
+    room = room_of(ctx["srv"])
+    cam = ("videotestsrc is-live=true pattern=ball ! video/x-raw,width=854,height=480,framerate=30/1"
+           " ! identity error-after=150")
+    rec = Agent(tmp, "rec", ctx["srv"], room, ["--record", "rec.mkv", "--duration", "13s", "--report", "report.json"],
+                sources=("none", "none"))
+    sender = Agent(tmp, "sender", ctx["srv"], room, ["--test-device-element", cam, "--events", "events.jsonl", "--report", "sender.json"],
+                   sources=("v4l2:/dev/video9", "test"))
+    try:
+        rec.wait_for_log(r"first remote video decoded", timeout=40)
+        t0 = time.monotonic()
+        rc = rec.wait(60)
+        elapsed = time.monotonic() - t0
+        check_eq(sender.stop(), 0, "the sender's exit code (its camera failed, its call did not)")
+    finally:
+        rec.kill()
+        sender.kill()
+    check_eq(rc, 0, "the partner's exit code")
+    with open(os.path.join(tmp, "events.jsonl")) as f:
+        events = [json.loads(line) for line in f if line.strip()]
+    src = [(e.get("state"), e.get("source")) for e in events if e.get("event") == "source"]
+    check(("lost", "v4l2:/dev/video9") in src and ("back", "v4l2:/dev/video9") in src,
+          "source events: the camera lost, then back", "lost and back", src)
+    check(re.search(r"camera v4l2:/dev/video9 lost \(.*\): sending black frames", sender.log()) and
+          "camera v4l2:/dev/video9 is back" in sender.log(), "the sender's log says so",
+          "lost ... black frames, is back", sender.tail(20))
+    # Each swap keeps the frame rate: the chain does not take a new source's
+    # segment for a new stream (videorate once filled it from 0: 330 extra
+    # frames in a burst, and the partner's recording went back in time).
+    with open(os.path.join(tmp, "sender.json")) as f:
+        sent = [i["video"]["out"]["fps"] for i in json.load(f)["intervals"]]
+    check(sent and max(sent) <= 40, "the sender's frame rate across the swaps", "<= 40 fps each second", sent)
+    r = report_of(tmp)
+    long_freezes = [f for f in r["freezes"]["events"] if f["duration_ms"] >= 1000]
+    check(not long_freezes, "the partner's video never froze for 1 s (black frames are sent meanwhile)", [],
+          r["freezes"]["events"])
+    # The sender's start is ~1 s before the first frame reached rec.
+    recording_after(rec, os.path.join(tmp, "rec.mkv"), elapsed)
 
 
 def tmpfs(path, size="300k"):
