@@ -29,8 +29,9 @@ struct DeviceInfo {
 std::vector<DeviceInfo> list_devices();
 
 // Devices plugged in while the process runs: `on_added(video)` on `ctx`
-// for each camera (true) or microphone (false) that appears. The monitor's
-// first listing (what is there at start) is not reported.
+// for each camera (true) or microphone (false) that appears. Some
+// providers also announce what is there when the monitor starts; a
+// listener must take an announcement as "maybe worth a try", not as new.
 class DeviceWatch {
  public:
   // nullptr when no monitor can start (no provider: logged at debug).

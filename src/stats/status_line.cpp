@@ -41,11 +41,6 @@ std::string fit_status(const std::string& line, int columns) {
 
 std::string format_status(const Snapshot& s) {
   std::string line = s.state.empty() ? "-" : s.state;
-  // Who the partner is, and its video codec: "connected (Firefox, VP8)".
-  std::string who = s.partner_implementation;
-  const std::string codec = s.video_in.active ? s.video_in.codec : s.audio_in.active ? s.audio_in.codec : "";
-  if (!codec.empty()) who += (who.empty() ? "" : ", ") + codec;
-  if (!who.empty()) line += " (" + who + ")";
   const auto& vi = s.video_in;
   const auto& ai = s.audio_in;
   if (vi.active || ai.active) {
@@ -74,6 +69,12 @@ std::string format_status(const Snapshot& s) {
                         r.lost_after_recovery, r.keyframes_requested);
   if (s.freezes) line += fmt::format(" | freezes {}", s.freezes);
   if (s.latency) line += fmt::format(" | latency {:.0f} ms", s.latency->median_ms);
+  // Who the partner is and the codec it sends, last: on a narrow terminal
+  // the numbers matter more ("| partner Firefox VP8").
+  std::string who = s.partner_implementation;
+  const std::string codec = s.video_in.active ? s.video_in.codec : s.audio_in.active ? s.audio_in.codec : "";
+  if (!codec.empty()) who += (who.empty() ? "" : " ") + codec;
+  if (!who.empty()) line += " | partner " + who;
   return line;
 }
 

@@ -15,7 +15,7 @@ FILE-2), the exit code says it (74 io-error) unless --output-errors ignore,
 and the report lists it; --output-errors fail ends the call at once.
 
 A camera that fails mid-call (a stand-in device element that errors every
-5 s) ends neither the call nor the partner's recording: black frames in
+4 s) ends neither the call nor the partner's recording: black frames in
 its place, the device opened again, `source` events lost / back.
 """
 
@@ -173,16 +173,16 @@ def server_gone_for_good_finalizes_the_recording(ctx):
 @case
 def lost_camera_is_replaced_and_tried_again(ctx):
     """A camera that fails mid-call does not end it. The sender's "v4l2"
-    device is the test's stand-in element, which fails after 150 frames
-    (5 s) every time it is opened: the agent sends black frames instead,
+    device is the test's stand-in element, which fails after 120 frames
+    (4 s) every time it is opened: the agent sends black frames instead,
     opens the device again (after 1 s, then 2 s, ...), says it is back once
     it ran 3 s, loses it again. The partner decodes throughout (one
     resolution, no long freeze) and its recording plays to the end."""
     tmp = casedir(ctx, "lost-camera")
     room = room_of(ctx["srv"])
     cam = ("videotestsrc is-live=true pattern=ball ! video/x-raw,width=854,height=480,framerate=30/1"
-           " ! identity error-after=150")
-    rec = Agent(tmp, "rec", ctx["srv"], room, ["--record", "rec.mkv", "--duration", "13s", "--report", "report.json"],
+           " ! identity error-after=120")
+    rec = Agent(tmp, "rec", ctx["srv"], room, ["--record", "rec.mkv", "--duration", "10s", "--report", "report.json"],
                 sources=("none", "none"))
     sender = Agent(tmp, "sender", ctx["srv"], room, ["--test-device-element", cam, "--events", "events.jsonl", "--report", "sender.json"],
                    sources=("v4l2:/dev/video9", "test"))
