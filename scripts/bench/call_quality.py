@@ -8,13 +8,19 @@
   stats     CPU of one agent (both send and receive 720p30) with stats
             polling off, every 1 s and every 100 ms; and get-stats' own
             answer time (poll_ms)
+  setup     call setup, agent <-> agent, 720p30, BENCH_SETUP_CALLS calls
+            (default 10): the second agent's process start -> its first
+            decoded remote video frame, and the first agent's partner
+            join -> its first decoded frame (median, p90), then the median
+            of each phase of the second agent's setup timeline
 
-Usage: scripts/bench/call_quality.py BUILD_DIR [latency|stats ...]
+Usage: scripts/bench/call_quality.py BUILD_DIR [latency|stats|setup ...]
 Run by scripts/bench/call. Numbers are for THIS machine right now: the
 load average is printed with them.
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +30,7 @@ root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(root, "tests", "integration"))
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 os.environ["CALLAGENT_BIN"] = os.path.join(build, "callagent")
-parts = sys.argv[2:] or ["latency", "stats"]
+parts = sys.argv[2:] or ["latency", "stats", "setup"]
 
 from harness import create_room, login, sealed_env, start_server  # noqa: E402
 
@@ -111,6 +117,79 @@ def bench_stats(srv, base):
     print(f"  (load {load()})")
 
 
+def iso_s(text):
+    """Seconds since the epoch of the report's ISO 8601 UTC time."""
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def quantile(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+def wait_for_line(path, needle, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(path) as f:
+                if needle in f.read():
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def bench_setup(srv, base):
+    calls = int(os.environ.get("BENCH_SETUP_CALLS", "10"))
+    print(f"call setup, agent <-> agent, 720p30 VP8, loopback ({calls} calls):")
+    second, first, phases, failed = [], [], {}, 0
+    for rep in range(calls):
+        tmp = tempfile.mkdtemp(dir=base)
+        room = create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
+        a = agent(tmp, "a", srv, room, ["--duration", "6s", "--report", "a.json", "-v"])
+        if not wait_for_line(os.path.join(tmp, "a.stderr"), "connected to ws", 20):
+            print(f"  call {rep + 1}: the first agent did not get into the room", flush=True)
+        time.sleep(0.3)  # the first agent idle, as a terminal waiting in its room
+        t_b = time.time()
+        b = agent(tmp, "b", srv, room, ["--duration", "3s", "--report", "b.json"])
+        for p in (a, b):
+            try:
+                p.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        try:
+            with open(os.path.join(tmp, "a.json")) as f:
+                ra = json.load(f)
+            with open(os.path.join(tmp, "b.json")) as f:
+                rb = json.load(f)
+            sb, sa = rb["setup"], ra["setup"]
+            offset_ms = (iso_s(rb["started_at"]) - t_b) * 1000.0  # process start -> session start
+            second.append(offset_ms + sb["first_video_ms"])
+            first.append(sa["first_video_ms"] - sa["partner_join_ms"])
+            phases.setdefault("process start -> session", []).append(offset_ms)
+            prev = 0.0
+            for key in ("login_ms", "ws_open_ms", "offer_ms", "answer_ms", "ice_connected_ms",
+                        "dtls_connected_ms", "first_video_ms"):
+                if sb.get(key) is None:
+                    continue
+                phases.setdefault(f"-> {key[:-3]}", []).append(sb[key] - prev)
+                prev = sb[key]
+        except (OSError, KeyError, TypeError, ValueError) as e:
+            failed += 1
+            print(f"  call {rep + 1}: no setup figures ({e!r}); files in {tmp}", flush=True)
+    if second:
+        print(f"  second agent, process start -> first decoded frame: median {statistics.median(second):.0f} ms, "
+              f"p90 {quantile(second, 0.9):.0f} ms ({len(second)} calls{f', {failed} failed' if failed else ''})")
+        print(f"  first agent, partner join -> first decoded frame: median {statistics.median(first):.0f} ms, "
+              f"p90 {quantile(first, 0.9):.0f} ms")
+        print("  second agent's phases (median ms): " +
+              ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in phases.items()))
+    print(f"  (load {load()})")
+
+
 def main():
     base = tempfile.mkdtemp(prefix="callagent-bench-quality-")
     srv = start_server(base)
@@ -119,6 +198,8 @@ def main():
             bench_latency(srv, base)
         if "stats" in parts:
             bench_stats(srv, base)
+        if "setup" in parts:
+            bench_setup(srv, base)
     finally:
         srv.stop()
     subprocess.run(["rm", "-rf", base])

@@ -57,6 +57,13 @@ Result<std::unique_ptr<Encoder>> Encoder::append(ElementChain& chain, const Code
       new Encoder(codec, elements->front().get(), int64_t{settings.bitrate_kbps} * 1000));
 }
 
+// Set around a force-key-unit event that we send ourselves (our own
+// requests, and a deferred one answered from the buffer probe): the
+// upstream probe then lets it pass. Per thread: the probe runs in the
+// thread that sends the event, and the main thread and a streaming
+// thread may both be sending one.
+static thread_local bool t_forcing = false;
+
 Encoder::Encoder(const CodecInfo& codec, GstElement* encoder, int64_t bitrate_bps)
     : codec_(codec),
       encoder_(encoder),
@@ -73,8 +80,15 @@ Encoder::Encoder(const CodecInfo& codec, GstElement* encoder, int64_t bitrate_bp
 
 void Encoder::request_keyframe() {
   if (codec_.kind != MediaKind::Video) return;
+  {
+    std::lock_guard lock(responder_mutex_);
+    responder_.on_keyframe_sent(g_get_monotonic_time());  // the interval starts now
+  }
+  keyframes_forced_.fetch_add(1, std::memory_order_relaxed);
   g_autoptr(GstPad) p = gst_element_get_static_pad(encoder_, "src");
+  t_forcing = true;  // past our own probe's limit
   gst_pad_send_event(p, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  t_forcing = false;
 }
 
 bool Encoder::set_bitrate(int64_t bps) {
@@ -123,12 +137,12 @@ GstPadProbeReturn Encoder::on_probe(GstPad* pad, GstPadProbeInfo* info, gpointer
     }
     if (force) {
       self->keyframes_forced_.fetch_add(1, std::memory_order_relaxed);
-      self->forcing_ = true;
+      t_forcing = true;
       gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-      self->forcing_ = false;
+      t_forcing = false;
     }
   } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) {
-    if (!gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)) || self->forcing_)
+    if (!gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info)) || t_forcing)
       return GST_PAD_PROBE_OK;
     self->keyframe_requests_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(self->responder_mutex_);

@@ -36,7 +36,13 @@ class Encoder {
   const CodecInfo& codec() const { return codec_; }
   GstElement* element() const { return encoder_; }
 
-  // Asks for a keyframe (video; nothing for audio).
+  // Asks for a keyframe now (video; nothing for audio): our own requests,
+  // for a receiver that has none (a connection just up, the camera
+  // unmuted). They skip the 300 ms limit that the partners' PLI/FIR go
+  // through (and count as that interval's keyframe): measured, a new
+  // connection within 300 ms of the encoder's first keyframe waited for the
+  // interval, and the partner's first frame came 230 ms after DTLS instead
+  // of 100.
   void request_keyframe();
 
   // Run-time rate changes (congestion control, media/rate_controller.h).
@@ -74,7 +80,6 @@ class Encoder {
   std::atomic<uint64_t> keyframes_forced_{0};
   std::mutex responder_mutex_;
   congestion::KeyframeResponder responder_;
-  std::atomic<bool> forcing_{false};  // our own deferred request passes the probe
   PadProbe probe_;  // last: removed before the counters go
   PadProbe in_probe_;
 };

@@ -44,6 +44,7 @@
 #include "common/gref.h"
 #include "common/main_context.h"
 #include "common/result.h"
+#include "media/dtls_warmup.h"
 #include "media/media_options.h"
 #include "media/output_failure.h"
 #include "media/peer_connection.h"
@@ -153,6 +154,9 @@ class MediaEngine {
   MediaOptions options_;
   Listener* listener_;
   GMainContext* ctx_;
+  // Started first, joined last: the first peer connection finds the DTLS
+  // certificate made (dtls_warmup.h).
+  std::unique_ptr<DtlsWarmup> dtls_warmup_;
   Lifetime lifetime_ = make_lifetime();
   State state_ = State::Running;
   GRef<GstElement> pipeline_;

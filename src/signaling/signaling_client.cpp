@@ -147,6 +147,7 @@ void SignalingClient::open_socket() {
 
 void SignalingClient::on_ws_open() {
   relogged_in_ = false;
+  join_sent_ = false;
   if (!self_id_.empty()) {
     // A new connection gets a new id; remember the old one (see on_ws_text).
     past_self_ids_.push_back(self_id_);
@@ -157,6 +158,9 @@ void SignalingClient::on_ws_open() {
     ws_.reset();  // nobody wants this socket
     return;
   }
+  // Our join at once (see Admission in the header); a refusal drops it.
+  log()->debug("sending join");
+  join_sent_ = ws_->send_text(encode_join(options_.room_id));
   // The server refuses a room right behind the upgrade; give that refusal a
   // moment to arrive before telling anyone we are in.
   admission_timer_.start_once(options_.admission_wait, [this] { admit_when_idle(); });
@@ -404,7 +408,11 @@ bool SignalingClient::send_frame(const std::string& frame, const char* what) {
   return ws_->send_text(frame);
 }
 
-bool SignalingClient::send_join() { return send_frame(encode_join(options_.room_id), "join"); }
+bool SignalingClient::send_join() {
+  if (join_sent_ && state_ == State::Connected && ws_) return true;  // sent when the socket opened
+  join_sent_ = send_frame(encode_join(options_.room_id), "join");
+  return join_sent_;
+}
 
 bool SignalingClient::send_description(const SessionDescription& description) {
   return send_frame(encode_description(description, options_.room_id),

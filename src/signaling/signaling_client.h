@@ -26,6 +26,12 @@
 // on_connected(). A refusal therefore never shows up as "connected, then
 // failed". (If a server were slow enough to refuse after the wait, the
 // refusal still arrives, as on_fatal() or on_disconnected().)
+// The `join` frame does not wait for admission: it goes out the moment the
+// socket opens (a refused connection's join is dropped with it), so the
+// partner, who offers on our join, starts 250 ms sooner; measured, that
+// wait was an eighth of a call's setup. send_join() is therefore once per
+// connection: on a connection whose join already left it sends nothing
+// and returns true.
 //
 // Threading and ownership: everything runs on the thread-default main
 // context current at create(); no threads. The owner holds the client
@@ -140,7 +146,7 @@ class SignalingClient final : private WsClient::Listener {
   void stop();
 
   // The frames a client may send (docs/protocol.md). false, with a log line, when not
-  // Connected: nothing is queued.
+  // Connected: nothing is queued. send_join(): see Admission above.
   bool send_join();
   bool send_description(const SessionDescription& description);
   bool send_candidate(const IceCandidate& candidate);
@@ -198,6 +204,7 @@ class SignalingClient final : private WsClient::Listener {
   Timeout admission_timer_;
   bool reconnecting_ = false;    // the current attempt follows a drop
   bool relogged_in_ = false;     // this attempt already logged in again after a 401
+  bool join_sent_ = false;       // on the current socket
   bool was_connected_ = false;   // some connection was admitted (for on_connected's flag)
   std::string self_id_;
   std::vector<std::string> past_self_ids_;  // our ids on earlier connections (last few)

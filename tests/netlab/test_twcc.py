@@ -9,9 +9,10 @@ What is checked, from both ends:
   on every m-line and in both) and `a=rtcp-fb:PT transport-cc`: the
   agents log the descriptions they apply (-vv), the page's are read from
   its RTCPeerConnection;
-- each agent receives feedback (the report's `twcc` block): the packets
-  reported on are about the packets it sent, and the share reported lost
-  is ~0 on a clean link and ~5 % under 5 % loss;
+- each agent receives feedback (the report's `twcc` block): the packets it
+  reports as arrived match the packets the partner agent received (with a
+  browser: the packets reported on match the packets we sent), and the
+  share reported lost is ~0 on a clean link and ~5 % under 5 % loss;
 - each agent sends feedback; when Chromium offers, its send-side estimate
   (availableOutgoingBitrate of its candidate pair) climbs beyond what it
   reaches without feedback (see CHROMIUM_BEYOND).
@@ -44,10 +45,18 @@ PAGE_QUERY = "?ice=none&video=480p&fps=30"
 # retransmissions): feedback covers every packet but those of the last
 # ~100 ms and of lost feedback; retransmissions are numbered too.
 REPORTED_MIN, REPORTED_MAX = 0.85, 1.15
+# Between two agents the feedback is checked against what the partner
+# RECEIVED (packets reported as arrived / the partner's inbound packets):
+# against what we sent, a partner that starts receiving later or stops
+# earlier than we send (a starved sanitized agent on a loaded machine: one
+# CI run's partner received 1182 packets where its peer sent 1818, and
+# reported on 0.68 of them) fails a check that is about the feedback, not
+# about the call's length. The partner's count has no retransmissions
+# (their SSRC is not an inbound stream), which are numbered and reported.
 # With 5 % loss each way the feedback itself is lost too: each lost message
 # takes ~20 packets' reports with it, and a 10 s call sends ~90 messages, of
 # which 4.5 +- 2 are lost, up to ~10 (2.5 sigma): 0.10 less coverage. Seen:
-# 0.834 with 8 of 86 messages lost (CI run, 2 loaded cores).
+# 0.889 with 8 of 90 messages lost.
 REPORTED_MIN_LOSS5 = REPORTED_MIN - 0.10
 # Chromium starved of CPU (load average 35 on 2 cores) reported on only
 # 0.81 and 0.35 of our packets (feedback seconds late, then none); 0.94
@@ -196,13 +205,21 @@ def twcc_of(report):
     return t
 
 
-def check_feedback(t, who, loss_range, reported_min=REPORTED_MIN):
+def check_feedback(t, who, loss_range, reported_min=REPORTED_MIN, partner=None):
+    """`partner`: the partner agent's own figures (twcc_of), whose inbound
+    packets the feedback is checked against; without it (a browser) the
+    packets we sent."""
     print(f"  {who}: {json.dumps(t)}", flush=True)
     check(t["feedback_received"] > 0, f"{who} received TWCC feedback", "> 0 messages", t)
     check(t["feedback_sent"] > 0, f"{who} sent TWCC feedback", "> 0 messages", t)
-    ratio = t["packets_reported"] / max(t["sent"], 1)
-    check(reported_min <= ratio <= REPORTED_MAX, f"{who}: packets reported on / RTP packets sent",
-          f"{reported_min}..{REPORTED_MAX}", f"{ratio:.3f} ({t})")
+    if partner is None:
+        ratio = t["packets_reported"] / max(t["sent"], 1)
+        what = "packets reported on / RTP packets sent"
+    else:
+        ratio = (t["packets_reported"] - t["packets_lost"]) / max(partner["received"], 1)
+        what = "packets reported as arrived / packets the partner received"
+    check(reported_min <= ratio <= REPORTED_MAX, f"{who}: {what}",
+          f"{reported_min}..{REPORTED_MAX}", f"{ratio:.3f} ({t}; partner {partner})")
     lost = t["packets_lost"] / max(t["packets_reported"], 1)
     check(loss_range[0] <= lost <= loss_range[1], f"{who}: share of packets the feedback reports lost",
           f"{loss_range[0]}..{loss_range[1]}", f"{lost:.4f} ({t})")
@@ -237,8 +254,8 @@ def agents_clean_link(ctx):
     lab.clear()
     a, b = run_agents(ctx, "clean")
     ta, tb = check_agent_pair(a, b, "clean")
-    check_feedback(ta, "agent a", (0.0, CLEAN_LOSS_MAX))
-    check_feedback(tb, "agent b", (0.0, CLEAN_LOSS_MAX))
+    check_feedback(ta, "agent a", (0.0, CLEAN_LOSS_MAX), partner=tb)
+    check_feedback(tb, "agent b", (0.0, CLEAN_LOSS_MAX), partner=ta)
 
 
 @case
@@ -251,8 +268,8 @@ def agents_5pct_loss(ctx):
     finally:
         lab.clear()
     ta, tb = check_agent_pair(a, b, "loss5")
-    check_feedback(ta, "agent a", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5)
-    check_feedback(tb, "agent b", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5)
+    check_feedback(ta, "agent a", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5, partner=tb)
+    check_feedback(tb, "agent b", (LOSS5_MIN, LOSS5_MAX), REPORTED_MIN_LOSS5, partner=ta)
 
 
 def chromium(ctx):
