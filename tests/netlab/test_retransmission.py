@@ -282,16 +282,41 @@ def chromium_offers_to_agent_5_percent_loss(ctx):
     chromium_call(ctx, "chromium-offers", agent_first=False)
 
 
+# With Chromium on the long path, one call may be tried twice, and only
+# for its frame-rate and frozen-time checks. There a repair round that is
+# lost costs a whole round trip: a NACK lost on its way (2 %) is sent again
+# by Chromium one RTT later, and the frame waits 0.3-0.45 s (freezes seen:
+# 0.295, 0.435 s each, the page's jitter buffer target being ~RTT). A 9 s
+# window holds ~55 NACKs, ~1.1 of them lost on average: 3 or more, i.e.
+# ~1 s frozen, in ~10 % of calls (Poisson), on either side, whatever the
+# sender does (a Chromium pair loses the same NACKs). Measured, loaded
+# 2-core machine: the page's frozen time 0, 0, 0, 0.295, 0.298, 0.589,
+# 0.605, 0.87 and once 1.062 s; the agent's own once 0.8 s (fps 28.8 of
+# 29.9). A second failure in a row fails the case.
+ROUND_TRIP_BOUND = ("frozen time", "fps >=")
+
+
+def long_path_call(ctx, name, agent_first):
+    for attempt in (1, 2):
+        try:
+            rep = chromium_call(ctx, name if attempt == 1 else f"{name}-2", agent_first, link=LONG_PATH)
+            check_long_path_jitter_buffer(rep, f"{name}: agent")
+            return
+        except Failure as e:
+            first = str(e).splitlines()[0] if str(e) else ""
+            if attempt == 2 or not any(k in first for k in ROUND_TRIP_BOUND):
+                raise
+            print(f"  {name}: first call failed ({first}); once more (see ROUND_TRIP_BOUND)", flush=True)
+
+
 @case
 def agent_offers_to_chromium_200ms_rtt_2_percent_loss(ctx):
-    rep = chromium_call(ctx, "chromium-answers-rtt200", agent_first=True, link=LONG_PATH)
-    check_long_path_jitter_buffer(rep, "chromium-answers-rtt200: agent")
+    long_path_call(ctx, "chromium-answers-rtt200", agent_first=True)
 
 
 @case
 def chromium_offers_to_agent_200ms_rtt_2_percent_loss(ctx):
-    rep = chromium_call(ctx, "chromium-offers-rtt200", agent_first=False, link=LONG_PATH)
-    check_long_path_jitter_buffer(rep, "chromium-offers-rtt200: agent")
+    long_path_call(ctx, "chromium-offers-rtt200", agent_first=False)
 
 
 if __name__ == "__main__":
