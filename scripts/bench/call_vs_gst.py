@@ -53,14 +53,15 @@ def measure(pid):
     return 100.0 * (t2 - t1) / (TCK * WINDOW), hwm_mb(pid)
 
 
-def agent_run(tmp, srv, preset):
+def agent_run(tmp, srv, preset, registry):
     room = create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
     args = ["--fps", "30", "--duration", f"{WINDOW + 6:.0f}s"]
-    a = Agent(tmp, f"a-{preset}", srv, room, args, video=preset)
+    env = {"GST_REGISTRY": registry}
+    a = Agent(tmp, f"a-{preset}", srv, room, args, video=preset, env=env)
     a.wait_for_log(r"\[ws\] connected", timeout=20)
     time.sleep(0.5)
     t0 = datetime.now()
-    b = Agent(tmp, f"b-{preset}", srv, room, args, video=preset)
+    b = Agent(tmp, f"b-{preset}", srv, room, args, video=preset, env=env)
     b.wait_for_log(r"first remote video decoded", timeout=30)
     m = re.search(r"^(\d\d:\d\d:\d\d\.\d+) .*first remote video decoded", b.log(), re.M)
     first = datetime.combine(t0.date(), datetime.strptime(m[1], "%H:%M:%S.%f").time())
@@ -91,11 +92,17 @@ def gst_run(preset):
 def main():
     tmp = tempfile.mkdtemp(prefix="callagent-bench-")
     srv = start_server(tmp)
+    # One GStreamer registry for the agents, made first, as a user's cached
+    # one (each agent has a HOME of its own: a registry rebuilt per process
+    # put 0.5-0.8 s of plugin scanning into the setup time).
+    registry = os.path.join(tmp, "gst-registry.bin")
+    subprocess.run(["gst-inspect-1.0", "webrtcbin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, GST_REGISTRY=registry), timeout=120)
     try:
         print(f"{'preset':7} {'setup ms':>9} {'agent CPU%':>10} {'agent MB':>9} {'gst CPU%':>9} {'gst MB':>7} "
               f"{'CPU x':>6} {'RSS x':>6}   load")
         for preset in presets:
-            setup, acpu, arss = agent_run(tmp, srv, preset)
+            setup, acpu, arss = agent_run(tmp, srv, preset, registry)
             gcpu, grss = gst_run(preset)
             load = open("/proc/loadavg").read().split()[:3]
             print(f"{preset:7} {setup:9.0f} {acpu:10.1f} {arss:9.1f} {gcpu:9.1f} {grss:7.1f} "
