@@ -33,7 +33,7 @@ build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 os.environ["CALLAGENT_BIN"] = os.path.join(build, "callagent")
 parts = sys.argv[2:] or ["latency", "stats", "setup"]
 
-from harness import create_room, login, sealed_env, start_server  # noqa: E402
+from harness import create_room, log_line_time, login, sealed_env, start_server, warm_registry  # noqa: E402
 
 TCK = os.sysconf("SC_CLK_TCK")
 
@@ -138,30 +138,13 @@ def wait_for_line(path, needle, timeout):
     return False
 
 
-def log_time(path, needle, day):
-    """Wall-clock time (s since the epoch) of the first log line holding
-    `needle` (log lines start with the local time HH:MM:SS.mmm)."""
-    from datetime import datetime
-    with open(path, errors="replace") as f:
-        for line in f:
-            if needle in line:
-                t = datetime.strptime(line.split(" ", 1)[0], "%H:%M:%S.%f").time()
-                return datetime.combine(day, t).timestamp()
-    raise ValueError(f"no '{needle}' in {path}")
-
-
 def bench_setup(srv, base):
     """The second agent's clock starts at its process start (Popen) and
     stops at its log line 'first remote video decoded'. Every agent shares
-    one GStreamer registry, made before the first call, as a user's cached
-    one: each agent has a HOME of its own here, and a registry rebuilt per
-    process (0.5-0.8 s of plugin scanning) is not what a user's start
-    costs."""
+    one GStreamer registry, made before the first call (warm_registry)."""
     from datetime import date
     calls = int(os.environ.get("BENCH_SETUP_CALLS", "10"))
-    registry = os.path.join(base, "gst-registry.bin")
-    subprocess.run(["gst-inspect-1.0", "webrtcbin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=dict(os.environ, GST_REGISTRY=registry), timeout=120)
+    registry = warm_registry(os.path.join(base, "gst-registry.bin"))
     print(f"call setup, agent <-> agent, 720p30 VP8, loopback ({calls} calls):")
     second, first, phases, failed = [], [], {}, 0
     for rep in range(calls):
@@ -185,7 +168,8 @@ def bench_setup(srv, base):
                 sa = json.load(f)["setup"]
             with open(os.path.join(tmp, "b.json")) as f:
                 sb = json.load(f)["setup"]
-            t_first = log_time(os.path.join(tmp, "b.stderr"), "first remote video decoded", day)
+            with open(os.path.join(tmp, "b.stderr"), errors="replace") as f:
+                t_first = log_line_time(f.read(), "first remote video decoded", day)
             second.append((t_first - t_b) * 1000.0)
             first.append(sa["first_video_ms"] - sa["partner_join_ms"])
             # The timeline's zero is the session's start (after gst_init and

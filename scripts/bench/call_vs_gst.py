@@ -26,7 +26,7 @@ os.environ.setdefault("CALLAGENT_BIN", os.path.join(os.path.abspath(build), "cal
 sys.path.insert(0, os.path.join(root, "tests", "integration"))
 import callnet  # noqa: E402,F401  (enters a network namespace)
 from callnet import Agent  # noqa: E402
-from harness import create_room, login, start_server  # noqa: E402
+from harness import create_room, log_line_time, login, start_server, warm_registry  # noqa: E402
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 KBPS = {"480p": 1200, "720p": 2500, "1080p": 4500}
@@ -63,9 +63,7 @@ def agent_run(tmp, srv, preset, registry):
     t0 = datetime.now()
     b = Agent(tmp, f"b-{preset}", srv, room, args, video=preset, env=env)
     b.wait_for_log(r"first remote video decoded", timeout=30)
-    m = re.search(r"^(\d\d:\d\d:\d\d\.\d+) .*first remote video decoded", b.log(), re.M)
-    first = datetime.combine(t0.date(), datetime.strptime(m[1], "%H:%M:%S.%f").time())
-    setup_ms = (first - t0).total_seconds() * 1000
+    setup_ms = (log_line_time(b.log(), "first remote video decoded", t0.date()) - t0.timestamp()) * 1000
     time.sleep(1.0)
     cpu, rss = measure(b.proc.pid)
     a.wait(30)
@@ -92,12 +90,7 @@ def gst_run(preset):
 def main():
     tmp = tempfile.mkdtemp(prefix="callagent-bench-")
     srv = start_server(tmp)
-    # One GStreamer registry for the agents, made first, as a user's cached
-    # one (each agent has a HOME of its own: a registry rebuilt per process
-    # put 0.5-0.8 s of plugin scanning into the setup time).
-    registry = os.path.join(tmp, "gst-registry.bin")
-    subprocess.run(["gst-inspect-1.0", "webrtcbin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env=dict(os.environ, GST_REGISTRY=registry), timeout=120)
+    registry = warm_registry(os.path.join(tmp, "gst-registry.bin"))  # one for the agents
     try:
         print(f"{'preset':7} {'setup ms':>9} {'agent CPU%':>10} {'agent MB':>9} {'gst CPU%':>9} {'gst MB':>7} "
               f"{'CPU x':>6} {'RSS x':>6}   load")

@@ -55,7 +55,6 @@ Result<std::unique_ptr<MediaEngine>> MediaEngine::create(const MediaOptions& opt
 MediaEngine::MediaEngine(const MediaOptions& options, Listener* listener)
     : options_(options), listener_(listener) {
   ctx_ = thread_default_context();
-  dtls_warmup_ = std::make_unique<DtlsWarmup>();
 }
 
 MediaEngine::~MediaEngine() { shutdown_pipeline(); }

@@ -154,9 +154,9 @@ class MediaEngine {
   MediaOptions options_;
   Listener* listener_;
   GMainContext* ctx_;
-  // Started first, joined last: the first peer connection finds the DTLS
-  // certificate made (dtls_warmup.h).
-  std::unique_ptr<DtlsWarmup> dtls_warmup_;
+  // Started before the pipeline is built, joined after it is gone: the
+  // first peer connection finds the DTLS certificate made (dtls_warmup.h).
+  DtlsWarmup dtls_warmup_;
   Lifetime lifetime_ = make_lifetime();
   State state_ = State::Running;
   GRef<GstElement> pipeline_;

@@ -43,6 +43,7 @@ import sys
 import time
 import traceback
 import urllib.parse
+from datetime import datetime
 
 SKIP = 77
 
@@ -193,6 +194,27 @@ def callagent_bin():
     if not os.access(b, os.X_OK):
         raise SystemExit(f"CALLAGENT_BIN '{b}' is not an executable (build it first)")
     return b
+
+
+def warm_registry(path):
+    """Makes a GStreamer registry at `path` (GST_REGISTRY) and returns the
+    path: one registry for every agent of a run. Each agent has a HOME of
+    its own (sealed_env), and a registry rebuilt per process costs 0.5-0.8 s
+    of plugin scanning, which is not what a user's start costs."""
+    subprocess.run(["gst-inspect-1.0", "webrtcbin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, GST_REGISTRY=path), timeout=120)
+    return path
+
+
+def log_line_time(text, needle, day):
+    """Wall-clock time (s since the epoch) of the first line of an agent's
+    log that holds `needle` (lines start with the local time HH:MM:SS.mmm,
+    on `day`); ValueError when there is none."""
+    for line in text.splitlines():
+        if needle in line:
+            t = datetime.strptime(line.split(" ", 1)[0], "%H:%M:%S.%f").time()
+            return datetime.combine(day, t).timestamp()
+    raise ValueError(f"no log line with '{needle}'")
 
 
 def sealed_env(tmpdir, extra=None):
