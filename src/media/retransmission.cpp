@@ -73,7 +73,8 @@ Retransmission::Retransmission(int peer_id, GstElement* webrtc, const MediaOptio
         c.pinned = options.latency_pinned;
         return c;
       }()),
-      playout_latency_ms_(std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(latency_.latency_ms()))) {
+      playout_latency_ms_(std::make_shared<std::atomic<unsigned>>(static_cast<unsigned>(latency_.latency_ms()))),
+      context_(thread_default_context()) {
   signals_.emplace_back(webrtc, "on-new-transceiver", G_CALLBACK(&Retransmission::on_new_transceiver), this);
   set_resend_rate(int64_t{options.video.effective_bitrate_kbps()} * 1000);
   signals_.emplace_back(webrtc, "deep-element-added", G_CALLBACK(&Retransmission::on_element_added), this);
@@ -438,15 +439,31 @@ uint64_t Retransmission::network_loss(const std::vector<uint32_t>& ssrcs) const 
 }
 
 namespace {
-using SharedRtt = std::shared_ptr<std::atomic<unsigned>>;
-}
+// What a request probe shares with its Retransmission: the RTT (an atomic
+// that outlives both) and a guarded way back to the main context.
+struct RequestWatch {
+  std::shared_ptr<std::atomic<unsigned>> rtt_ms;
+  GMainContext* context;
+  std::weak_ptr<void> guard;
+  Retransmission* self;  // used only by closures the guard lets run
+};
+}  // namespace
 
 void Retransmission::watch_requests(Jitterbuffer& jb) {
   jb.requests_watched = true;
   GRef<GstPad> sink = GRef<GstPad>::adopt(gst_element_get_static_pad(jb.element.get(), "sink"));
   if (!sink) return;
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Retransmission::on_request,
-                    new SharedRtt(request_rtt_ms_), [](gpointer p) { delete static_cast<SharedRtt*>(p); });
+                    new RequestWatch{request_rtt_ms_, context_, lifetime_, this},
+                    [](gpointer p) { delete static_cast<RequestWatch*>(p); });
+}
+
+void Retransmission::on_first_request(int64_t now_us, int noticed_ms) {
+  if (auto next = latency_.on_loss(now_us, noticed_ms)) {
+    log()->info("peer{}: packets lost (one noticed {} ms after it was due): jitter buffer latency {} ms", peer_id_,
+                noticed_ms, *next);
+    apply_latency(*next);
+  }
 }
 
 // Streaming thread (the jitter buffer's timer thread, no lock of ours).
@@ -455,7 +472,8 @@ GstPadProbeReturn Retransmission::on_request(GstPad*, GstPadProbeInfo* info, gpo
   if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_CUSTOM_UPSTREAM) return GST_PAD_PROBE_OK;
   const GstStructure* s = gst_event_get_structure(ev);
   if (!s || !gst_structure_has_name(s, "GstRTPRetransmissionRequest")) return GST_PAD_PROBE_OK;
-  const unsigned rtt = (*static_cast<SharedRtt*>(data))->load(std::memory_order_relaxed);
+  const auto* watch = static_cast<const RequestWatch*>(data);
+  const unsigned rtt = watch->rtt_ms->load(std::memory_order_relaxed);
   guint deadline = 0, delay = 0, avg = 0, seqnum = 0, retry = 0;
   if (!gst_structure_get_uint(s, "deadline", &deadline)) return GST_PAD_PROBE_OK;
   gst_structure_get_uint(s, "delay", &delay);
@@ -463,6 +481,13 @@ GstPadProbeReturn Retransmission::on_request(GstPad*, GstPadProbeInfo* info, gpo
   gst_structure_get_uint(s, "retry", &retry);
   log()->trace("NACK packet {} (request {}, {} ms after it was due, deadline {} ms)", seqnum, retry + 1, delay,
                deadline);
+  if (retry == 0) {
+    const int64_t now_us = g_get_monotonic_time();
+    post(watch->context, watch->guard,
+         [self = watch->self, now_us, noticed = static_cast<int>(std::min(delay, 1u << 20))] {
+           self->on_first_request(now_us, noticed);
+         });
+  }
   const unsigned want = nack_avg_rtt_ms(rtt, deadline, delay);
   if (gst_structure_get_uint(s, "avg-rtt", &avg) && avg == want) return GST_PAD_PROBE_OK;
   ev = gst_event_make_writable(ev);

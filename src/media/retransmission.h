@@ -186,9 +186,13 @@ class Retransmission {
   // (under mutex_).
   void apply_retry_timeout(GstElement* jb) const;
   // Sets `avg-rtt` of the jitter buffer's retransmission requests from the
-  // measured RTT (a probe on its sink pad; under mutex_).
+  // measured RTT, and hands the first request of each lost packet to
+  // on_first_request() (a probe on its sink pad; under mutex_).
   void watch_requests(Jitterbuffer& jb);
   static GstPadProbeReturn on_request(GstPad*, GstPadProbeInfo* info, gpointer data);
+  // A lost packet's first request, made `noticed_ms` after the packet was
+  // due (main context): the latency makes room for its repair at once.
+  void on_first_request(int64_t now_us, int noticed_ms);
   // The partner's requests, at an rtprtxsend's src pad (the RTCP thread).
   static void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer data);
   static GstPadProbeReturn on_resend_request(GstPad*, GstPadProbeInfo* info, gpointer data);
@@ -252,6 +256,8 @@ class Retransmission {
   Timeout startup_budget_;
   bool startup_budget_done_ = false;
   uint64_t video_requests_seen_ = 0;  // main context (tick)
+  GMainContext* context_;  // where the probes post on_first_request()
+  Lifetime lifetime_ = make_lifetime();
 };
 
 }  // namespace callagent::media

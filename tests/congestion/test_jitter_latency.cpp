@@ -74,3 +74,37 @@ TEST_CASE("jitter latency: a pinned latency ignores losses too", "[congestion][j
   CHECK_FALSE(j.on_loss(0));
   CHECK(j.latency_ms() == 60);
 }
+
+TEST_CASE("jitter latency: a loss noticed late makes room for its repair", "[congestion][jitter]") {
+  JitterLatency j;
+  REQUIRE_FALSE(j.on_rtt(0, 1.0));
+  // Noticed in the usual ~20 ms: the lossy floor alone.
+  CHECK(j.on_loss(1'000'000, 17).value_or(0) == 120);
+  // Noticed 72 ms after it was due (a stalled thread): 52 ms more, rounded
+  // up to 10, at once.
+  CHECK(j.on_loss(2'000'000, 72).value_or(0) == 180);
+  // Smaller lateness within the hold changes nothing.
+  CHECK_FALSE(j.on_loss(3'000'000, 30));
+  CHECK(j.latency_ms() == 180);
+  // The timestamps' settling at a stream's start (seconds "late") is ignored.
+  CHECK_FALSE(j.on_loss(4'000'000, 4289));
+  CHECK(j.latency_ms() == 180);
+  // A long path: the lateness adds to 2 x RTT + 50 ms.
+  CHECK(j.on_rtt(5'000'000, 200.0).value_or(0) == 510);
+  // Once the late sample is hold_us old, the next loss's lateness replaces
+  // it; the latency comes down as after a high RTT.
+  CHECK_FALSE(j.on_loss(12'500'000, 20));
+  CHECK_FALSE(j.on_rtt(13'000'000, 1.0));
+  int last = 510;
+  for (int64_t t = 14'000'000; t < 60'000'000; t += 1'000'000) {
+    if (t < 22'000'000) j.on_loss(t, 20);  // still lossy, not late
+    if (auto v = j.on_rtt(t, 1.0)) last = *v;
+  }
+  CHECK(last == 60);
+}
+
+TEST_CASE("jitter latency: lateness never goes past the cap", "[congestion][jitter]") {
+  JitterLatency j;
+  REQUIRE(j.on_rtt(0, 400.0).value_or(0) == 850);
+  CHECK(j.on_loss(1'000'000, 900).value_or(0) == 1000);
+}
