@@ -8,6 +8,10 @@ Per preset: time from the second agent's start to its first decoded remote
 video frame; CPU share (utime+stime over a window) and peak RSS (VmHWM) of
 that agent; the same CPU and RSS for the gst-launch pipeline; the ratios.
 Runs in a private network namespace (loopback only), like the call tests.
+With BENCH_MEMORY=1 it also prints where each process's resident memory
+is at the end of the window (from /proc/PID/smaps): the heap and other
+anonymous memory, thread stacks, and the libraries mapped (the largest
+by name), with its thread count.
 
     scripts/bench/call_vs_gst.py [BUILD_DIR] [PRESETS...]   (default build 480p 720p)
 """
@@ -46,10 +50,54 @@ def hwm_mb(pid):
     return int(m[1]) / 1024
 
 
-def measure(pid):
+MEMORY = os.environ.get("BENCH_MEMORY") == "1"
+
+
+def memory_kinds(pid):
+    """Resident kB of a process by kind of mapping: {"heap+anon", "stacks",
+    "files"}, and {library name: kB} for the file-backed ones."""
+    kinds = {"heap+anon": 0, "stacks": 0, "files": 0}
+    libs = {}
+    name = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                name = head[5] if len(head) > 5 else ""
+                start, end = (int(x, 16) for x in head[0].split("-"))
+                size_kb = (end - start) // 1024
+                continue
+            if head[0] != "Rss:":
+                continue
+            kb = int(head[1])
+            if name.startswith("/"):
+                kinds["files"] += kb
+                lib = os.path.basename(name)
+                libs[lib] = libs.get(lib, 0) + kb
+            elif name == "[stack]" or (not name and size_kb in (8192, 8196)):
+                # the main stack, and glibc's default 8 MiB thread stacks
+                kinds["stacks"] += kb
+            else:
+                kinds["heap+anon"] += kb
+    return kinds, libs
+
+
+def print_memory(label, pid):
+    kinds, libs = memory_kinds(pid)
+    top = sorted(libs.items(), key=lambda kv: -kv[1])[:6]
+    with open(f"/proc/{pid}/status") as f:
+        threads = re.search(r"Threads:\s+(\d+)", f.read())[1]
+    print(f"  {label}: {threads} threads, {len(libs)} files; "
+          + ", ".join(f"{k} {v / 1024:.1f} MB" for k, v in kinds.items())
+          + "; largest files: " + ", ".join(f"{n} {v / 1024:.1f}" for n, v in top), flush=True)
+
+
+def measure(pid, label=None):
     t1 = cpu_ticks(pid)
     time.sleep(WINDOW)
     t2 = cpu_ticks(pid)
+    if MEMORY and label:
+        print_memory(label, pid)
     return 100.0 * (t2 - t1) / (TCK * WINDOW), hwm_mb(pid)
 
 
@@ -65,7 +113,7 @@ def agent_run(tmp, srv, preset, registry):
     b.wait_for_log(r"first remote video decoded", timeout=30)
     setup_ms = (log_line_time(b.log(), "first remote video decoded", t0.date()) - t0.timestamp()) * 1000
     time.sleep(1.0)
-    cpu, rss = measure(b.proc.pid)
+    cpu, rss = measure(b.proc.pid, f"agent {preset}")
     a.wait(30)
     b.wait(30)
     return setup_ms, cpu, rss
@@ -81,7 +129,7 @@ def gst_run(preset):
     p = subprocess.Popen(["gst-launch-1.0", "-q"] + pipeline.split(), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     time.sleep(2.0)
-    cpu, rss = measure(p.pid)
+    cpu, rss = measure(p.pid, f"gst-launch {preset}")
     p.terminate()
     p.wait()
     return cpu, rss

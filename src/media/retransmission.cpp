@@ -188,11 +188,16 @@ void Retransmission::configure(GstElement* jb, MediaKind kind) {
   log()->debug("peer{}: {} jitter buffer: retransmission {}", peer_id_, to_string(kind), nack ? "on" : "off");
 }
 
-// Streaming thread, rtpbin's lock held: only jitter buffer properties here.
+// Streaming thread, holding an rtpbin session's lock (webrtcbin's own handler
+// ran first, under its peer connection lock): only jitter buffer properties
+// here, never a call into rtpbin or webrtcbin.
 void Retransmission::on_new_jitterbuffer(GstElement*, GstElement* jb, guint session, guint ssrc, gpointer data) {
   auto* self = static_cast<Retransmission*>(data);
   std::lock_guard lock(self->mutex_);
   self->jitterbuffers_.push_back({GRef<GstElement>::ref(jb), ssrc, std::nullopt});
+  // The current latency (rtpbin gave it the one of the call's start; see
+  // apply_latency()).
+  g_object_set(jb, "latency", self->playout_latency_ms_->load(std::memory_order_relaxed), nullptr);
   auto it = self->ssrc_kind_.find(ssrc);
   if (it != self->ssrc_kind_.end()) {
     self->configure(jb, it->second);
@@ -394,13 +399,31 @@ void Retransmission::on_rtt(int64_t now_us, double rtt_ms) {
 }
 
 void Retransmission::apply_latency(int latency_ms) {
-  // webrtcbin hands its latency to rtpbin, which gives it to the jitter
-  // buffers it makes from now on; the existing ones are set here (each
-  // posts a LATENCY message: the pipeline recalculates).
-  g_object_set(webrtc_, "latency", static_cast<guint>(latency_ms), nullptr);
+  // Not through webrtcbin's `latency` (it was, and it hung a call): rtpbin
+  // hands that to its jitter buffers holding its own lock and then each
+  // session's, while a new SSRC's first packet holds a session lock and
+  // waits in webrtcbin's new-jitterbuffer handler for the peer connection
+  // lock, which a get-stats in progress holds while it waits for rtpbin's
+  // lock: three threads, each waiting for the next. So each jitter buffer
+  // is set here (each posts a LATENCY message: the pipeline recalculates),
+  // and one made later takes the value in on_new_jitterbuffer(): the value
+  // is stored before the list is read, both under mutex_.
   playout_latency_ms_->store(static_cast<unsigned>(latency_ms), std::memory_order_relaxed);
-  std::lock_guard lock(mutex_);
-  for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(latency_ms), nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& j : jitterbuffers_) g_object_set(j.element.get(), "latency", static_cast<guint>(latency_ms), nullptr);
+  }
+  // What webrtcbin does with its latency besides: the packets kept for
+  // FEC recovery cover the jitter buffer's time, plus 50 ms (rtpbin's
+  // lock only, nothing held here).
+  if (!rtpbin_) return;
+  for (guint id = 0; id < 2; ++id) {
+    GstElement* storage = nullptr;
+    g_signal_emit_by_name(rtpbin_.get(), "get-storage", id, &storage);  // transfer full
+    if (!storage) continue;
+    g_object_set(storage, "size-time", static_cast<guint64>(latency_ms + kStorageExtraMs) * GST_MSECOND, nullptr);
+    gst_object_unref(storage);
+  }
 }
 
 uint64_t Retransmission::network_loss(const std::vector<uint32_t>& ssrcs) const {
@@ -518,6 +541,11 @@ Retransmission::Counters Retransmission::counters() const {
       if (!st) continue;
       if (*j.kind == MediaKind::Video) {
         video_ssrcs.push_back(j.ssrc);
+        // What the jitter buffer holds, read back from the element (not
+        // what we asked for), the largest of the video ones.
+        guint latency = 0;
+        g_object_get(j.element.get(), "latency", &latency, nullptr);
+        if (video_ssrcs.size() == 1 || latency > c.latency_ms) c.latency_ms = latency;
         c.nack_requests += struct_u64(st.get(), "rtx-count");
         c.rtx_recovered += struct_u64(st.get(), "rtx-success-count");
         c.lost_after_recovery += struct_u64(st.get(), "num-lost");

@@ -46,9 +46,13 @@
 //    time. Unless the user pinned it, the latency follows the RTT of the
 //    partner's receiver reports about our streams (congestion::JitterLatency:
 //    2 x RTT + 50 ms, at least 120 ms while packets are being lost so that
-//    a repair can be asked for three times, raised at once, lowered slowly,
+//    a repair can be asked for three times, more when gaps are noticed late
+//    (JitterLatency says why), raised at once, lowered slowly,
 //    at most 1 s), applied the moment a report arrives. The RTT is the
-//    peer's one RTT source, RtcpFeedback (its header says why that one);
+//    peer's one RTT source, RtcpFeedback (its header says why that one).
+//    It is set on each jitter buffer, not through webrtcbin's `latency`:
+//    changed during a call, that one can deadlock rtpbin against a
+//    get-stats and a new stream's first packet (apply_latency());
 //  - a jitter buffer tells rtpsession how long a NACK may wait: its
 //    retransmission request carries `deadline` = latency and `avg-rtt`, the
 //    round trip of its own earlier repairs (40 ms until one succeeded; then
@@ -138,7 +142,7 @@ class Retransmission {
     uint64_t rtx_requests_received = 0;  // NACKed packets the partner asked for
     uint64_t rtx_sent = 0;               // RTX packets sent
     uint64_t rtx_refused = 0;            // requests the budget dropped
-    unsigned latency_ms = 0;             // the jitter buffers' current latency
+    unsigned latency_ms = 0;             // the video jitter buffers' latency, read from them (before any: ours)
     std::optional<double> rtt_ms;        // the latest, from the partner's receiver reports (RtcpFeedback)
   };
 
@@ -223,6 +227,8 @@ class Retransmission {
   // The RTCP budget at the start of a call (see the header).
   static constexpr int kStartupBandwidthBps = 2'000'000;
   static constexpr int kStartupBudgetS = 5;
+  // FEC storage beyond the jitter buffer's latency (webrtcbin's own extra).
+  static constexpr int kStorageExtraMs = 50;
 
  private:
   void apply_session_settings();
