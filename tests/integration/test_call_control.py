@@ -24,6 +24,7 @@ network namespace with the built-in server.
 
 import json
 import os
+import re
 import socket
 import stat
 import struct
@@ -200,8 +201,12 @@ def socket_file_rules(ctx):
     c = Agent(tmp, "group", ctx["srv"], new_room(ctx),
               agent_args(os.path.join(tmp, "group.sock"), "--control-mode", "0660"), video="360p")
     try:
-        wait_socket(stale, b)
+        # The stale file is there from the start: wait_socket alone would
+        # return before the agent replaced it. The "control socket:" line is
+        # logged after the new one is bound and has its mode.
         b.wait_for_log("replacing the stale control socket")
+        b.wait_for_log(re.escape(f"control socket: {stale} (mode"))
+        wait_socket(stale, b)
         check_eq(stat.S_IMODE(os.lstat(stale).st_mode), 0o600, "default socket mode")
         # The socket exists before the main loop runs (plugin checks): retry.
         wait_status(stale, lambda st: st["state"] in ("idle", "alone"), "status of an agent alone")
