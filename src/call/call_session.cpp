@@ -122,6 +122,7 @@ CallSession::~CallSession() {
   call_.reset();
   last_sample_.reset();
   signaling_.reset();
+  slate_.reset();
   engine_.reset();
 }
 
@@ -142,8 +143,10 @@ void CallSession::start() {
   if (options_.mute_video) engine_->set_muted(media::MediaKind::Video, true);
   call_->start();
   signaling_->start();
+  update_slate();
   progress_timer_.start(std::chrono::seconds(10), [this] {
     log_progress();
+    update_slate();  // a slate whose display failed goes
     return true;
   });
 }
@@ -195,7 +198,9 @@ void CallSession::on_logged_in() { mark("login"); }
 void CallSession::on_connected(bool reconnected) {
   mark(reconnected ? "ws_reopen" : "ws_open");
   if (reconnected) ++reconnects_;
+  signaling_lost_ = false;
   if (call_) call_->on_signaling_connected(reconnected);
+  update_slate();
 }
 
 void CallSession::on_message(const signaling::ServerMessage& message) {
@@ -219,7 +224,9 @@ void CallSession::on_message(const signaling::ServerMessage& message) {
 void CallSession::on_disconnected(const std::string& reason) {
   log()->warn("signaling connection lost ({}); reconnecting", reason);
   emit("reconnecting", {{"reason", reason}});
+  signaling_lost_ = true;
   if (call_) call_->on_signaling_lost();
+  update_slate();
 }
 
 void CallSession::on_fatal(const Error& error) {
@@ -294,10 +301,12 @@ void CallSession::retire_peer(const media::PeerConnection& pc) {
   add_peer_totals(totals_, pc);
   if (&pc == current_) {
     current_ = nullptr;
+    partner_video_ = false;
     if (peer_connected_) {
       peer_connected_ = false;
       emit("disconnected", {{"peer", static_cast<double>(pc.id())}});
     }
+    update_slate();
   }
 }
 
@@ -334,6 +343,7 @@ void CallSession::on_call_event(CallEvent e, int visit) {
     case CallEvent::FirstRemoteAudio: mark("first_audio"); break;
     case CallEvent::FirstRemoteVideo:
       mark("first_video");
+      partner_video_ = true;
       if (engine_) {
         if (auto path = engine_->dump_graph(fmt::format("peer{}-first-video", current_ ? current_->id() : 0));
             !path.empty())
@@ -342,6 +352,7 @@ void CallSession::on_call_event(CallEvent e, int visit) {
       break;
     default: mark(to_string(e)); break;
   }
+  update_slate();
 }
 
 void CallSession::on_first_connection() {
@@ -464,6 +475,7 @@ void CallSession::on_call_finished(ExitCode code, const std::string& reason) {
   freeze_timer_.cancel();
   phase_ = Phase::StoppingMedia;
   leave_timer_.cancel();
+  slate_.reset();
   log_progress();
   // Before the media stops: the last frame and the last per-frame facts.
   if (!options_.snapshot_path.empty()) write_snapshot(options_.snapshot_path);
@@ -512,6 +524,67 @@ void CallSession::complete() {
     }
   }
   if (done_) done_(code_, reason_);
+}
+
+// ---- the display's slate ---------------------------------------------------
+
+std::string CallSession::slate_detail() const {
+  if (membership_ == Membership::Leaving) return "Leaving the room";
+  if (membership_ == Membership::Out) return "Out of the room";
+  if (signaling_lost_) return "The server is unreachable: trying again";
+  if (!signaling_ || !signaling_->connected()) return "Connecting to the server";
+  if (!call_) return "Joining the room";
+  const std::string who = partner_.empty() ? "the partner" : partner_;
+  switch (call_->state()) {
+    case Call::State::Idle: return "Joining the room";
+    case Call::State::Alone: return "Waiting for someone to join";
+    case Call::State::Negotiating: return "Connecting to " + who;
+    case Call::State::Connected:
+      return current_ && !current_->remote_sends_video() ? "Connected: " + who + " sends no video"
+                                                         : "Connected to " + who;
+    case Call::State::Finished: break;
+  }
+  return "The call is over";
+}
+
+void CallSession::update_slate() {
+  // On the next iteration: the Call finishes its move first (a partner that
+  // left retires its peer while the Call still says "connected").
+  if (slate_update_posted_) return;
+  slate_update_posted_ = true;
+  post(g_main_context_get_thread_default(), lifetime_, [this] {
+    slate_update_posted_ = false;
+    apply_slate();
+  });
+}
+
+void CallSession::apply_slate() {
+  const auto& out = options_.media.output;
+  if (out.video_sink.empty() || slate_failed_) return;
+  if (phase_ != Phase::Running || partner_video_) {
+    slate_.reset();
+    return;
+  }
+  if (slate_ && !slate_->ok()) {
+    slate_.reset();
+    slate_failed_ = true;
+    return;
+  }
+  // What is going on, large; the room below it (ids are long).
+  const std::string headline = slate_detail();
+  const std::string room = "room " + options_.signaling.room_id;
+  if (slate_) {
+    slate_->set_text(headline, room);
+    return;
+  }
+  // Full screen: drawn at 720p, scaled to the screen; in a window: a
+  // window of 640x360.
+  const bool full = out.fullscreen;
+  slate_ = media::Slate::create(out.video_sink, full, full ? 1280 : 640, full ? 720 : 360, headline, room);
+  if (!slate_) {
+    slate_failed_ = true;
+    log()->warn("cannot show the slate on '{}' (see above); the screen shows only the partner's video", out.video_sink);
+  }
 }
 
 // ---- control ---------------------------------------------------------------
@@ -603,6 +676,7 @@ void CallSession::left_room() {
   leave_timer_.cancel();
   membership_ = Membership::Out;
   log()->info("left room {}", options_.signaling.room_id);
+  update_slate();
   // The old client may be the one calling us: drop it on the next iteration.
   post(g_main_context_get_thread_default(), lifetime_, [this] {
     if (membership_ != Membership::Out || phase_ != Phase::Running) return;
@@ -628,8 +702,10 @@ Status CallSession::join_room() {
   call_ = std::make_unique<Call>(options_.call, sig, peers, observer);
   membership_ = Membership::In;
   log()->info("joining room {} again", options_.signaling.room_id);
+  signaling_lost_ = false;
   call_->start();
   signaling_->start();
+  update_slate();
   return Ok{};
 }
 

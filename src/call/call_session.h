@@ -23,6 +23,7 @@
 #include "call/call.h"
 #include "common/main_context.h"
 #include "media/media_engine.h"
+#include "media/slate.h"
 #include "signaling/signaling_client.h"
 #include "stats/stats_collector.h"
 #include "stats/status_line.h"
@@ -222,6 +223,11 @@ class CallSession final : private signaling::SignalingClient::Listener,
   void left_room();
   std::string call_state_name() const;
   Status join_room();
+  // The slate on the display (--display) while no partner's video is
+  // shown, saying why; gone once the partner's first frame is decoded.
+  void update_slate();  // posts apply_slate() (once per iteration)
+  void apply_slate();
+  std::string slate_detail() const;
 
   SessionOptions options_;
   Done done_;
@@ -264,6 +270,13 @@ class CallSession final : private signaling::SignalingClient::Listener,
   Membership membership_ = Membership::In;
   bool rejoin_after_leave_ = false;
   Timeout leave_timer_;
+
+  // The display's slate (media/slate.h).
+  std::unique_ptr<media::Slate> slate_;
+  bool slate_failed_ = false;     // the display cannot show one: not tried again
+  bool partner_video_ = false;    // the current peer's video is on the display
+  bool signaling_lost_ = false;   // between a lost connection and the next one
+  bool slate_update_posted_ = false;
 };
 
 }  // namespace callagent::call

@@ -49,7 +49,7 @@ constexpr std::array<EventInfo, 10> kEvents{{
     {"stats", "stats", "one stats interval (every --stats-interval), as `stats` replies"},
     {"error", "message, code (, output, path)", "something failed (an output, the engine, the server)"},
     {"source", "kind, state, source, reason",
-     "a camera or microphone failed (state `lost`: black frames / silence are sent while it is tried again) or works "
+     "a camera or microphone failed (state `lost`: the slate / silence are sent while it is tried again) or works "
      "again (`back`)"},
 }};
 

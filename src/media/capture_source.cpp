@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "media/camera_mode.h"
+#include "media/slate.h"
 
 #include <fmt/format.h>
 
@@ -130,14 +131,25 @@ Result<GRef<GstElement>> CaptureSource::make_bin() {
   const SourceSpec& spec = spec_of(options_, kind_);
   const bool test = spec.type == SourceSpec::Type::Test;
   GRef<GstElement> bin = sunk(gst_bin_new(fmt::format("{}-source", to_string(kind_)).c_str()));
+  if (test && spec.standin && kind_ == MediaKind::Video) {
+    // A lost camera's stand-in: the slate (media/slate.h), in the preset's
+    // size and rate, so the partner reads why the picture is gone.
+    const auto& v = options_.video;
+    GstElement* last = add_slate_source(
+        GST_BIN(bin.get()), fmt::format("video/x-raw,width={},height={},framerate={}/1", v.width, v.height, v.fps),
+        slate_markup("Camera unavailable", "trying to reach it again"));
+    if (!last) return Error{ExitCode::Config, "cannot build the camera's stand-in (the slate)"};
+    ghost(bin.get(), last, "src", "src");
+    eos_probe_ = PadProbe(bin.get(), "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &CaptureSource::on_eos_probe, this);
+    return bin;
+  }
   GRef<GstElement> src;
   if (test) {
     if (kind_ == MediaKind::Video) {
       src = sunk(make_element("videotestsrc", "test-video"));
-      // A moving pattern, so the encoder works like it does on a camera;
-      // black for the stand-in of a lost camera.
-      if (src) gst_util_set_object_arg(G_OBJECT(src.get()), "pattern", spec.standin ? "black" : "smpte");
-      if (src && !spec.standin) g_object_set(src.get(), "horizontal-speed", 4, nullptr);
+      // A moving pattern, so the encoder works like it does on a camera.
+      if (src) gst_util_set_object_arg(G_OBJECT(src.get()), "pattern", "smpte");
+      if (src) g_object_set(src.get(), "horizontal-speed", 4, nullptr);
     } else {
       src = sunk(make_element("audiotestsrc", "test-audio"));
       if (src && spec.standin) {

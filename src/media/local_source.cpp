@@ -264,7 +264,7 @@ bool LocalSource::on_source_error(const std::string& what) {
   if (!now.is_capture_device() || buffers_to_encoder() == 0) return false;
   lost_ = now;
   log()->warn("{} {} lost ({}): sending {} until it works again", kind_ == MediaKind::Video ? "camera" : "microphone",
-              to_string(now), what, kind_ == MediaKind::Video ? "black frames" : "silence");
+              to_string(now), what, kind_ == MediaKind::Video ? "the slate (\"camera unavailable\")" : "silence");
   if (events_.on_device) events_.on_device(kind_, true, to_string(now), what);
   back_to_standin(what);
   return true;

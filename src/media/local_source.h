@@ -55,7 +55,7 @@ class LocalSource {
   struct Events {
     // The source ended (a file without loop). Main context.
     std::function<void(MediaKind)> on_eos;
-    // A capture device failed mid-call and the stand-in (black frames,
+    // A capture device failed mid-call and the stand-in (the slate,
     // silence) took its place (`lost` true; `why`: the device's error), or
     // it works again (`lost` false). `device`: its spec. Main context.
     std::function<void(MediaKind, bool lost, const std::string& device, const std::string& why)> on_device;
@@ -135,9 +135,9 @@ class LocalSource {
   // A lost device (a camera unplugged or reset, a microphone gone) does not
   // end the call. The engine hands us the pipeline's errors from our
   // source bin (owns_source); for a capture device that was playing,
-  // on_source_error() puts the stand-in in its place (black frames /
+  // on_source_error() puts the stand-in in its place (the slate /
   // silence: the encoder, the tee and every partner's branch keep running,
-  // the partner sees black, not a frozen picture) and tries the device
+  // the partner reads "camera unavailable", not a frozen picture) and tries the device
   // again after 1 s, 2 s, 4 s ... up to 10 s (and at once when
   // device_added() says a device of our kind appeared: the engine's device
   // monitor). A device that then runs kProbationMs without an error is

@@ -52,7 +52,7 @@ struct SourceSpec {
   Type type = Type::Test;
   std::string device;  // v4l2/alsa/pulse device, or the file path for File
   bool loop = false;   // File: restart at EOS instead of ending the call
-  // Test only: black frames / silence, what a capture device that failed
+  // Test only: the slate (media/slate.h) / silence, what a capture device that failed
   // mid-call is replaced by until it works again (LocalSource).
   bool standin = false;
   // True for sources that capture a room (camera, microphone): these get

@@ -276,25 +276,12 @@ void Retransmission::tick() {
     refused_logged_ = refused;
   }
   if (rtcp_ && !rtcp_->attached()) rtcp_->attach();
-  uint64_t requests = 0;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& j : jitterbuffers_) {
-      if (j.kind != MediaKind::Video) continue;
-      if (!j.requests_watched) watch_requests(j);
-      if (auto st = jitterbuffer_stats(j.element.get())) requests += struct_u64(st.get(), "rtx-count");
-    }
-  }
-  // Retransmission requests made since the last tick: the link loses
-  // packets, and the latency must leave room for repairs to be retried.
-  const bool lossy = requests > video_requests_seen_;
-  video_requests_seen_ = requests;
-  if (lossy) {
-    if (auto next = latency_.on_loss(g_get_monotonic_time())) {
-      log()->info("peer{}: packets lost: jitter buffer latency {} ms", peer_id_, *next);
-      apply_latency(*next);
-    }
-  }
+  // A jitter buffer whose kind was learned late gets its request probe
+  // here (the probe reports each lost packet's first request, and the
+  // latency makes room for its repair: on_first_request()).
+  std::lock_guard lock(mutex_);
+  for (auto& j : jitterbuffers_)
+    if (j.kind == MediaKind::Video && !j.requests_watched) watch_requests(j);
 }
 
 void Retransmission::set_resend_rate(int64_t bps) {

@@ -261,7 +261,6 @@ class Retransmission {
   std::vector<GRef<GObject>> sessions_;  // the internal rtpsessions we set
   Timeout startup_budget_;
   bool startup_budget_done_ = false;
-  uint64_t video_requests_seen_ = 0;  // main context (tick)
   GMainContext* context_;  // where the probes post on_first_request()
   Lifetime lifetime_ = make_lifetime();
 };

@@ -2,14 +2,18 @@
 network namespace, an agent showing its partner's video on it, and what a
 person would see read back from the screen.
 
-- a window appears when the partner's video does (title "callagent");
-- --fullscreen: the window covers the screen; --no-fullscreen: it has the
+- while nobody is in the room the slate is on screen (its dark background,
+  words in the middle: "Room ...", "waiting for someone to join"), full
+  screen or in a 640x360 window (title "callagent");
+- the partner's video comes: the slate goes, one window shows it;
+  --fullscreen: the window covers the screen; --no-fullscreen: it has the
   video's size;
 - a screenshot (ffmpeg x11grab) shows the partner's SMPTE colour bars,
   scaled to the window;
-- the partner leaves: the window goes away (the display sink belongs to the
-  partner's peer connection); a new partner that sends a plain orange
-  picture comes: a new window shows orange; the agent ran on throughout;
+- the partner leaves: its window goes (the display sink belongs to the
+  partner's peer connection) and the slate is back; a new partner that
+  sends a plain orange picture comes: one window shows orange; the agent
+  ran on throughout;
 - the exit summary and the --report still count the decoded frames.
 
 Skips (77) with the reason when Xvfb, xwininfo (x11-utils) or ffmpeg is
@@ -40,6 +44,8 @@ SMPTE_BARS = [("white", (255, 255, 255)), ("yellow", (255, 255, 0)), ("cyan", (0
               ("green", (0, 255, 0)), ("magenta", (255, 0, 255)), ("red", (255, 0, 0)),
               ("blue", (0, 0, 255))]
 ORANGE = (224, 112, 32)  # the second partner's picture
+SLATE = (31, 42, 54)     # the slate's background (media/slate.cpp: 0x1f2a36)
+SLATE_WINDOW = (640, 360)  # the slate's own window without full screen
 
 
 # ---- the X server and what is on it ------------------------------------------------
@@ -119,6 +125,27 @@ class Xvfb:
                 return ws
             time.sleep(0.2)
         raise Failure(f"{what} did not appear on {self.display} within {timeout} s")
+
+    def wait_for_one_window(self, want, what, timeout=20):
+        """Screenshots until exactly one window is mapped and it shows `want`
+        (see wait_for_picture); returns (window, shot). The slate's window
+        and the partner's overlap for a moment when one replaces the other."""
+        deadline = time.monotonic() + timeout
+        seen = None
+        while True:
+            ws = self.windows()
+            if len(ws) == 1:
+                shot = self.screenshot()
+                ok, seen = want(shot, ws[0])
+                if ok:
+                    return ws[0], shot
+            else:
+                seen = f"{len(ws)} windows: {ws}"
+            if time.monotonic() > deadline:
+                if len(ws) == 1:
+                    keep(shot, "failed-" + re.sub(r"\W+", "-", what))
+                raise Failure(f"{what}: not on screen within {timeout} s\n    saw: {seen}")
+            time.sleep(0.3)
 
     def wait_for_no_window(self, timeout=20):
         deadline = time.monotonic() + timeout
@@ -226,6 +253,17 @@ def all_orange(shot, win):
     return all(close(c, ORANGE, 24) for c in seen), seen
 
 
+def slate(shot, win):
+    """The slate: its background over most of the window, and words (light
+    pixels) in its middle band."""
+    pts = [(win["x"] + win["w"] * i // 24, win["y"] + win["h"] * j // 24) for i in range(1, 24) for j in range(1, 24)]
+    bg = sum(1 for x, y in pts if close(shot.pixel(x, y), SLATE, 14)) / len(pts)
+    band = [shot.pixel(win["x"] + win["w"] * i // 200, win["y"] + win["h"] * j // 40)
+            for i in range(20, 180) for j in range(14, 26)]
+    light = sum(1 for c in band if min(c) > 170)
+    return bg > 0.8 and light > 20, f"background share {bg:.2f}, light pixels in the middle {light}"
+
+
 def keep(shot, name):
     """Saves the screenshot beside the logs (and in $CALLAGENT_TEST_SHOTS)."""
     path = os.path.join(CTX["tmp"], name + ".png")
@@ -290,20 +328,23 @@ def display_call(ctx, name, display_args, expect_fullscreen, rejoin):
     partners = []
     try:
         shown.wait_for_log(r"connected to ws", timeout=20)
-        time.sleep(1.0)
-        check_eq(xv.windows(), [], "no window while nobody is in the room")
+        # Nobody in the room: the slate says so.
+        swin, shot = xv.wait_for_one_window(slate, "the slate while nobody is in the room")
+        keep(shot, f"{name}-slate")
+        check_eq(swin["name"], "callagent", "the slate's window title")
+        sgot = (swin["x"], swin["y"], swin["w"], swin["h"]) if expect_fullscreen else (swin["w"], swin["h"])
+        check_eq(sgot, (0, 0) + SCREEN if expect_fullscreen else SLATE_WINDOW, "the slate's window geometry")
+        shown.wait_for_log(r"slate.*: Waiting for someone to join / room ", timeout=10)
 
         partners.append(Agent(tmp, "bars", ctx["srv"], room, []))
         shown.wait_for_log("first remote video decoded", timeout=30)
-        wins = xv.wait_for_window(what="the display window")
-        check_eq(len(wins), 1, "one window on the screen")
-        win = wins[0]
+        # The slate goes, the partner's window stays.
+        win, shot = xv.wait_for_one_window(smpte_bars, "the partner's SMPTE bars")
         check_eq(win["name"], "callagent", "window title")
         want = (0, 0) + SCREEN if expect_fullscreen else VIDEO
         got = (win["x"], win["y"], win["w"], win["h"]) if expect_fullscreen else (win["w"], win["h"])
         check_eq(got, want, "window geometry " + ("(covers the screen)" if expect_fullscreen else
                                                   "(the video's size)"))
-        shot = wait_for_picture(xv, win, smpte_bars, "the partner's SMPTE bars")
         keep(shot, f"{name}-bars")
         check(shot.brightness(win) > 80, "the window is not black", "mean brightness > 80", shot.brightness(win))
         if not expect_fullscreen:
@@ -315,19 +356,19 @@ def display_call(ctx, name, display_args, expect_fullscreen, rejoin):
             time.sleep(3.0)  # a few stats intervals with this partner's video
             check_eq(partners[0].stop(), 0, "exit code of the first partner")
             shown.wait_for_log(r"partner \S+ left", timeout=20)
-            # The window belongs to the partner's peer connection: it goes with it.
-            xv.wait_for_no_window(15)
+            # The window belongs to the partner's peer connection: it goes
+            # with it, and the slate is back.
+            shown.wait_for_log(r"slate.*: Waiting for someone to join / room ", timeout=10, count=2)
+            _, shot = xv.wait_for_one_window(slate, "the slate after the partner left", timeout=15)
+            keep(shot, f"{name}-slate-again")
             check(shown.proc.poll() is None, "the displaying agent runs on after its partner left",
                   "running", shown.proc.poll())
             partners.append(Agent(tmp, "orange", ctx["srv"], room, [],
                                   sources=(f"file:{ctx['orange']},loop", "test")))
             shown.wait_for_log("first remote video decoded", timeout=30, count=2)
-            wins = xv.wait_for_window(what="the second partner's window")
-            check_eq(len(wins), 1, "one window on the screen (second partner)")
-            win2 = wins[0]
+            win2, shot = xv.wait_for_one_window(all_orange, "the second partner's orange picture")
             got = (win2["x"], win2["y"], win2["w"], win2["h"]) if expect_fullscreen else (win2["w"], win2["h"])
             check_eq(got, want, "second window geometry")
-            shot = wait_for_picture(xv, win2, all_orange, "the second partner's orange picture")
             keep(shot, f"{name}-orange")
             # A new window: the first one was destroyed in between (X may
             # give the new one the same id: it reuses a closed client's ids).
@@ -397,7 +438,7 @@ def sink_that_cannot_open_here_call_goes_on(ctx):
         partner = Agent(tmp, "bars", ctx["srv"], room, [])
         shown.wait_for_log("first remote video decoded", timeout=30)
         time.sleep(2.0)
-        check_eq(ctx["xvfb"].windows(), [], "no window")
+        check_eq(ctx["xvfb"].windows(), [], "no window (neither the slate nor the video)")
         check_eq(shown.stop(), 0, "exit code")
         partner.stop()
     finally:

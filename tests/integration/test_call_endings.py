@@ -174,7 +174,7 @@ def server_gone_for_good_finalizes_the_recording(ctx):
 def lost_camera_is_replaced_and_tried_again(ctx):
     """A camera that fails mid-call does not end it. The sender's "v4l2"
     device is the test's stand-in element, which fails after 120 frames
-    (4 s) every time it is opened: the agent sends black frames instead,
+    (4 s) every time it is opened: the agent sends the slate instead,
     opens the device again (after 1 s, then 2 s, ...), says it is back once
     it ran 3 s, loses it again. The partner decodes throughout (one
     resolution, no long freeze) and its recording plays to the end."""
@@ -201,7 +201,7 @@ def lost_camera_is_replaced_and_tried_again(ctx):
     src = [(e.get("state"), e.get("source")) for e in events if e.get("event") == "source"]
     check(("lost", "v4l2:/dev/video9") in src and ("back", "v4l2:/dev/video9") in src,
           "source events: the camera lost, then back", "lost and back", src)
-    check(re.search(r"camera v4l2:/dev/video9 lost \(.*\): sending black frames", sender.log()) and
+    check(re.search(r"camera v4l2:/dev/video9 lost \(.*\): sending the slate", sender.log()) and
           "camera v4l2:/dev/video9 is back" in sender.log(), "the sender's log says so",
           "lost ... black frames, is back", sender.tail(20))
     # Each swap keeps the frame rate: the chain does not take a new source's
@@ -212,10 +212,36 @@ def lost_camera_is_replaced_and_tried_again(ctx):
     check(sent and max(sent) <= 40, "the sender's frame rate across the swaps", "<= 40 fps each second", sent)
     r = report_of(tmp)
     long_freezes = [f for f in r["freezes"]["events"] if f["duration_ms"] >= 1000]
-    check(not long_freezes, "the partner's video never froze for 1 s (black frames are sent meanwhile)", [],
+    check(not long_freezes, "the partner's video never froze for 1 s (the slate is sent meanwhile)", [],
           r["freezes"]["events"])
     # The sender's start is ~1 s before the first frame reached rec.
     recording_after(rec, os.path.join(tmp, "rec.mkv"), elapsed)
+    # While the camera was gone the partner got the slate ("Camera
+    # unavailable"), not black: the camera is lost after 4 s and its first
+    # retry comes 1 s later, so at least ~3 frames in 4 a second.
+    n = slate_frames(os.path.join(tmp, "rec.mkv"))
+    print(f"    slate frames in the recording: {n} (4 a second)", flush=True)
+    check(n >= 3, "the recording shows the slate while the camera was gone", ">= 3 frames (4 a second)", n)
+
+
+SLATE = (31, 42, 54)  # the slate's background (media/slate.cpp)
+
+
+def slate_frames(path):
+    """Frames of the recording (4 a second, scaled to 32x18) that are the
+    slate: most pixels its background, a few light ones (the words)."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", path, "-vf",
+                          "fps=4,scale=32:18", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, timeout=120)
+    check_eq(out.returncode, 0, "ffmpeg decodes the recording to raw frames")
+    size = 32 * 18 * 3
+    n = 0
+    for off in range(0, len(out.stdout) - size + 1, size):
+        px = [tuple(out.stdout[off + i:off + i + 3]) for i in range(0, size, 3)]
+        bg = sum(1 for p in px if all(abs(a - b) <= 20 for a, b in zip(p, SLATE))) / len(px)
+        light = sum(1 for p in px if min(p) > 120)
+        n += bg > 0.6 and light > 0
+    return n
 
 
 def tmpfs(path, size="300k"):
