@@ -4,6 +4,7 @@
 #include "media/plugin_check.h"
 #include "media/recorder.h"
 #include "media/sdp_info.h"
+#include "media/slate.h"
 #include "media_test_util.h"
 
 using namespace callagent;
@@ -24,6 +25,55 @@ TEST_CASE("presets parse", "[media][units]") {
   CHECK(a->rate == 32000);
   CHECK(a->channels == 1);
   CHECK_FALSE(parse_audio_preset("loud").ok());
+}
+
+TEST_CASE("the slate's words are escaped markup, the detail smaller", "[media][units]") {
+  const std::string m = slate_markup("Waiting for <someone> & co", "room a\"b");
+  CHECK(m.find("Waiting for &lt;someone&gt; &amp; co") != std::string::npos);
+  CHECK(m.find("room a&quot;b") != std::string::npos);
+  CHECK(m.find("<someone>") == std::string::npos);
+  CHECK(m.find('\n') != std::string::npos);
+  CHECK(slate_markup("Only a title", "").find('\n') == std::string::npos);
+}
+
+TEST_CASE("the slate source delivers frames of its caps in its colour", "[media][units]") {
+  test::TestContext tc;
+  GRef<GstElement> pipe = GRef<GstElement>::ref_sink(gst_pipeline_new("slate-test"));
+  GstElement* text = nullptr;
+  GstElement* last = add_slate_source(GST_BIN(pipe.get()), "video/x-raw,format=RGBx,width=320,height=180,framerate=5/1",
+                                      slate_markup("Camera unavailable", "trying"), &text);
+  REQUIRE(last);
+  CHECK(text);
+  GstElement* sink = gst_element_factory_make("appsink", nullptr);
+  g_object_set(sink, "sync", FALSE, nullptr);
+  gst_bin_add(GST_BIN(pipe.get()), sink);
+  REQUIRE(gst_element_link(last, sink));
+  REQUIRE(gst_element_set_state(pipe.get(), GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstSample* smp = nullptr;
+  g_signal_emit_by_name(sink, "try-pull-sample", static_cast<GstClockTime>(5 * GST_SECOND), &smp);
+  REQUIRE(smp);
+  GstStructure* st = gst_caps_get_structure(gst_sample_get_caps(smp), 0);
+  int w = 0, h = 0;
+  gst_structure_get_int(st, "width", &w);
+  gst_structure_get_int(st, "height", &h);
+  CHECK(w == 320);
+  CHECK(h == 180);
+  GstMapInfo map;
+  REQUIRE(gst_buffer_map(gst_sample_get_buffer(smp), &map, GST_MAP_READ));
+  // A corner is the background (0x1f2a36), the middle band has light words.
+  CHECK(map.data[0] == 0x1f);
+  CHECK(map.data[1] == 0x2a);
+  CHECK(map.data[2] == 0x36);
+  int light = 0;
+  for (int y = 45; y < 135; ++y)
+    for (int x = 0; x < 320; ++x) {
+      const guint8* p = map.data + (y * 320 + x) * 4;
+      light += p[0] > 170 && p[1] > 170 && p[2] > 170;
+    }
+  CHECK(light > 100);
+  gst_buffer_unmap(gst_sample_get_buffer(smp), &map);
+  gst_sample_unref(smp);
+  gst_element_set_state(pipe.get(), GST_STATE_NULL);
 }
 
 TEST_CASE("source specs parse", "[media][units]") {
