@@ -14,7 +14,9 @@ person would see read back from the screen.
   partner's peer connection) and the slate is back; a new partner that
   sends a plain orange picture comes: one window shows orange; the agent
   ran on throughout;
-- the exit summary and the --report still count the decoded frames.
+- the exit summary and the --report still count the decoded frames;
+- alone in the room, the server killed and started again: the slate stays
+  and says "The server is unreachable", then waits for someone again.
 
 Skips (77) with the reason when Xvfb, xwininfo (x11-utils) or ffmpeg is
 missing; scripts/install-deps installs them. Set CALLAGENT_TEST_SHOTS=DIR to
@@ -34,7 +36,7 @@ import zlib
 
 import callnet  # noqa: F401  (enters the network namespace first)
 from callnet import Agent, casedir, new_room
-from harness import Failure, case, check, check_eq, run_cases, skip, start_server
+from harness import Failure, case, check, check_eq, create_room, login, run_cases, skip, start_server
 
 SCREEN = (1280, 720)
 VIDEO = (854, 480)  # --video 480p
@@ -421,6 +423,44 @@ def autovideosink_window_of_the_video_size(ctx):
 @case
 def autovideosink_fullscreen_by_default(ctx):
     display_call(ctx, "auto-fullscreen", [], expect_fullscreen=True, rejoin=False)
+
+
+@case
+def slate_through_a_server_restart(ctx):
+    """Alone in the room, the server goes away and comes back: the slate
+    stays on screen and says so, then waits for someone again."""
+    from test_client_common import free_port, start_server_on
+    tmp = casedir(ctx, "restart")
+    xv = ctx["xvfb"]
+    xv.wait_for_no_window(5)
+    port = free_port()
+    db = os.path.join(tmp, "rooms.db")
+    srv = start_server_on(tmp, port, db)
+    servers = [srv]
+    shown = None
+    try:
+        room = create_room(srv.url, login(srv.url, srv.user, srv.password))[0]
+        shown = Agent(tmp, "shown", srv, room, ["--display", "--video-sink", "ximagesink", "--audio-sink", "fakesink"],
+                      env=xv.env())
+        wait = r"slate.*: Waiting for someone to join / room "
+        shown.wait_for_log(wait, timeout=20)
+        srv.proc.kill()
+        srv.proc.wait()
+        shown.wait_for_log(r"slate: The server is unreachable: trying again / room ", timeout=20)
+        _, shot = xv.wait_for_one_window(slate, "the slate while the server is gone")
+        keep(shot, "restart-unreachable")
+        servers.append(start_server_on(tmp, port, db))
+        shown.wait_for_log(wait, timeout=30, count=2)
+        check(shown.proc.poll() is None, "the agent runs on", "running", shown.proc.poll())
+        check_eq(len(xv.windows()), 1, "one window (the slate) throughout")
+        check_eq(shown.stop(), 0, "exit code after SIGTERM")
+    finally:
+        if shown:
+            shown.kill()
+        for s in servers:
+            if s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()
 
 
 @case
