@@ -344,6 +344,7 @@ void CallSession::on_call_event(CallEvent e, int visit) {
     case CallEvent::FirstRemoteVideo:
       mark("first_video");
       partner_video_ = true;
+      if (engine_) engine_->raise_self_view();  // over the partner's window
       if (engine_) {
         if (auto path = engine_->dump_graph(fmt::format("peer{}-first-video", current_ ? current_->id() : 0));
             !path.empty())
@@ -581,6 +582,7 @@ void CallSession::apply_slate() {
   // window of 640x360.
   const bool full = out.fullscreen;
   slate_ = media::Slate::create(out.video_sink, full, full ? 1280 : 640, full ? 720 : 360, headline, room);
+  if (slate_ && engine_) engine_->raise_self_view();
   if (!slate_) {
     slate_failed_ = true;
     log()->warn("cannot show the slate on '{}' (see above); the screen shows only the partner's video", out.video_sink);

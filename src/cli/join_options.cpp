@@ -58,6 +58,10 @@ void add_join_options(CLI::App& app, JoinOptions& o) {
   out.option("--audio-sink", o.audio_sink, "Audio sink element for --display");
   out.flag("--fullscreen,!--no-fullscreen", o.fullscreen,
            "Show the video full screen (the default with --display), or in a window of the video's size");
+  out.option("--self-view", o.self_view,
+             "With --display: the local camera's picture in a corner of the screen (top-left, top-right, "
+             "bottom-left, bottom-right; X11), or off")
+      ->check(CLI::IsMember({"off", "top-left", "top-right", "bottom-left", "bottom-right"}));
   out.option("--record", o.record, "Record the remote VP8/Opus to FILE.mkv or FILE.webm");
   out.option("--rtmp", o.rtmp, "Restream the remote media as H.264/AAC to rtmp://...");
   out.option("--pipeline-graph", o.dot_dir,

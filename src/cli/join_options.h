@@ -49,6 +49,7 @@ struct JoinOptions {
   std::string video_sink;
   std::string audio_sink;
   bool fullscreen = true;
+  std::string self_view = "off";
   std::string record;
   std::string rtmp;  // its last path segment is the stream key (a secret)
   std::string dot_dir;

@@ -57,6 +57,12 @@ Status media_options(const JoinOptions& o, media::MediaOptions& m) {
     m.output.audio_sink = o.audio_sink;
   }
   m.output.fullscreen = o.fullscreen;
+  if (o.self_view != "off") {
+    if (m.output.video_sink.empty()) return Error{ExitCode::Usage, "--self-view needs --display"};
+    if (o.video_source == "none")
+      return Error{ExitCode::Usage, "--self-view: there is no local video (--video-source none)"};
+    m.output.self_view = o.self_view;
+  }
   if (!o.record.empty() && !ends_with(o.record, ".mkv") && !ends_with(o.record, ".webm"))
     return Error{ExitCode::Usage, "--record: '" + o.record + "' must end in .mkv or .webm"};
   m.output.record_path = o.record;

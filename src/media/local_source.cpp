@@ -87,6 +87,13 @@ Status LocalSource::build_video_chain(ElementChain& chain) {
       log()->warn("test hook: sent video delayed by {} ms", options_.test_send_delay_ms);
     }
   }
+  // --self-view: the raw frames as they go to the encoder, for a branch
+  // (media/self_view.h); the encoder is on the tee's first pad, in the
+  // same thread as before.
+  if (!options_.output.self_view.empty()) {
+    raw_tee_ = chain.add("tee", "video-raw-tee");
+    if (raw_tee_) g_object_set(raw_tee_, "allow-not-linked", TRUE, nullptr);
+  }
   return Ok{};
 }
 

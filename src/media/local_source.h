@@ -74,6 +74,8 @@ class LocalSource {
 
   MediaKind kind() const { return kind_; }
   GstElement* tee() const { return tee_; }
+  // The raw video before the encoder (video, with --self-view; else nullptr).
+  GstElement* raw_tee() const { return raw_tee_; }
   GstElement* encoder() const;
   // The codec sent (the codec table's entry: payloader, RTP caps, ...).
   const CodecInfo& codec() const { return codec_; }
@@ -189,6 +191,7 @@ class LocalSource {
   std::unique_ptr<SentFrameProbe> sent_probe_;   // video only
   std::unique_ptr<Encoder> encoder_;
   GstElement* tee_ = nullptr;  // owned by the pipeline
+  GstElement* raw_tee_ = nullptr;  // owned by the pipeline
   GstElement* preset_caps_ = nullptr;  // video: the capsfilter "video-preset"
   GstElement* chain_front_ = nullptr;  // the chain's first element (the source links to it)
   std::map<int, RateWish> wishes_;

@@ -73,6 +73,8 @@ Status MediaEngine::build() {
     auto s = LocalSource::create(pipeline, MediaKind::Video, options_, events);
     if (!s) return s.error();
     video_ = std::move(*s);
+    if (!options_.output.self_view.empty())
+      self_view_ = SelfView::create(pipeline, video_->raw_tee(), options_.output.self_view);
   }
   if (!options_.output.audio_sink.empty()) {
     // Before the microphone: its webrtcdsp looks the echo probe up by name.
@@ -254,6 +256,7 @@ void MediaEngine::shutdown_pipeline() {
   peers_.clear();
   if (pipeline_) {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+    self_view_.reset();  // its window, after its sink stopped
     video_.reset();
     audio_.reset();
     playback_.reset();

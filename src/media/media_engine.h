@@ -48,6 +48,7 @@
 #include "media/media_options.h"
 #include "media/output_failure.h"
 #include "media/peer_connection.h"
+#include "media/self_view.h"
 
 #include <gst/gst.h>
 
@@ -118,6 +119,11 @@ class MediaEngine {
 
   // Switchable at any time (the control socket's mute/unmute).
   void set_muted(MediaKind kind, bool muted);
+  // --self-view back on top of the screen (after the slate or a partner's
+  // window was mapped over it). Nothing without one.
+  void raise_self_view() {
+    if (self_view_) self_view_->raise();
+  }
   bool muted(MediaKind kind) const;
   // Mid-call (the control socket's `set`): a new video preset (size, frame
   // rate, bitrate) and/or audio bitrate for every partner. The send chain
@@ -163,6 +169,7 @@ class MediaEngine {
   GUnique<GSource> bus_watch_;  // attached to ctx_ while it exists
   std::unique_ptr<AudioPlayback> playback_;  // before the peers: they link to it
   std::unique_ptr<LocalSource> video_;
+  std::unique_ptr<SelfView> self_view_;  // --self-view
   std::unique_ptr<LocalSource> audio_;
   std::unique_ptr<DeviceWatch> device_watch_;  // with a capture device: hot-plug
   std::vector<std::unique_ptr<PeerConnection>> peers_;

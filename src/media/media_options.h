@@ -109,6 +109,9 @@ struct OutputOptions {
   // Audio playback: empty = none; "auto" = autoaudiosink; else a factory name.
   std::string audio_sink;
   bool fullscreen = true;  // where the display sink supports it
+  // The local video in a corner of the screen ("" = off; "top-left",
+  // "top-right", "bottom-left", "bottom-right"): media/self_view.h.
+  std::string self_view;
 };
 
 struct MediaOptions {

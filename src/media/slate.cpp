@@ -65,7 +65,7 @@ GstElement* add_slate_source(GstBin* bin, const std::string& caps, const std::st
     g_object_set(clock, "time-format", "%H:%M", "font-desc", "Sans 14", "shaded-background", FALSE,
                  "draw-shadow", FALSE, nullptr);
     gst_util_set_object_arg(G_OBJECT(clock), "halignment", "right");
-    gst_util_set_object_arg(G_OBJECT(clock), "valignment", "bottom");
+    gst_util_set_object_arg(G_OBJECT(clock), "valignment", "top");
     gst_bin_add(bin, clock);
     if (!gst_element_link(last, clock)) return nullptr;
     last = clock;

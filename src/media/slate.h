@@ -1,7 +1,8 @@
 #pragma once
 // The slate: a still picture that says what is going on, where a live
 // picture is missing. A dark background, a title and a line of detail in
-// the middle (Pango markup, escaped here), the time of day bottom right:
+// the middle (Pango markup, escaped here), the time of day top right (the
+// bottom right is where a self-view usually sits):
 //
 //   videotestsrc (solid colour, live) -> capsfilter -> textoverlay -> clockoverlay
 //

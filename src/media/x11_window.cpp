@@ -69,6 +69,45 @@ std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string& title
   return w;
 }
 
+std::unique_ptr<X11Window> X11Window::create_corner(const std::string& title, const std::string& corner) {
+  Display* dpy = XOpenDisplay(nullptr);
+  if (!dpy) {
+    const char* name = XDisplayName(nullptr);
+    log()->error("display: cannot open the X display '{}' for the self-view", name ? name : "");
+    return nullptr;
+  }
+  std::unique_ptr<X11Window> w(new X11Window());
+  w->display_ = dpy;
+  const int screen = DefaultScreen(dpy);
+  const int sw = DisplayWidth(dpy, screen), sh = DisplayHeight(dpy, screen);
+  constexpr int kMargin = 16;
+  w->width_ = sw / 4 / 2 * 2;
+  w->height_ = w->width_ * 9 / 16 / 2 * 2;
+  const bool right = corner.find("right") != std::string::npos;
+  const bool bottom = corner.find("bottom") != std::string::npos;
+  const int x = right ? sw - w->width_ - kMargin : kMargin;
+  const int y = bottom ? sh - w->height_ - kMargin : kMargin;
+  XSetWindowAttributes attrs{};
+  attrs.background_pixel = BlackPixel(dpy, screen);
+  attrs.border_pixel = WhitePixel(dpy, screen);
+  attrs.override_redirect = True;
+  w->window_ = XCreateWindow(dpy, RootWindow(dpy, screen), x, y, static_cast<unsigned>(w->width_),
+                             static_cast<unsigned>(w->height_), 1, CopyFromParent, InputOutput, CopyFromParent,
+                             CWBackPixel | CWBorderPixel | CWOverrideRedirect, &attrs);
+  XStoreName(dpy, w->window_, title.c_str());
+  XMapRaised(dpy, w->window_);
+  XSync(dpy, False);
+  log()->info("display: self-view window 0x{:x} ({}x{} at {},{})", w->window_, w->width_, w->height_, x, y);
+  return w;
+}
+
+void X11Window::raise() {
+  auto* dpy = static_cast<Display*>(display_);
+  if (!dpy || !window_) return;
+  XRaiseWindow(dpy, window_);
+  XFlush(dpy);
+}
+
 X11Window::~X11Window() {
   auto* dpy = static_cast<Display*>(display_);
   if (!dpy) return;
@@ -82,6 +121,13 @@ std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string&) {
   log()->warn("display: built without libX11: cannot make an X11 window full screen");
   return nullptr;
 }
+
+std::unique_ptr<X11Window> X11Window::create_corner(const std::string&, const std::string&) {
+  log()->warn("display: built without libX11: no self-view");
+  return nullptr;
+}
+
+void X11Window::raise() {}
 
 X11Window::~X11Window() = default;
 

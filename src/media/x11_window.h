@@ -21,6 +21,13 @@ class X11Window {
   // On $DISPLAY's default screen, mapped, black, titled `title`. nullptr
   // (logged) when the display cannot be opened.
   static std::unique_ptr<X11Window> create_fullscreen(const std::string& title);
+  // A small window in a corner of the screen ("top-left", "top-right",
+  // "bottom-left", "bottom-right"), a quarter of the screen's width, 16:9,
+  // 16 px from the edges, above the others: override-redirect (a window
+  // manager neither moves nor decorates it). raise() puts it back on top
+  // after another window was mapped over it.
+  static std::unique_ptr<X11Window> create_corner(const std::string& title, const std::string& corner);
+  void raise();
   ~X11Window();
   X11Window(const X11Window&) = delete;
   X11Window& operator=(const X11Window&) = delete;

@@ -221,6 +221,13 @@ TEST_CASE("join options: bad values are usage errors naming the option", "[cli][
          o.create = true;
        },
        "--create needs --server"},
+      {[](JoinOptions& o) { o.self_view = "bottom-right"; }, "--self-view needs --display"},
+      {[](JoinOptions& o) {
+         o.self_view = "top-left";
+         o.display = true;
+         o.video_source = "none";
+       },
+       "--self-view: there is no local video"},
   };
   for (const auto& c : cases) {
     auto o = with_room();

@@ -16,7 +16,9 @@ person would see read back from the screen.
   ran on throughout;
 - the exit summary and the --report still count the decoded frames;
 - alone in the room, the server killed and started again: the slate stays
-  and says "The server is unreachable", then waits for someone again.
+  and says "The server is unreachable", then waits for someone again;
+- --self-view bottom-right: the agent's own picture in that corner, over
+  the slate and over the partner's video.
 
 Skips (77) with the reason when Xvfb, xwininfo (x11-utils) or ffmpeg is
 missing; scripts/install-deps installs them. Set CALLAGENT_TEST_SHOTS=DIR to
@@ -461,6 +463,76 @@ def slate_through_a_server_restart(ctx):
             if s.proc.poll() is None:
                 s.proc.kill()
                 s.proc.wait()
+
+
+def split_self_view(ws):
+    """(the self-view window, the other windows)."""
+    own = [w for w in ws if w["name"] == "callagent self-view"]
+    return (own[0] if own else None), [w for w in ws if w["name"] != "callagent self-view"]
+
+
+def wait_for_screen(xv, want, what, timeout=20):
+    """Screenshots until want(shot, self_view_window, main_window) is (True, seen)
+    with one self-view and one other window mapped; returns the shot."""
+    deadline = time.monotonic() + timeout
+    while True:
+        own, rest = split_self_view(xv.windows())
+        seen = f"windows: self-view {own}, others {rest}"
+        if own and len(rest) == 1:
+            shot = xv.screenshot()
+            ok, seen = want(shot, own, rest[0])
+            if ok:
+                return shot, own, rest[0]
+        if time.monotonic() > deadline:
+            if own and len(rest) == 1:
+                keep(shot, "failed-" + re.sub(r"\W+", "-", what))
+            raise Failure(f"{what}: not on screen within {timeout} s\n    saw: {seen}")
+        time.sleep(0.3)
+
+
+@case
+def self_view_in_a_corner(ctx):
+    """--self-view bottom-right: the agent's own (orange) video in a small
+    window in that corner, over the slate and then over the partner's
+    colour bars."""
+    tmp = casedir(ctx, "self-view")
+    xv = ctx["xvfb"]
+    xv.wait_for_no_window(5)
+    room = new_room(ctx)
+    shown = Agent(tmp, "shown", ctx["srv"], room,
+                  ["--display", "--video-sink", "ximagesink", "--audio-sink", "fakesink", "--self-view", "bottom-right"],
+                  env=xv.env(), sources=(f"file:{ctx['orange']},loop", "test"))
+    partner = None
+
+    def corner_orange(shot, own):
+        pts = [shot.mean(own["x"] + own["w"] * i // 4, own["y"] + own["h"] * j // 4) for i in (1, 2, 3) for j in (1, 2, 3)]
+        return all(close(c, ORANGE, 30) for c in pts), pts
+
+    try:
+        shot, own, main = wait_for_screen(
+            xv, lambda sh, o, m: (corner_orange(sh, o)[0] and slate(sh, m)[0], (corner_orange(sh, o)[1], slate(sh, m)[1])),
+            "the self-view over the slate")
+        keep(shot, "self-view-slate")
+        w, h = SCREEN[0] // 4, SCREEN[0] // 4 * 9 // 16
+        check(abs(own["w"] - w) <= 2 and abs(own["h"] - h) <= 2, "the self-view is a quarter of the screen's width",
+              (w, h), (own["w"], own["h"]))
+        check(own["x"] + own["w"] > SCREEN[0] - 40 and own["y"] + own["h"] > SCREEN[1] - 40,
+              "the self-view is in the bottom-right corner", "within 40 px of it", own)
+        partner = Agent(tmp, "bars", ctx["srv"], room, [])
+        shown.wait_for_log("first remote video decoded", timeout=30)
+        shot, own, main = wait_for_screen(
+            xv, lambda sh, o, m: (corner_orange(sh, o)[0] and smpte_bars(sh, m)[0],
+                                  (corner_orange(sh, o)[1], smpte_bars(sh, m)[1])),
+            "the self-view over the partner's colour bars")
+        keep(shot, "self-view-bars")
+        check_eq(shown.stop(), 0, "exit code after SIGTERM")
+        partner.stop()
+    finally:
+        shown.kill()
+        if partner:
+            partner.kill()
+    check("self-view: the local video" in shown.log(), "the log says where the self-view is", "self-view: ...",
+          shown.tail(20))
 
 
 @case
