@@ -529,7 +529,7 @@ void CallSession::complete() {
 
 // ---- the display's slate ---------------------------------------------------
 
-std::string CallSession::slate_detail() const {
+std::string CallSession::slate_headline() const {
   if (membership_ == Membership::Leaving) return "Leaving the room";
   if (membership_ == Membership::Out) return "Out of the room";
   if (signaling_lost_) return "The server is unreachable: trying again";
@@ -572,7 +572,7 @@ void CallSession::apply_slate() {
     return;
   }
   // What is going on, large; the room below it (ids are long).
-  const std::string headline = slate_detail();
+  const std::string headline = slate_headline();
   const std::string room = "room " + options_.signaling.room_id;
   if (slate_) {
     slate_->set_text(headline, room);
@@ -582,11 +582,12 @@ void CallSession::apply_slate() {
   // window of 640x360.
   const bool full = out.fullscreen;
   slate_ = media::Slate::create(out.video_sink, full, full ? 1280 : 640, full ? 720 : 360, headline, room);
-  if (slate_ && engine_) engine_->raise_self_view();
   if (!slate_) {
     slate_failed_ = true;
     log()->warn("cannot show the slate on '{}' (see above); the screen shows only the partner's video", out.video_sink);
+    return;
   }
+  if (engine_) engine_->raise_self_view();
 }
 
 // ---- control ---------------------------------------------------------------

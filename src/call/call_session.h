@@ -227,7 +227,7 @@ class CallSession final : private signaling::SignalingClient::Listener,
   // shown, saying why; gone once the partner's first frame is decoded.
   void update_slate();  // posts apply_slate() (once per iteration)
   void apply_slate();
-  std::string slate_detail() const;
+  std::string slate_headline() const;
 
   SessionOptions options_;
   Done done_;

@@ -17,6 +17,10 @@ const SourceSpec& spec_of(const MediaOptions& o, MediaKind k) {
 
 GRef<GstElement> sunk(GstElement* floating) { return GRef<GstElement>::ref_sink(floating); }
 
+std::string raw_video_caps(const VideoPreset& v) {
+  return fmt::format("video/x-raw,width={},height={},framerate={}/1", v.width, v.height, v.fps);
+}
+
 // A device (camera/microphone) chosen by GstDeviceMonitor: the first of
 // its class (GStreamer sorts by provider priority; pipewire/pulse first).
 // `caps`/`display_name`, when given, receive the device's own caps (its real
@@ -134,10 +138,8 @@ Result<GRef<GstElement>> CaptureSource::make_bin() {
   if (test && spec.standin && kind_ == MediaKind::Video) {
     // A lost camera's stand-in: the slate (media/slate.h), in the preset's
     // size and rate, so the partner reads why the picture is gone.
-    const auto& v = options_.video;
-    GstElement* last = add_slate_source(
-        GST_BIN(bin.get()), fmt::format("video/x-raw,width={},height={},framerate={}/1", v.width, v.height, v.fps),
-        slate_markup("Camera unavailable", "trying to reach it again"));
+    GstElement* last = add_slate_source(GST_BIN(bin.get()), raw_video_caps(options_.video),
+                                        slate_markup("Camera unavailable", "trying to reach it again"));
     if (!last) return Error{ExitCode::Config, "cannot build the camera's stand-in (the slate)"};
     ghost(bin.get(), last, "src", "src");
     eos_probe_ = PadProbe(bin.get(), "src", GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &CaptureSource::on_eos_probe, this);
@@ -177,8 +179,7 @@ Result<GRef<GstElement>> CaptureSource::make_bin() {
   const auto& a = options_.audio;
   if (test)
     set_caps(want, kind_ == MediaKind::Video
-                       ? fmt::format("video/x-raw,width={},height={},framerate={}/1", v.width,
-                                     v.height, v.fps)
+                       ? raw_video_caps(v)
                        : fmt::format("audio/x-raw,rate={},channels={}", a.rate, a.channels));
   gst_bin_add(GST_BIN(bin.get()), want);
   gst_element_link(src.get(), want);

@@ -13,7 +13,13 @@ auto log() { return logging::get("media"); }
 
 std::unique_ptr<SelfView> SelfView::create(GstBin* pipeline, GstElement* raw_tee, const std::string& corner) {
   if (!raw_tee) return nullptr;
+  if (!have_factory("ximagesink")) {
+    log()->warn("self-view: needs ximagesink (gstreamer1.0-x); none shown");
+    return nullptr;
+  }
   std::unique_ptr<SelfView> v(new SelfView());
+  v->window_ = X11Window::create_corner("callagent self-view", corner);  // logged when no X server
+  if (!v->window_) return nullptr;
   GstElement* queue = make_element("queue", "self-view-queue");
   GstElement* scale = make_element("videoscale", "self-view-scale");
   GstElement* convert = make_element("videoconvert", "self-view-convert");
@@ -21,14 +27,7 @@ std::unique_ptr<SelfView> SelfView::create(GstBin* pipeline, GstElement* raw_tee
   if (!queue || !scale || !convert || !sink) {
     for (GstElement* e : {queue, scale, convert, sink})
       if (e) gst_object_unref(gst_object_ref_sink(e));
-    log()->warn("self-view: needs ximagesink (gstreamer1.0-x); none shown");
-    return nullptr;
-  }
-  // No X server: no window (logged), no branch.
-  v->window_ = X11Window::create_corner("callagent self-view", corner);
-  if (!v->window_) {
-    for (GstElement* e : {queue, scale, convert, sink}) gst_object_unref(gst_object_ref_sink(e));
-    return nullptr;
+    return nullptr;  // make_element logged which
   }
   g_object_set(queue, "leaky", 2 /* downstream: drop the oldest */, "max-size-buffers", 2u, "max-size-time",
                static_cast<guint64>(0), "max-size-bytes", 0u, nullptr);
@@ -37,8 +36,10 @@ std::unique_ptr<SelfView> SelfView::create(GstBin* pipeline, GstElement* raw_tee
   gst_video_overlay_set_window_handle(GST_VIDEO_OVERLAY(sink), v->window_->handle());
   gst_bin_add_many(pipeline, queue, scale, convert, sink, nullptr);
   if (!gst_element_link(raw_tee, queue) || !link_many({queue, scale, convert, sink})) {
-    log()->error("self-view: cannot link its branch");
-    return nullptr;  // the elements stay in the pipeline, unlinked: the tee allows it
+    log()->error("self-view: cannot link its branch; none shown");
+    // Out of the pipeline before the window goes (still in NULL: nothing drew).
+    gst_bin_remove_many(pipeline, queue, scale, convert, sink, nullptr);
+    return nullptr;
   }
   // Built before the pipeline starts (MediaEngine::build): its start
   // brings these up. (A sink taken to READY and back to NULL here would

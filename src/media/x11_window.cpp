@@ -16,15 +16,24 @@ auto log() { return logging::get("media"); }
 
 #ifdef CALLAGENT_HAVE_X11
 
-std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string& title) {
+// A window object with its own connection to $DISPLAY, no window yet;
+// nullptr (logged, naming `what` the window was for) without an X server.
+std::unique_ptr<X11Window> X11Window::connect(const char* what) {
   Display* dpy = XOpenDisplay(nullptr);
   if (!dpy) {
     const char* name = XDisplayName(nullptr);
-    log()->error("display: cannot open the X display '{}' for a full-screen window", name ? name : "");
+    log()->error("display: cannot open the X display '{}' for {}", name ? name : "", what);
     return nullptr;
   }
   std::unique_ptr<X11Window> w(new X11Window());
   w->display_ = dpy;
+  return w;
+}
+
+std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string& title) {
+  auto w = connect("a full-screen window");
+  if (!w) return nullptr;
+  auto* dpy = static_cast<Display*>(w->display_);
   const int screen = DefaultScreen(dpy);
   w->width_ = DisplayWidth(dpy, screen);
   w->height_ = DisplayHeight(dpy, screen);
@@ -70,14 +79,9 @@ std::unique_ptr<X11Window> X11Window::create_fullscreen(const std::string& title
 }
 
 std::unique_ptr<X11Window> X11Window::create_corner(const std::string& title, const std::string& corner) {
-  Display* dpy = XOpenDisplay(nullptr);
-  if (!dpy) {
-    const char* name = XDisplayName(nullptr);
-    log()->error("display: cannot open the X display '{}' for the self-view", name ? name : "");
-    return nullptr;
-  }
-  std::unique_ptr<X11Window> w(new X11Window());
-  w->display_ = dpy;
+  auto w = connect("the self-view");
+  if (!w) return nullptr;
+  auto* dpy = static_cast<Display*>(w->display_);
   const int screen = DefaultScreen(dpy);
   const int sw = DisplayWidth(dpy, screen), sh = DisplayHeight(dpy, screen);
   constexpr int kMargin = 16;

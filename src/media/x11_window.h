@@ -38,6 +38,7 @@ class X11Window {
 
  private:
   X11Window() = default;
+  static std::unique_ptr<X11Window> connect(const char* what);
   void* display_ = nullptr;  // Display*, kept out of this header (Xlib's macros)
   unsigned long window_ = 0;
   int width_ = 0;

@@ -46,6 +46,9 @@ _enter_netns()
 
 # The flags every test agent uses: ICE on loopback only, no STUN.
 LOOPBACK_ICE = ["--no-stun", "--ice-ip", "127.0.0.1"]
+# The slate's background colour (src/media/slate.cpp, 0x1f2a36), as tests
+# read it back from a screen or a recording.
+SLATE_RGB = (31, 42, 54)
 
 
 class Agent:

@@ -48,7 +48,6 @@ SMPTE_BARS = [("white", (255, 255, 255)), ("yellow", (255, 255, 0)), ("cyan", (0
               ("green", (0, 255, 0)), ("magenta", (255, 0, 255)), ("red", (255, 0, 0)),
               ("blue", (0, 0, 255))]
 ORANGE = (224, 112, 32)  # the second partner's picture
-SLATE = (31, 42, 54)     # the slate's background (media/slate.cpp: 0x1f2a36)
 SLATE_WINDOW = (640, 360)  # the slate's own window without full screen
 
 
@@ -121,35 +120,35 @@ class Xvfb:
                           "x": int(m[5]), "y": int(m[6])})
         return found
 
-    def wait_for_window(self, timeout=20, what="a window"):
+    def wait_for_screen(self, pick, want, what, timeout=20):
+        """Screenshots until pick(windows) names the windows to look at (a
+        tuple, or None while the mapped windows are not those) and
+        want(shot, *those) says (True, seen); returns (those, shot)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ws = self.windows()
-            if ws:
-                return ws
-            time.sleep(0.2)
-        raise Failure(f"{what} did not appear on {self.display} within {timeout} s")
-
-    def wait_for_one_window(self, want, what, timeout=20):
-        """Screenshots until exactly one window is mapped and it shows `want`
-        (see wait_for_picture); returns (window, shot). The slate's window
-        and the partner's overlap for a moment when one replaces the other."""
-        deadline = time.monotonic() + timeout
-        seen = None
         while True:
             ws = self.windows()
-            if len(ws) == 1:
+            wins = pick(ws)
+            shot = None
+            if wins:
                 shot = self.screenshot()
-                ok, seen = want(shot, ws[0])
+                ok, seen = want(shot, *wins)
                 if ok:
-                    return ws[0], shot
+                    return wins, shot
             else:
                 seen = f"{len(ws)} windows: {ws}"
             if time.monotonic() > deadline:
-                if len(ws) == 1:
+                if shot:
                     keep(shot, "failed-" + re.sub(r"\W+", "-", what))
                 raise Failure(f"{what}: not on screen within {timeout} s\n    saw: {seen}")
             time.sleep(0.3)
+
+    def wait_for_one_window(self, want, what, timeout=20):
+        """Exactly one window mapped, showing `want` (a function of the shot
+        and the window returning (ok, seen));
+        returns (window, shot). The slate's window and the partner's overlap
+        for a moment when one replaces the other."""
+        (win,), shot = self.wait_for_screen(lambda ws: tuple(ws) if len(ws) == 1 else None, want, what, timeout)
+        return win, shot
 
     def wait_for_no_window(self, timeout=20):
         deadline = time.monotonic() + timeout
@@ -227,21 +226,6 @@ def bars_in(shot, win, samples=91):
     return seq
 
 
-def wait_for_picture(xv, win, want, what, timeout=15):
-    """Screenshots until the window shows `want` (a function of the shot and
-    the window returning (ok, seen)); returns the last shot."""
-    deadline = time.monotonic() + timeout
-    while True:
-        shot = xv.screenshot()
-        ok, seen = want(shot, win)
-        if ok:
-            return shot
-        if time.monotonic() > deadline:
-            keep(shot, "failed-" + re.sub(r"\W+", "-", what))
-            raise Failure(f"{what}: not on screen within {timeout} s\n    saw: {seen}")
-        time.sleep(0.3)
-
-
 def smpte_bars(shot, win):
     """All seven bars, each followed by the next one in the pattern's order
     (it scrolls: where the row starts does not matter)."""
@@ -261,7 +245,7 @@ def slate(shot, win):
     """The slate: its background over most of the window, and words (light
     pixels) in its middle band."""
     pts = [(win["x"] + win["w"] * i // 24, win["y"] + win["h"] * j // 24) for i in range(1, 24) for j in range(1, 24)]
-    bg = sum(1 for x, y in pts if close(shot.pixel(x, y), SLATE, 14)) / len(pts)
+    bg = sum(1 for x, y in pts if close(shot.pixel(x, y), callnet.SLATE_RGB, 14)) / len(pts)
     band = [shot.pixel(win["x"] + win["w"] * i // 200, win["y"] + win["h"] * j // 40)
             for i in range(20, 180) for j in range(14, 26)]
     light = sum(1 for c in band if min(c) > 170)
@@ -465,29 +449,11 @@ def slate_through_a_server_restart(ctx):
                 s.proc.wait()
 
 
-def split_self_view(ws):
-    """(the self-view window, the other windows)."""
+def self_view_and_one(ws):
+    """(the self-view window, the one other window), or None."""
     own = [w for w in ws if w["name"] == "callagent self-view"]
-    return (own[0] if own else None), [w for w in ws if w["name"] != "callagent self-view"]
-
-
-def wait_for_screen(xv, want, what, timeout=20):
-    """Screenshots until want(shot, self_view_window, main_window) is (True, seen)
-    with one self-view and one other window mapped; returns the shot."""
-    deadline = time.monotonic() + timeout
-    while True:
-        own, rest = split_self_view(xv.windows())
-        seen = f"windows: self-view {own}, others {rest}"
-        if own and len(rest) == 1:
-            shot = xv.screenshot()
-            ok, seen = want(shot, own, rest[0])
-            if ok:
-                return shot, own, rest[0]
-        if time.monotonic() > deadline:
-            if own and len(rest) == 1:
-                keep(shot, "failed-" + re.sub(r"\W+", "-", what))
-            raise Failure(f"{what}: not on screen within {timeout} s\n    saw: {seen}")
-        time.sleep(0.3)
+    rest = [w for w in ws if w["name"] != "callagent self-view"]
+    return (own[0], rest[0]) if len(own) == 1 and len(rest) == 1 else None
 
 
 @case
@@ -508,10 +474,14 @@ def self_view_in_a_corner(ctx):
         pts = [shot.mean(own["x"] + own["w"] * i // 4, own["y"] + own["h"] * j // 4) for i in (1, 2, 3) for j in (1, 2, 3)]
         return all(close(c, ORANGE, 30) for c in pts), pts
 
+    def both(in_corner, on_main):
+        def want(shot, own, main):
+            (a, sa), (b, sb) = in_corner(shot, own), on_main(shot, main)
+            return a and b, (sa, sb)
+        return want
+
     try:
-        shot, own, main = wait_for_screen(
-            xv, lambda sh, o, m: (corner_orange(sh, o)[0] and slate(sh, m)[0], (corner_orange(sh, o)[1], slate(sh, m)[1])),
-            "the self-view over the slate")
+        (own, _), shot = xv.wait_for_screen(self_view_and_one, both(corner_orange, slate), "the self-view over the slate")
         keep(shot, "self-view-slate")
         w, h = SCREEN[0] // 4, SCREEN[0] // 4 * 9 // 16
         check(abs(own["w"] - w) <= 2 and abs(own["h"] - h) <= 2, "the self-view is a quarter of the screen's width",
@@ -520,10 +490,8 @@ def self_view_in_a_corner(ctx):
               "the self-view is in the bottom-right corner", "within 40 px of it", own)
         partner = Agent(tmp, "bars", ctx["srv"], room, [])
         shown.wait_for_log("first remote video decoded", timeout=30)
-        shot, own, main = wait_for_screen(
-            xv, lambda sh, o, m: (corner_orange(sh, o)[0] and smpte_bars(sh, m)[0],
-                                  (corner_orange(sh, o)[1], smpte_bars(sh, m)[1])),
-            "the self-view over the partner's colour bars")
+        _, shot = xv.wait_for_screen(self_view_and_one, both(corner_orange, smpte_bars),
+                                     "the self-view over the partner's colour bars")
         keep(shot, "self-view-bars")
         check_eq(shown.stop(), 0, "exit code after SIGTERM")
         partner.stop()

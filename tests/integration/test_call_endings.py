@@ -224,9 +224,6 @@ def lost_camera_is_replaced_and_tried_again(ctx):
     check(n >= 3, "the recording shows the slate while the camera was gone", ">= 3 frames (4 a second)", n)
 
 
-SLATE = (31, 42, 54)  # the slate's background (media/slate.cpp)
-
-
 def slate_frames(path):
     """Frames of the recording (4 a second, scaled to 32x18) that are the
     slate: most pixels its background, a few light ones (the words)."""
@@ -238,7 +235,7 @@ def slate_frames(path):
     n = 0
     for off in range(0, len(out.stdout) - size + 1, size):
         px = [tuple(out.stdout[off + i:off + i + 3]) for i in range(0, size, 3)]
-        bg = sum(1 for p in px if all(abs(a - b) <= 20 for a, b in zip(p, SLATE))) / len(px)
+        bg = sum(1 for p in px if all(abs(a - b) <= 20 for a, b in zip(p, callnet.SLATE_RGB))) / len(px)
         light = sum(1 for p in px if min(p) > 120)
         n += bg > 0.6 and light > 0
     return n
